@@ -1,0 +1,55 @@
+"""The Celery application (and only the application).
+
+Run a worker with ``celery -A worker.celery_app worker -l info``; Flower with ``celery -A worker.celery_app
+flower``. Reliability choices, each on purpose:
+
+- ``acks_late`` + ``task_reject_on_worker_lost``: a message is acknowledged only after its task finished, so work
+  acknowledged to a client survives a worker crash (it is redelivered); every task is therefore idempotent.
+- ``worker_prefetch_multiplier=1``: a process reserves one message at a time, so long analyses don't hoard work
+  that an idle process elsewhere could take; workers scale out horizontally.
+- Redis ``visibility_timeout`` (BROKER_VISIBILITY_TIMEOUT_SECONDS) at or above the hard time limit, or Redis
+  would redeliver a still-running task.
+- JSON only: no pickle from a network queue.
+- Task events on, so Flower sees tasks.
+"""
+
+from __future__ import annotations
+
+from celery import Celery
+
+from worker.settings import Settings, get_settings
+
+TASK_MODULES = ("worker.tasks.builds", "worker.tasks.logs", "worker.tasks.agents", "worker.tasks.plugins")
+
+
+def create_celery(settings: Settings | None = None) -> Celery:
+    """Build the worker's Celery app from settings (creating it connects to nothing)."""
+    settings = settings or get_settings()
+    app = Celery("langchain_jenkins", broker=settings.redis_url, backend=settings.redis_url, include=TASK_MODULES)
+    hard_limit = settings.task_time_limit_seconds + 60
+    app.conf.update(
+        task_serializer="json",
+        result_serializer="json",
+        accept_content=["json"],
+        task_acks_late=True,
+        task_reject_on_worker_lost=True,
+        worker_prefetch_multiplier=1,
+        task_send_sent_event=True,
+        worker_send_task_events=True,
+        task_track_started=True,
+        task_soft_time_limit=settings.task_time_limit_seconds,
+        task_time_limit=hard_limit,
+        result_expires=24 * 3600,
+        broker_connection_retry_on_startup=True,
+        broker_transport_options={
+            "visibility_timeout": max(settings.broker_visibility_timeout_seconds, hard_limit),
+        },
+        result_backend_transport_options={"retry_policy": {"timeout": 5.0}},
+        worker_hijack_root_logger=False,
+        timezone="UTC",
+    )
+    app.conf.langchain_jenkins_settings = settings
+    return app
+
+
+app = create_celery()

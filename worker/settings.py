@@ -1,0 +1,89 @@
+"""The one place that reads the environment.
+
+Every process (API, worker, CLI, tests) builds a :class:`Settings` and passes it on; no other module reads
+``os.environ``. Variable names are shared with docker-compose, the Dockerfiles and the tests.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Configuration from environment variables (and an optional ``.env`` file)."""
+
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    # Services
+    redis_url: str = Field("redis://127.0.0.1:6379/0", alias="REDIS_URL")
+    mongo_url: str = Field("mongodb://127.0.0.1:27017", alias="MONGO_URL")
+    mongo_db: str = Field("langchain_jenkins", alias="MONGO_DB")
+
+    # Jenkins (the worker talks to it; the API never does)
+    jenkins_url: str | None = Field(None, alias="JENKINS_URL")
+    jenkins_user: str | None = Field(None, alias="JENKINS_USER")
+    jenkins_token: SecretStr | None = Field(None, alias="JENKINS_TOKEN")
+    jenkins_timeout_seconds: float = Field(15.0, alias="JENKINS_TIMEOUT_SECONDS", gt=0)
+    # Public URL of this API, used in links written into Jenkins build descriptions.
+    public_api_url: str | None = Field(None, alias="PUBLIC_API_URL")
+
+    # API authentication: comma-separated static tokens and/or a JWT secret (HS256).
+    api_tokens: SecretStr | None = Field(None, alias="API_TOKENS")
+    jwt_secret: SecretStr | None = Field(None, alias="JWT_SECRET")
+    jwt_ttl_seconds: int = Field(3600, alias="JWT_TTL_SECONDS", gt=0)
+    rate_limit: str = Field("120/minute", alias="RATE_LIMIT")
+    max_body_bytes: int = Field(1_048_576, alias="MAX_BODY_BYTES", gt=0)
+    max_upload_bytes: int = Field(64 * 1_048_576, alias="MAX_UPLOAD_BYTES", gt=0)
+
+    # LLM: any OpenAI-compatible server (OpenAI, Ollama, vLLM, llama.cpp). No key and no base URL = no LLM.
+    openai_api_key: SecretStr | None = Field(None, alias="OPENAI_API_KEY")
+    openai_base_url: str | None = Field(None, alias="OPENAI_BASE_URL")
+    llm_model: str = Field("gpt-4o-mini", alias="LLM_MODEL")
+    llm_timeout_seconds: float = Field(60.0, alias="LLM_TIMEOUT_SECONDS", gt=0)
+    llm_max_retries: int = Field(2, alias="LLM_MAX_RETRIES", ge=0)
+    llm_token_budget: int = Field(8000, alias="LLM_TOKEN_BUDGET", gt=0)
+
+    # Analysis
+    knowledge_base_dirs: str = Field("", alias="KNOWLEDGE_BASE_DIRS")  # extra rule folders, os.pathsep-separated
+
+    # Worker: Prometheus metrics of all worker processes, served by the worker's main process on this port.
+    worker_metrics_port: int | None = Field(None, alias="WORKER_METRICS_PORT", ge=1, le=65535)
+    # Set in the environment of multi-process workers; prometheus-client reads it itself (we only check it).
+    prometheus_multiproc_dir: str | None = Field(None, alias="PROMETHEUS_MULTIPROC_DIR")
+    # Soft time limit of one task; the hard limit is a minute more.
+    task_time_limit_seconds: int = Field(900, alias="TASK_TIME_LIMIT_SECONDS", gt=0)
+
+    # How long Redis waits before handing an unacknowledged message (its worker died) to another worker.
+    # Must exceed the longest task, or a running task would be delivered twice.
+    broker_visibility_timeout_seconds: int = Field(3600, alias="BROKER_VISIBILITY_TIMEOUT_SECONDS", gt=0)
+
+    # Logging
+    log_level: str = Field("INFO", alias="LOG_LEVEL")
+    log_format: str = Field("json", alias="LOG_FORMAT")  # json | console
+
+    @field_validator("log_format")
+    @classmethod
+    def _known_log_format(cls, value: str) -> str:
+        if value not in {"json", "console"}:
+            raise ValueError("LOG_FORMAT must be 'json' or 'console'")
+        return value
+
+    @property
+    def llm_enabled(self) -> bool:
+        """True when an OpenAI-compatible server is configured (a key, a base URL, or both)."""
+        return self.openai_api_key is not None or self.openai_base_url is not None
+
+    @property
+    def static_api_tokens(self) -> frozenset[str]:
+        if self.api_tokens is None:
+            return frozenset()
+        return frozenset(t.strip() for t in self.api_tokens.get_secret_value().split(",") if t.strip())
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """Settings for the running process, read once."""
+    return Settings()

@@ -1,0 +1,74 @@
+"""Connecting to MongoDB and creating indexes (once, at start)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pymongo import ASCENDING, DESCENDING, MongoClient
+from pymongo.database import Database
+
+from worker.settings import Settings
+from worker.storage.repositories import AnalysisRepository, BuildRepository, Document, TaskRepository
+
+
+def connect(settings: Settings, *, create_indexes: bool = True) -> Database[Document]:
+    """Open a client for ``settings.mongo_url`` and return the configured database.
+
+    Call it after fork (pymongo clients are not fork-safe): the worker does so in ``worker_process_init``.
+    """
+    client: MongoClient[Document] = MongoClient(
+        settings.mongo_url,
+        serverSelectionTimeoutMS=5000,
+        connectTimeoutMS=5000,
+        tz_aware=True,
+        appname="langchain-jenkins",
+    )
+    db = client[settings.mongo_db]
+    if create_indexes:
+        ensure_indexes(db)
+    return db
+
+
+def ensure_indexes(db: Database[Document]) -> None:
+    """Index every field we query (SecantusDB, like MongoDB, scans collections without them)."""
+    db.builds.create_index(
+        [("jenkins_url", ASCENDING), ("job", ASCENDING), ("build", ASCENDING)], unique=True, name="build_key"
+    )
+    db.builds.create_index([("job", ASCENDING), ("build", DESCENDING)], name="job_builds")
+    db.analyses.create_index(
+        [("jenkins_url", ASCENDING), ("job", ASCENDING), ("build", ASCENDING)], unique=True, name="analysis_key"
+    )
+    db.analyses.create_index([("job", ASCENDING), ("build", DESCENDING)], name="job_analyses")
+    db.analyses.create_index([("fingerprint", ASCENDING), ("created_at", DESCENDING)], name="fingerprint")
+    db.analyses.create_index([("category", ASCENDING), ("created_at", DESCENDING)], name="category_recent")
+    db.tasks.create_index([("task_id", ASCENDING)], unique=True, name="task_id")
+    db.tasks.create_index([("created_at", DESCENDING)], name="tasks_recent")
+
+
+@dataclass
+class Storage:
+    """The repositories of one database, built together."""
+
+    db: Database[Document]
+
+    @classmethod
+    def from_settings(cls, settings: Settings, *, create_indexes: bool = True) -> Storage:
+        return cls(connect(settings, create_indexes=create_indexes))
+
+    @property
+    def builds(self) -> BuildRepository:
+        return BuildRepository(self.db)
+
+    @property
+    def analyses(self) -> AnalysisRepository:
+        return AnalysisRepository(self.db)
+
+    @property
+    def tasks(self) -> TaskRepository:
+        return TaskRepository(self.db)
+
+    def ping(self) -> None:
+        """Raise if the server cannot be reached."""
+        self.db.client.admin.command("ping")
+
+    def close(self) -> None:
+        self.db.client.close()

@@ -1,0 +1,306 @@
+"""Repositories for builds, analyses and tasks.
+
+Each method is one or two round trips and uses an index (see ``database.ensure_indexes``). Records are keyed on
+natural keys (``jenkins_url, job, build`` and ``task_id``) so every write is an idempotent upsert.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from pydantic import BaseModel
+from pymongo import DESCENDING, ReturnDocument
+from pymongo.database import Database
+
+from worker.models import BuildEvent
+
+Document = dict[str, Any]
+
+#: How many recent analyses of a category are compared by text similarity (bounded work per lookup).
+SIMILARITY_WINDOW = 500
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def to_json_ready(doc: Mapping[str, Any] | None) -> Document | None:
+    """Drop Mongo's ``_id`` and turn datetimes into ISO-8601 strings, recursively."""
+    if doc is None:
+        return None
+
+    def convert(value: Any) -> Any:
+        if isinstance(value, datetime):
+            return value.isoformat()
+        if isinstance(value, Mapping):
+            return {k: convert(v) for k, v in value.items() if k != "_id"}
+        if isinstance(value, list):
+            return [convert(v) for v in value]
+        return value
+
+    result: Document = convert(doc)
+    return result
+
+
+class BuildRepository:
+    """One record per build; the events seen for it are kept inside, keyed by event name."""
+
+    def __init__(self, db: Database[Document]) -> None:
+        self._col = db.builds
+
+    def upsert_event(self, event: BuildEvent) -> tuple[Document, bool]:
+        """Record ``event``; returns the build and whether this event was new (False for a repeat)."""
+        key = {"jenkins_url": event.jenkins_url, "job": event.job, "build": event.build}
+        now = _now()
+        fields: Document = {
+            "url": event.url,
+            "commit": event.commit,
+            "branch": event.branch,
+            "cause": event.cause,
+            "parameters": event.parameters,
+            "updated_at": now,
+        }
+        if event.event == "completed":
+            fields.update(
+                status=event.status,
+                duration_ms=event.duration_ms,
+                stages=[s.model_dump() for s in event.stages],
+                completed_at=now,
+            )
+        # Only non-empty values overwrite: a "completed" event without a commit must not erase the one sent at start.
+        update_set = {k: v for k, v in fields.items() if v not in (None, {}, [])}
+        update_set[f"events.{event.event}"] = {"status": event.status, "received_at": now}
+        before = self._col.find_one_and_update(
+            key,
+            {
+                "$set": update_set,
+                "$setOnInsert": {
+                    **key,
+                    "created_at": now,
+                    "status": event.status or "IN_PROGRESS",
+                    "analysis_status": "none",
+                },
+            },
+            upsert=True,
+            return_document=ReturnDocument.BEFORE,
+            projection={"events": 1},
+        )
+        created = before is None or event.event not in (before.get("events") or {})
+        after = self._col.find_one(key)
+        return to_json_ready(after) or {}, created
+
+    def get(self, job: str, build: int, *, jenkins_url: str | None = None) -> Document | None:
+        """The build, or None. Without ``jenkins_url`` the most recently updated match is returned."""
+        query: Document = {"job": job, "build": build}
+        if jenkins_url:
+            query["jenkins_url"] = jenkins_url
+        doc = self._col.find_one(query, sort=[("updated_at", DESCENDING)])
+        return to_json_ready(doc)
+
+    def list(self, job: str, limit: int = 20) -> list[Document]:
+        """Builds of ``job``, newest first."""
+        cursor = self._col.find({"job": job}).sort("build", DESCENDING).limit(limit)
+        return [d for d in (to_json_ready(doc) for doc in cursor) if d is not None]
+
+    def set_analysis_status(self, job: str, build: int, status: str, *, jenkins_url: str) -> None:
+        """Mark the analysis of a build ``pending``, ``done`` or ``failed`` (creating the build if unseen)."""
+        key = {"jenkins_url": jenkins_url, "job": job, "build": build}
+        now = _now()
+        self._col.update_one(
+            key,
+            {
+                "$set": {"analysis_status": status, "updated_at": now},
+                "$setOnInsert": {**key, "created_at": now, "status": "FAILURE", "events": {}},
+            },
+            upsert=True,
+        )
+
+    def history(self, job: str, limit: int = 50) -> list[Document]:
+        """Recent completed builds of a job with their fingerprints, for flaky detection."""
+        return self.list(job, limit)
+
+
+class SimilarFailure(BaseModel):
+    """A past failure like the current one, and what fixed it when known."""
+
+    job: str
+    build: int
+    fingerprint: str
+    score: float
+    summary: str
+    category: str
+    fix: str | None = None
+
+
+class AnalysisRepository:
+    """One analysis per build, with its fingerprint and text vector for similarity search."""
+
+    def __init__(self, db: Database[Document]) -> None:
+        self._col = db.analyses
+
+    def save(self, jenkins_url: str, job: str, build: int, analysis: Mapping[str, Any]) -> None:
+        """Store (or replace, on a redelivered task) the analysis of a build.
+
+        ``analysis`` is the engine's ``Analysis.model_dump(mode="json")`` plus our fields; a ``vector`` key
+        (term → weight) is stored as pairs because MongoDB field names cannot hold every term.
+        """
+        doc = dict(analysis)
+        vector = doc.pop("vector", None) or {}
+        now = _now()
+        key = {"jenkins_url": jenkins_url, "job": job, "build": build}
+        self._col.update_one(
+            key,
+            {
+                "$set": {
+                    **doc,
+                    **key,
+                    "vector": [[term, weight] for term, weight in vector.items()],
+                    "updated_at": now,
+                },
+                "$setOnInsert": {"created_at": now},
+            },
+            upsert=True,
+        )
+
+    def get(self, job: str, build: int, *, jenkins_url: str | None = None) -> Document | None:
+        query: Document = {"job": job, "build": build}
+        if jenkins_url:
+            query["jenkins_url"] = jenkins_url
+        doc = self._col.find_one(query, projection={"vector": 0}, sort=[("updated_at", DESCENDING)])
+        return to_json_ready(doc)
+
+    def mark_resolved(self, jenkins_url: str, job: str, fixed_in_build: int, commit: str | None) -> int:
+        """A green build fixes the job's open failures before it: record which build (and commit) fixed them."""
+        fix = f"fixed in build #{fixed_in_build}" + (f" (commit {commit})" if commit else "")
+        result = self._col.update_many(
+            {
+                "jenkins_url": jenkins_url,
+                "job": job,
+                "build": {"$lt": fixed_in_build},
+                "resolution": None,
+            },
+            {"$set": {"resolution": {"build": fixed_in_build, "commit": commit, "fix": fix, "at": _now()}}},
+        )
+        return int(result.modified_count)
+
+    def find_similar(
+        self,
+        fingerprint: str,
+        vector: Mapping[str, float],
+        *,
+        category: str | None = None,
+        exclude: tuple[str, int] | None = None,
+        limit: int = 5,
+        min_score: float = 0.35,
+    ) -> list[SimilarFailure]:
+        """Past failures: same fingerprint first (score 1.0), then the nearest by text similarity."""
+        from worker.analysis import cosine  # the similarity measure belongs to the engine
+
+        projection = {"job": 1, "build": 1, "fingerprint": 1, "summary": 1, "category": 1, "resolution": 1}
+        found: dict[tuple[str, int], SimilarFailure] = {}
+
+        def add(doc: Mapping[str, Any], score: float) -> None:
+            ident = (doc["job"], int(doc["build"]))
+            if ident == exclude or ident in found:
+                return
+            resolution = doc.get("resolution") or {}
+            found[ident] = SimilarFailure(
+                job=doc["job"],
+                build=int(doc["build"]),
+                fingerprint=doc.get("fingerprint", ""),
+                score=round(score, 4),
+                summary=doc.get("summary", ""),
+                category=doc.get("category", "unknown"),
+                fix=resolution.get("fix"),
+            )
+
+        for doc in self._col.find({"fingerprint": fingerprint}, projection).sort("created_at", DESCENDING).limit(
+            limit + 1
+        ):
+            add(doc, 1.0)
+        if len(found) < limit and vector:
+            query: Document = {"category": category} if category else {}
+            scored: list[tuple[float, Document]] = []
+            for doc in (
+                self._col.find(query, {**projection, "vector": 1})
+                .sort("created_at", DESCENDING)
+                .limit(SIMILARITY_WINDOW)
+            ):
+                if doc.get("fingerprint") == fingerprint:
+                    continue
+                other = {term: weight for term, weight in doc.get("vector") or []}
+                score = cosine(dict(vector), other)
+                if score >= min_score:
+                    scored.append((score, doc))
+            scored.sort(key=lambda pair: pair[0], reverse=True)
+            for score, doc in scored:
+                if len(found) >= limit:
+                    break
+                add(doc, score)
+        return list(found.values())[:limit]
+
+
+class TaskRepository:
+    """The record of every task the API accepted: status, routing, result."""
+
+    def __init__(self, db: Database[Document]) -> None:
+        self._col = db.tasks
+
+    def create(self, task_id: str, kind: str, payload: Mapping[str, Any]) -> Document:
+        """Record a queued task (idempotent: a repeat keeps the first record)."""
+        now = _now()
+        self._col.update_one(
+            {"task_id": task_id},
+            {
+                "$setOnInsert": {
+                    "task_id": task_id,
+                    "kind": kind,
+                    "payload": dict(payload),
+                    "status": "queued",
+                    "result": None,
+                    "error": None,
+                    "created_at": now,
+                    "updated_at": now,
+                }
+            },
+            upsert=True,
+        )
+        return self.get(task_id) or {}
+
+    def get(self, task_id: str) -> Document | None:
+        return to_json_ready(self._col.find_one({"task_id": task_id}))
+
+    def _set(self, task_id: str, fields: Mapping[str, Any]) -> None:
+        now = _now()
+        self._col.update_one(
+            {"task_id": task_id},
+            {"$set": {**fields, "updated_at": now}, "$setOnInsert": {"task_id": task_id, "created_at": now}},
+            upsert=True,
+        )
+
+    def mark_running(self, task_id: str, *, kind: str | None = None) -> None:
+        fields: Document = {"status": "running"}
+        if kind:
+            fields["kind"] = kind
+        self._set(task_id, fields)
+
+    def mark_progress(self, task_id: str, progress: Mapping[str, Any]) -> None:
+        self._set(task_id, {"progress": dict(progress)})
+
+    def mark_succeeded(self, task_id: str, result: Mapping[str, Any]) -> None:
+        self._set(task_id, {"status": "succeeded", "result": dict(result), "error": None})
+
+    def mark_failed(self, task_id: str, error: str) -> None:
+        self._set(task_id, {"status": "failed", "error": {"code": "task_failed", "message": error}})
+
+    def mark_rejected(self, task_id: str, errors: list[dict[str, Any]]) -> None:
+        """Invalid payloads are stored as rejected, never retried."""
+        self._set(
+            task_id,
+            {
+                "status": "rejected",
+                "error": {"code": "invalid_payload", "message": "the task payload was invalid", "fields": errors},
+            },
+        )

@@ -1,0 +1,28 @@
+"""Stable task names: the contract between the API (which sends tasks by name) and the worker.
+
+The API imports only this module, never ``worker.tasks``; a test asserts every name here is registered.
+"""
+
+from typing import Final
+
+INGEST_EVENT: Final = "builds.ingest_event"
+ANALYZE_BUILD: Final = "logs.analyze_build"
+HANDLE_TASK: Final = "agents.handle_task"
+TRIGGER_BUILD: Final = "builds.trigger"
+ABORT_BUILD: Final = "builds.abort"
+REBUILD: Final = "builds.rebuild"
+LIST_PLUGINS: Final = "plugins.inventory"
+INSTALL_PLUGIN: Final = "plugins.install"
+
+ALL_TASK_NAMES: Final = frozenset(
+    {
+        INGEST_EVENT,
+        ANALYZE_BUILD,
+        HANDLE_TASK,
+        TRIGGER_BUILD,
+        ABORT_BUILD,
+        REBUILD,
+        LIST_PLUGINS,
+        INSTALL_PLUGIN,
+    }
+)

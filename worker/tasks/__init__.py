@@ -1,0 +1,1 @@
+"""Celery tasks: thin like web views. Payload in → validate → call a service → store → publish → small dict out."""

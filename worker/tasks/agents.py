@@ -1,0 +1,34 @@
+"""Natural-language tasks: the supervisor routes them to a specialist agent."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from worker import task_names
+from worker.celery_app import app
+from worker.logging import get_logger
+from worker.models import TaskRequest
+from worker.tasks.base import LangchainJenkinsTask, parse_payload
+
+log = get_logger(__name__)
+
+
+@app.task(name=task_names.HANDLE_TASK, base=LangchainJenkinsTask, bind=True)
+def handle_task(self: LangchainJenkinsTask, **payload: Any) -> dict[str, Any]:
+    """Run the supervisor on ``{"task": "...", "context": {...}}``; the stored result is the agent's answer."""
+    from worker.agents import AgentServices, run_task
+
+    req = parse_payload(TaskRequest, payload)
+    ctx = self.ctx
+    storage = ctx.storage
+    services = AgentServices(
+        settings=ctx.settings,
+        jenkins=ctx.jenkins if ctx.has_jenkins else None,
+        analyses=storage.analyses,
+        builds=storage.builds,
+        progress=lambda stage, data: self.progress(stage, **data),
+    )
+    result = run_task(req.task, req.context, services=services, llm=ctx.chat_model)
+    answer: dict[str, Any] = result.model_dump(mode="json")
+    log.info("task answered", agent=answer.get("agent"), confidence=answer.get("confidence"))
+    return answer

@@ -1,0 +1,151 @@
+"""The base class every task shares: status records, progress events, metrics, retries and rejection.
+
+- Transient failures (broker, database or Jenkins unreachable) retry with exponential backoff and jitter.
+- An invalid payload is stored as ``rejected`` and never retried: retrying cannot fix it.
+- Every task's status lives in MongoDB (``tasks`` collection) under its Celery id, so
+  ``GET /api/v1/tasks/<id>`` answers the same whether the task was queued by the API or by another task.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any, TypeVar
+
+import pymongo.errors
+import redis
+import structlog
+from celery import Task
+from pydantic import BaseModel, ValidationError
+
+from worker import metrics
+from worker.context import WorkerContext, get_context
+from worker.logging import get_logger
+
+log = get_logger(__name__)
+ModelT = TypeVar("ModelT", bound=BaseModel)
+
+
+def _transient_errors() -> tuple[type[BaseException], ...]:
+    from worker.jenkins import JenkinsUnavailable
+
+    return (
+        JenkinsUnavailable,
+        pymongo.errors.AutoReconnect,
+        pymongo.errors.ServerSelectionTimeoutError,
+        redis.ConnectionError,
+        ConnectionError,
+        TimeoutError,
+    )
+
+
+def is_transient(exc: BaseException) -> bool:
+    """Whether retrying later may succeed (a service was unreachable), as opposed to a definite failure."""
+    return isinstance(exc, _transient_errors())
+
+
+class InvalidPayload(Exception):
+    """The payload failed validation; carries the field errors in the API's shape."""
+
+    def __init__(self, errors: list[dict[str, Any]]) -> None:
+        super().__init__("; ".join(f"{e['field']}: {e['message']}" for e in errors))
+        self.errors = errors
+
+
+def field_errors(exc: ValidationError) -> list[dict[str, Any]]:
+    """Pydantic errors as ``[{"field": "stages.0.name", "rule": "missing", "message": ...}]``."""
+    return [
+        {
+            "field": ".".join(str(p) for p in err["loc"]) or "(body)",
+            "rule": err["type"],
+            "message": err["msg"],
+        }
+        for err in exc.errors()
+    ]
+
+
+def parse_payload(model: type[ModelT], payload: Any) -> ModelT:
+    """Validate a task payload, raising :class:`InvalidPayload` (never retried) when it is wrong."""
+    try:
+        return model.model_validate(payload)
+    except ValidationError as exc:
+        raise InvalidPayload(field_errors(exc)) from exc
+
+
+class LangchainJenkinsTask(Task):  # type: ignore[misc]  # Celery's Task is untyped
+    """Base for all our tasks (``base=LangchainJenkinsTask``)."""
+
+    abstract = True
+    max_retries = 5
+    retry_backoff = 2
+    retry_backoff_max = 300
+    retry_jitter = True
+    #: Set per task: record status in the tasks collection (the API's GET /tasks/<id>).
+    track_status = True
+
+    @property
+    def ctx(self) -> WorkerContext:
+        return get_context()
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        task_id = self.request.id or "local"
+        structlog.contextvars.bind_contextvars(task_id=task_id, task=self.name)
+        started = time.perf_counter()
+        outcome = "error"
+        try:
+            if self.track_status and self.request.id:
+                self.ctx.storage.tasks.mark_running(task_id, kind=self.name)
+            try:
+                result = super().__call__(*args, **kwargs)
+            except InvalidPayload as exc:
+                outcome = "rejected"
+                log.warning("task payload rejected", errors=exc.errors)
+                if self.request.id:
+                    self.ctx.storage.tasks.mark_rejected(task_id, exc.errors)
+                    self.ctx.publish(task_id, "result", {"status": "rejected", "errors": exc.errors})
+                return {"status": "rejected", "errors": exc.errors}
+            except _transient_errors() as exc:
+                if self.request.retries < self.max_retries:
+                    outcome = "retry"
+                    log.warning("transient failure, retrying", error=str(exc), attempt=self.request.retries + 1)
+                    raise self.retry(exc=exc, countdown=self._backoff()) from exc
+                self._fail(task_id, exc)
+                raise
+            except Exception as exc:
+                self._fail(task_id, exc)
+                raise
+            outcome = "success"
+            if self.track_status and self.request.id:
+                self.ctx.storage.tasks.mark_succeeded(task_id, result)
+                self.ctx.publish(task_id, "result", {"status": "succeeded", "result": result})
+            return result
+        finally:
+            metrics.TASKS.labels(task=self.name, outcome=outcome).inc()
+            metrics.TASK_SECONDS.labels(task=self.name).observe(time.perf_counter() - started)
+            structlog.contextvars.unbind_contextvars("task_id", "task")
+
+    def _backoff(self) -> float:
+        from celery.utils.time import get_exponential_backoff_interval
+
+        return float(
+            get_exponential_backoff_interval(
+                factor=self.retry_backoff,
+                retries=self.request.retries,
+                maximum=self.retry_backoff_max,
+                full_jitter=self.retry_jitter,
+            )
+        )
+
+    def _fail(self, task_id: str, exc: BaseException) -> None:
+        log.error("task failed", error=str(exc), exc_info=exc)
+        if self.request.id:
+            try:
+                self.ctx.storage.tasks.mark_failed(task_id, f"{type(exc).__name__}: {exc}")
+                self.ctx.publish(task_id, "result", {"status": "failed", "error": str(exc)})
+            except Exception:  # the database may be what failed; the log line above is the record then
+                log.exception("could not record the task failure")
+
+    def progress(self, stage: str, **data: Any) -> None:
+        """Publish a progress event for live listeners (and keep the latest one on the task record)."""
+        if self.request.id:
+            payload = {"stage": stage, **data}
+            self.ctx.publish(self.request.id, "progress", payload)

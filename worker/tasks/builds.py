@@ -1,0 +1,91 @@
+"""Build tasks: ingest build events; trigger, abort and rebuild builds."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, Field, field_validator
+
+from worker import task_names
+from worker.celery_app import app
+from worker.logging import get_logger
+from worker.models import BuildEvent, validate_job_name
+from worker.tasks.base import LangchainJenkinsTask, parse_payload
+
+log = get_logger(__name__)
+
+
+@app.task(name=task_names.INGEST_EVENT, base=LangchainJenkinsTask, bind=True)
+def ingest_event(self: LangchainJenkinsTask, event: dict[str, Any]) -> dict[str, Any]:
+    """Upsert the build (the same event twice is one record); a new FAILURE/UNSTABLE queues its analysis."""
+    parsed = parse_payload(BuildEvent, event)
+    storage = self.ctx.storage
+    build, created = storage.builds.upsert_event(parsed)
+    analysis_task_id: str | None = None
+    if created and parsed.needs_analysis:
+        storage.builds.set_analysis_status(parsed.job, parsed.build, "pending", jenkins_url=parsed.jenkins_url)
+        result = self.app.send_task(
+            task_names.ANALYZE_BUILD,
+            kwargs={"jenkins_url": parsed.jenkins_url, "job": parsed.job, "build": parsed.build},
+        )
+        analysis_task_id = result.id
+    elif created and parsed.event == "completed" and parsed.status == "SUCCESS":
+        fixed = storage.analyses.mark_resolved(parsed.jenkins_url, parsed.job, parsed.build, parsed.commit)
+        if fixed:
+            log.info("failures resolved by a green build", job=parsed.job, build=parsed.build, count=fixed)
+    log.info("build event ingested", job=parsed.job, build=parsed.build, event=parsed.event, created=created)
+    return {
+        "job": parsed.job,
+        "build": parsed.build,
+        "event": parsed.event,
+        "created": created,
+        "analysis_task_id": analysis_task_id,
+    }
+
+
+class JobRef(BaseModel):
+    job: str = Field(min_length=1, max_length=512)
+
+    @field_validator("job")
+    @classmethod
+    def _job_path(cls, value: str) -> str:
+        return validate_job_name(value)
+
+
+class TriggerPayload(JobRef):
+    parameters: dict[str, str] = Field(default_factory=dict)
+    wait_seconds: float = Field(60.0, ge=0, le=600)
+
+
+class BuildRef(JobRef):
+    build: int = Field(ge=1)
+    confirm: bool = False
+
+
+@app.task(name=task_names.TRIGGER_BUILD, base=LangchainJenkinsTask, bind=True)
+def trigger_build(self: LangchainJenkinsTask, **payload: Any) -> dict[str, Any]:
+    """Trigger a build with parameters; returns the queue item and, once it starts, the build number."""
+    req = parse_payload(TriggerPayload, payload)
+    jenkins = self.ctx.jenkins
+    item = jenkins.trigger_build(req.job, req.parameters or None)
+    self.progress("queued", queue_id=item.id)
+    number = jenkins.wait_for_build_number(item, timeout=req.wait_seconds) if req.wait_seconds else None
+    return {"job": req.job, "queue_item": item.model_dump(mode="json"), "build": number}
+
+
+@app.task(name=task_names.ABORT_BUILD, base=LangchainJenkinsTask, bind=True)
+def abort_build(self: LangchainJenkinsTask, **payload: Any) -> dict[str, Any]:
+    """Abort a running build; without ``confirm`` only says what would be done."""
+    req = parse_payload(BuildRef, payload)
+    if not req.confirm:
+        return {"dry_run": True, "would": f"abort {req.job} #{req.build}"}
+    self.ctx.jenkins.abort_build(req.job, req.build)
+    return {"dry_run": False, "aborted": f"{req.job} #{req.build}"}
+
+
+@app.task(name=task_names.REBUILD, base=LangchainJenkinsTask, bind=True)
+def rebuild(self: LangchainJenkinsTask, **payload: Any) -> dict[str, Any]:
+    """Queue the build again with the same parameters."""
+    req = parse_payload(BuildRef, payload)
+    item = self.ctx.jenkins.rebuild(req.job, req.build)
+    return {"job": req.job, "rebuild_of": req.build, "queue_item": item.model_dump(mode="json")}

@@ -1,0 +1,110 @@
+"""Failure analysis of a Jenkins build: stream the log, analyse, compare, store, publish."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+from urllib.parse import quote
+
+from pydantic import BaseModel, Field, field_validator
+
+from worker import metrics, task_names
+from worker.analysis import analyze_stream, text_vector
+from worker.celery_app import app
+from worker.logging import get_logger
+from worker.models import validate_job_name
+from worker.tasks.base import LangchainJenkinsTask, is_transient, parse_payload
+
+log = get_logger(__name__)
+
+#: Jenkins shows descriptions on the build page and in lists: keep ours to one short paragraph.
+DESCRIPTION_SUMMARY_CHARS = 200
+
+
+class AnalyzeBuildPayload(BaseModel):
+    jenkins_url: str = Field(min_length=1, max_length=2048)
+    job: str = Field(min_length=1, max_length=512)
+    build: int = Field(ge=1)
+
+    @field_validator("job")
+    @classmethod
+    def _job_path(cls, value: str) -> str:
+        return validate_job_name(value)
+
+
+def analysis_link(public_api_url: str | None, job: str, build: int) -> str | None:
+    """Where the full analysis can be read (the API), if the API's public URL is configured."""
+    if not public_api_url:
+        return None
+    return f"{public_api_url.rstrip('/')}/api/v1/jobs/{quote(job)}/builds/{build}/analysis"
+
+
+def description_text(doc: dict[str, Any], link: str | None) -> str:
+    """The short text written on the build page: category, the one-line cause, the stage and a link."""
+    summary = doc.get("summary") or "no cause found"
+    if len(summary) > DESCRIPTION_SUMMARY_CHARS:
+        summary = summary[: DESCRIPTION_SUMMARY_CHARS - 1] + "…"
+    parts = [f"AI analysis: {doc.get('category', 'unknown')} — {summary}"]
+    stage = doc.get("failed_stage")
+    if stage and stage.get("name"):
+        parts.append(f"(stage {stage['name']})")
+    if doc.get("similar"):
+        parts.append(f"seen before: {len(doc['similar'])} similar failure(s)")
+    if link:
+        parts.append(link)
+    return " ".join(parts)
+
+
+@app.task(name=task_names.ANALYZE_BUILD, base=LangchainJenkinsTask, bind=True)
+def analyze_build(self: LangchainJenkinsTask, **payload: Any) -> dict[str, Any]:
+    """Analyse a failed build and publish the result to MongoDB, Jenkins and Prometheus.
+
+    Idempotent: a redelivered message re-analyses and overwrites the same records.
+    """
+    req = parse_payload(AnalyzeBuildPayload, payload)
+    ctx = self.ctx
+    jenkins = ctx.jenkins
+    storage = ctx.storage
+    try:
+        self.progress("fetching_log", job=req.job, build=req.build)
+        green = jenkins.last_successful_build_number(req.job)
+        previous = jenkins.stream_console(req.job, green) if green and green < req.build else None
+        started = time.perf_counter()
+        analysis = analyze_stream(jenkins.stream_console(req.job, req.build), previous=previous)
+        metrics.ANALYSIS_SECONDS.observe(time.perf_counter() - started)
+        metrics.LOG_BYTES.inc(analysis.stats.bytes)
+        self.progress("analysed", category=analysis.category, summary=analysis.summary)
+
+        doc: dict[str, Any] = analysis.model_dump(mode="json")
+        stage = jenkins.failed_stage(req.job, req.build)
+        doc["failed_stage"] = stage.model_dump(mode="json") if stage else None
+        doc["compared_with_build"] = green if previous is not None else None
+        vector = text_vector(analysis.signature_text())
+        similar = storage.analyses.find_similar(
+            analysis.fingerprint, vector, category=analysis.category, exclude=(req.job, req.build)
+        )
+        doc["similar"] = [s.model_dump(mode="json") for s in similar]
+        if any(s.score >= 1.0 for s in similar):
+            metrics.RECURRING_FAILURES.labels(category=analysis.category).inc()
+        doc["explanation"] = None  # filled by the LLM explainer when one is configured
+        storage.analyses.save(req.jenkins_url, req.job, req.build, {**doc, "vector": vector})
+        storage.builds.set_analysis_status(req.job, req.build, "done", jenkins_url=req.jenkins_url)
+        metrics.ANALYSES.labels(category=analysis.category).inc()
+
+        jenkins.set_build_description(
+            req.job, req.build, description_text(doc, analysis_link(ctx.settings.public_api_url, req.job, req.build))
+        )
+    except Exception as exc:
+        if self.request.retries >= self.max_retries or not is_transient(exc):
+            storage.builds.set_analysis_status(req.job, req.build, "failed", jenkins_url=req.jenkins_url)
+        raise
+    log.info("build analysed", job=req.job, build=req.build, category=analysis.category)
+    return {
+        "job": req.job,
+        "build": req.build,
+        "category": analysis.category,
+        "summary": analysis.summary,
+        "fingerprint": analysis.fingerprint,
+        "similar": len(similar),
+    }
+
