@@ -7,8 +7,9 @@ flower``. Reliability choices, each on purpose:
   acknowledged to a client survives a worker crash (it is redelivered); every task is therefore idempotent.
 - ``worker_prefetch_multiplier=1``: a process reserves one message at a time, so long analyses don't hoard work
   that an idle process elsewhere could take; workers scale out horizontally.
-- Redis ``visibility_timeout`` (BROKER_VISIBILITY_TIMEOUT_SECONDS) at or above the hard time limit, or Redis
-  would redeliver a still-running task.
+- Redis ``visibility_timeout`` (BROKER_VISIBILITY_TIMEOUT_SECONDS, default one hour) must stay above the
+  hard time limit, or Redis would redeliver a still-running task; it is also how long a crashed worker's
+  unacknowledged message waits before another worker gets it.
 - JSON only: no pickle from a network queue.
 - Task events on, so Flower sees tasks.
 """
@@ -42,7 +43,7 @@ def create_celery(settings: Settings | None = None) -> Celery:
         result_expires=24 * 3600,
         broker_connection_retry_on_startup=True,
         broker_transport_options={
-            "visibility_timeout": max(settings.broker_visibility_timeout_seconds, hard_limit),
+            "visibility_timeout": settings.broker_visibility_timeout_seconds,
         },
         result_backend_transport_options={"retry_policy": {"timeout": 5.0}},
         worker_hijack_root_logger=False,

@@ -1,0 +1,44 @@
+# The commands a newcomer needs. `make demo` runs the main job with no services; `make test` runs everything.
+PYTHON ?= python3
+PIP := $(PYTHON) -m pip install --quiet --disable-pip-version-check
+
+.PHONY: setup setup-system demo test test-unit check lint format typecheck bench eval compose-config
+
+setup:  ## install the project with its development extra
+	$(PIP) -e '.[dev]'
+
+setup-system:  ## system packages for the tests (redis-server, JRE, groovy, junit4)
+	./scripts/system-deps.sh
+
+demo: setup  ## analyse the sample logs: no Redis, MongoDB, Jenkins or LLM needed
+	jenkins-ai analyze samples/logs/*.log
+	jenkins-ai analyze --format jsonl samples/logs/*.log
+	jenkins-ai ask --route-only "why did api-service #42 fail"
+
+test: setup-system setup  ## the whole suite: unit, integration (real services) and e2e
+	$(PYTHON) -m pytest
+
+test-unit: setup
+	$(PYTHON) -m pytest tests/unit
+
+lint:
+	ruff check .
+	ruff format --check .
+
+format:
+	ruff check --fix .
+	ruff format .
+
+typecheck:
+	mypy
+
+check: lint typecheck test  ## ruff, mypy and the tests
+
+bench: setup  ## speed and memory of the analysis engine (100 MB generated log)
+	$(PYTHON) bench/speed.py
+
+eval: setup  ## accuracy of the analysis engine on the labelled logs in ../shared/data
+	$(PYTHON) bench/evaluate.py
+
+compose-config:  ## validate docker-compose.yml (needs only the docker CLI, no engine)
+	docker compose config --quiet

@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Install the system packages the tests need, when missing (Debian/Ubuntu): redis-server for the real Redis,
+# a JRE + groovy + junit4 for the shared library's tests and the Jenkinsfile compile checks.
+set -euo pipefail
+need=()
+command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
+command -v java >/dev/null 2>&1 || need+=(default-jre-headless)
+command -v groovy >/dev/null 2>&1 || need+=(groovy)
+[ -f /usr/share/java/junit4.jar ] || need+=(junit4)
+[ "${#need[@]}" -eq 0 ] && exit 0
+echo "installing system packages: ${need[*]}"
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${need[@]}"

@@ -1,0 +1,154 @@
+"""The whole path on real components: HTTP → Redis → Celery worker → Jenkins double → MongoDB → HTTP.
+
+Everything talks over real sockets: the Flask API served by Werkzeug, a real Redis, a real MongoDB-wire server
+(SecantusDB), a real Celery worker and the Jenkins test double replaying recorded Jenkins responses.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import requests
+
+FAILED_LOG = """Started by user admin
+[Pipeline] Start of Pipeline
+[Pipeline] node
+Running on agent-7 in /var/jenkins/workspace/api-service
+[Pipeline] stage
+[Pipeline] { (Test)
+[Pipeline] sh
++ mvn -B verify
+[INFO] Scanning for projects...
+[INFO] Building api-service 1.4.2-SNAPSHOT
+[INFO] -------------------------------------------------------
+[INFO]  T E S T S
+[INFO] -------------------------------------------------------
+[INFO] Running com.example.api.OrderServiceTest
+[ERROR] Tests run: 12, Failures: 1, Errors: 0, Skipped: 0, Time elapsed: 0.412 s <<< FAILURE! - in com.example.api.OrderServiceTest
+[ERROR] shouldRejectNegativeQuantity(com.example.api.OrderServiceTest)  Time elapsed: 0.011 s  <<< FAILURE!
+org.opentest4j.AssertionFailedError: expected: <400> but was: <200>
+	at com.example.api.OrderServiceTest.shouldRejectNegativeQuantity(OrderServiceTest.java:57)
+[INFO]
+[INFO] Results:
+[INFO]
+[ERROR] Failures:
+[ERROR]   OrderServiceTest.shouldRejectNegativeQuantity:57 expected: <400> but was: <200>
+[INFO]
+[ERROR] Tests run: 48, Failures: 1, Errors: 0, Skipped: 0
+[INFO]
+[INFO] BUILD FAILURE
+[INFO] ------------------------------------------------------------------------
+[ERROR] Failed to execute goal org.apache.maven.plugins:maven-surefire-plugin:3.2.5:test (default-test) on project api-service: There are test failures.
+[Pipeline] }
+[Pipeline] // stage
+[Pipeline] End of Pipeline
+ERROR: script returned exit code 1
+Finished: FAILURE
+"""
+
+
+def _wait_for(get: Any, predicate: Any, timeout: float = 60.0) -> Any:
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        last = get()
+        if predicate(last):
+            return last
+        time.sleep(0.2)
+    raise AssertionError(f"condition not met within {timeout}s; last value: {last!r}")
+
+
+def _event(jenkins_url: str, build: int, status: str, **extra: Any) -> dict[str, Any]:
+    return {"jenkins_url": jenkins_url, "job": "team/api-service", "build": build, "status": status, **extra}
+
+
+def test_failure_event_travels_the_whole_path(api_server: Any, jenkins_double: Any) -> None:
+    jenkins_double.add_job("team/api-service")
+    jenkins_double.add_build("team/api-service", 41, "SUCCESS", console="Started by user admin\nFinished: SUCCESS\n")
+    jenkins_double.add_build("team/api-service", 42, "FAILURE", console=FAILED_LOG)
+    session = requests.Session()
+    session.headers["Authorization"] = f"Bearer {api_server.token}"
+
+    posted = session.post(
+        f"{api_server.url}/api/v1/events", json=_event(jenkins_double.url, 42, "FAILURE", commit="abc123")
+    )
+    assert posted.status_code == 202, posted.text
+    body = posted.json()
+    assert body["task_id"]
+    assert body["status_url"] == "/api/v1/jobs/team/api-service/builds/42"
+
+    build_url = f"{api_server.url}{body['status_url']}"
+    done = _wait_for(
+        lambda: session.get(build_url).json(),
+        lambda doc: doc.get("build", {}).get("analysis_status") in {"done", "failed"},
+    )
+    assert done["build"]["analysis_status"] == "done", done
+    assert done["build"]["status"] == "FAILURE"
+    analysis = done["analysis"]
+    assert analysis["category"] == "test"
+    top = analysis["excerpt"][0]
+    assert top["start_line"] <= 18 <= top["end_line"], top  # the failing assertion is in the best block
+    assert "shouldRejectNegativeQuantity" in top["text"]
+    assert analysis["fingerprint"]
+
+    description = jenkins_double.description("team/api-service", 42)
+    assert description is not None and "test" in description
+    assert "http://assistant.example/api/v1/jobs/team/api-service/builds/42/analysis" in description
+
+    listed = session.get(f"{api_server.url}/api/v1/jobs/team/api-service/builds", params={"limit": 5}).json()
+    assert [b["build"] for b in listed["builds"]] == [42]
+
+
+def test_same_event_twice_is_one_build_and_one_analysis(api_server: Any, jenkins_double: Any, storage: Any) -> None:
+    jenkins_double.add_job("team/api-service")
+    jenkins_double.add_build("team/api-service", 7, "FAILURE", console=FAILED_LOG)
+    headers = {"Authorization": f"Bearer {api_server.token}"}
+    event = _event(jenkins_double.url, 7, "FAILURE")
+    for _ in range(2):
+        assert requests.post(f"{api_server.url}/api/v1/events", json=event, headers=headers).status_code == 202
+
+    _wait_for(
+        lambda: storage.builds.get("team/api-service", 7),
+        lambda doc: doc is not None and doc.get("analysis_status") == "done",
+    )
+    time.sleep(1.0)  # let a wrongly enqueued second analysis finish, if there were one
+    assert storage.db.builds.count_documents({"job": "team/api-service", "build": 7}) == 1
+    assert storage.db.analyses.count_documents({"job": "team/api-service", "build": 7}) == 1
+    analyses_run = storage.db.tasks.count_documents({"kind": "logs.analyze_build"})
+    assert analyses_run == 1
+
+
+def test_recurring_failure_is_recognised_and_green_build_records_the_fix(
+    api_server: Any, jenkins_double: Any, storage: Any
+) -> None:
+    jenkins_double.add_job("team/api-service")
+    headers = {"Authorization": f"Bearer {api_server.token}"}
+    for number in (10, 11):
+        jenkins_double.add_build("team/api-service", number, "FAILURE", console=FAILED_LOG.replace("0.412", f"0.{number}"))
+        requests.post(
+            f"{api_server.url}/api/v1/events", json=_event(jenkins_double.url, number, "FAILURE"), headers=headers
+        )
+        _wait_for(
+            lambda n=number: storage.builds.get("team/api-service", n),
+            lambda doc: doc is not None and doc.get("analysis_status") == "done",
+        )
+    second = storage.analyses.get("team/api-service", 11)
+    first = storage.analyses.get("team/api-service", 10)
+    assert second["fingerprint"] == first["fingerprint"]
+    assert [(s["build"], s["score"]) for s in second["similar"]] == [(10, 1.0)]
+
+    requests.post(
+        f"{api_server.url}/api/v1/events",
+        json=_event(jenkins_double.url, 12, "SUCCESS", commit="f1x"),
+        headers=headers,
+    )
+    resolved = _wait_for(
+        lambda: storage.analyses.get("team/api-service", 11), lambda doc: doc.get("resolution") is not None
+    )
+    assert resolved["resolution"]["build"] == 12
+    similar = storage.analyses.find_similar(first["fingerprint"], {}, exclude=("team/api-service", 99))
+    assert {s.build: s.fix for s in similar} == {
+        10: "fixed in build #12 (commit f1x)",
+        11: "fixed in build #12 (commit f1x)",
+    }

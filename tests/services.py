@@ -1,0 +1,269 @@
+"""Real services for the integration and e2e tests, started on free loopback ports.
+
+- Redis: a real ``redis-server`` (one per test session, flushed before each test).
+- MongoDB wire protocol: a real SecantusDB server (``secantusd-py``), one per session, a fresh database per test.
+- Celery: a real worker consuming from that Redis (in-process threads here; the crash test runs a subprocess).
+- The API: the real Flask app served by Werkzeug on a free port.
+
+A service that cannot start fails the test run: integration tests never skip silently.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pymongo
+import pytest
+import redis
+
+from worker.settings import Settings
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+STARTUP_SECONDS = 30.0
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_until(check: Callable[[], bool], *, timeout: float, what: str, interval: float = 0.05) -> None:
+    """Poll ``check`` until it is true, or fail the test saying what never became ready."""
+    deadline = time.monotonic() + timeout
+    last_error: BaseException | None = None
+    while time.monotonic() < deadline:
+        try:
+            if check():
+                return
+        except Exception as exc:  # not ready yet
+            last_error = exc
+        time.sleep(interval)
+    pytest.fail(f"{what} did not become ready within {timeout:.0f}s (last error: {last_error!r})")
+
+
+@dataclass
+class ServiceProcess:
+    name: str
+    process: subprocess.Popen[bytes]
+    url: str
+    log_path: Path
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=10)
+
+    def log_tail(self, lines: int = 40) -> str:
+        try:
+            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return ""
+
+
+def _require_binary(name: str, hint: str) -> str:
+    path = shutil.which(name)
+    if path is None:
+        pytest.fail(f"{name} is not installed ({hint}); integration tests need it and never skip")
+    return path
+
+
+def start_redis(workdir: Path) -> ServiceProcess:
+    binary = _require_binary("redis-server", "apt-get install redis-server")
+    port = free_port()
+    log_path = workdir / "redis.log"
+    proc = subprocess.Popen(
+        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+         "--dir", str(workdir), "--logfile", str(log_path)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    service = ServiceProcess("redis", proc, f"redis://127.0.0.1:{port}/0", log_path)
+    client = redis.Redis.from_url(service.url, socket_connect_timeout=1)
+    wait_until(lambda: bool(client.ping()), timeout=STARTUP_SECONDS, what=f"redis-server on port {port}")
+    client.close()
+    return service
+
+
+def start_secantus(workdir: Path) -> ServiceProcess:
+    binary = _require_binary("secantusd-py", "pip install secantusdb")
+    port = free_port()
+    log_path = workdir / "secantus.log"
+    with log_path.open("wb") as log:
+        proc = subprocess.Popen(
+            [binary, "--storage-path", ":memory:", "--port", str(port)], stdout=log, stderr=subprocess.STDOUT
+        )
+    service = ServiceProcess("secantusdb", proc, f"mongodb://127.0.0.1:{port}", log_path)
+    client: pymongo.MongoClient[dict[str, Any]] = pymongo.MongoClient(service.url, serverSelectionTimeoutMS=500)
+    wait_until(
+        lambda: bool(client.admin.command("ping")), timeout=STARTUP_SECONDS, what=f"secantusd-py on port {port}"
+    )
+    client.close()
+    return service
+
+
+@pytest.fixture(scope="session")
+def service_dir() -> Iterator[Path]:
+    path = Path(tempfile.mkdtemp(prefix="lj-services-"))
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def redis_service(service_dir: Path) -> Iterator[ServiceProcess]:
+    service = start_redis(service_dir)
+    yield service
+    service.stop()
+
+
+@pytest.fixture(scope="session")
+def mongo_service(service_dir: Path) -> Iterator[ServiceProcess]:
+    service = start_secantus(service_dir)
+    yield service
+    service.stop()
+
+
+@pytest.fixture
+def redis_url(redis_service: ServiceProcess) -> str:
+    """A real Redis, emptied for this test (it is ours alone: started by this session)."""
+    client = redis.Redis.from_url(redis_service.url)
+    client.flushall()
+    client.close()
+    return redis_service.url
+
+
+@pytest.fixture
+def mongo_url(mongo_service: ServiceProcess) -> str:
+    return mongo_service.url
+
+
+@pytest.fixture
+def mongo_db_name() -> str:
+    return f"lj_test_{uuid.uuid4().hex[:12]}"
+
+
+class IsolatedSettings(Settings):
+    """Settings that read only what the test passes: never this machine's environment or a .env file."""
+
+    @classmethod
+    def settings_customise_sources(cls, settings_cls: Any, init_settings: Any, *args: Any, **kwargs: Any) -> Any:
+        return (init_settings,)
+
+
+def make_settings(**env: Any) -> Settings:
+    """Settings for a test, by environment-variable name (``REDIS_URL=...``)."""
+    values = {"API_TOKENS": "test-token", "JWT_SECRET": "test-jwt-secret-of-at-least-32-bytes!!", **env}
+    return IsolatedSettings(**{k: v for k, v in values.items() if v is not None})
+
+
+@pytest.fixture
+def settings(redis_url: str, mongo_url: str, mongo_db_name: str, jenkins_double: Any) -> Iterator[Settings]:
+    """Settings wired to this test's Redis, fresh MongoDB database and Jenkins double."""
+    yield make_settings(
+        REDIS_URL=redis_url,
+        MONGO_URL=mongo_url,
+        MONGO_DB=mongo_db_name,
+        JENKINS_URL=jenkins_double.url,
+        JENKINS_USER=jenkins_double.user,
+        JENKINS_TOKEN=jenkins_double.token,
+        PUBLIC_API_URL="http://assistant.example",
+        LOG_FORMAT="console",
+    )
+    client: pymongo.MongoClient[dict[str, Any]] = pymongo.MongoClient(mongo_url)
+    client.drop_database(mongo_db_name)
+    client.close()
+
+
+@pytest.fixture
+def storage(settings: Settings) -> Iterator[Any]:
+    from worker.storage import Storage
+
+    store = Storage.from_settings(settings)
+    yield store
+    store.close()
+
+
+@pytest.fixture
+def celery_worker(settings: Settings) -> Iterator[Any]:
+    """A real Celery worker (threads pool, in this process) consuming this test's Redis queue."""
+    from celery.contrib.testing.worker import start_worker
+
+    from worker.celery_app import app
+    from worker.context import WorkerContext, set_context
+
+    app.conf.update(broker_url=settings.redis_url, result_backend=settings.redis_url)
+    app.conf.langchain_jenkins_settings = settings
+    context = WorkerContext(settings)
+    set_context(context)
+    try:
+        with start_worker(
+            app, pool="threads", concurrency=2, perform_ping_check=False, shutdown_timeout=20.0, loglevel="WARNING"
+        ) as worker:
+            yield worker
+    finally:
+        set_context(None)
+        if "storage" in context.__dict__:
+            context.storage.close()
+
+
+@dataclass
+class RunningAPI:
+    url: str
+    token: str
+    settings: Settings
+
+
+@pytest.fixture
+def api_server(settings: Settings, celery_worker: Any) -> Iterator[RunningAPI]:
+    """The real Flask API on a free loopback port, in front of the real worker."""
+    from werkzeug.serving import make_server
+
+    from api.app import create_app
+
+    app = create_app(settings)
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, name="api-server", daemon=True)
+    thread.start()
+    try:
+        yield RunningAPI(url=f"http://127.0.0.1:{server.server_port}", token="test-token", settings=settings)
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+
+
+def worker_subprocess_env(settings: Settings, **extra: str) -> dict[str, str]:
+    """Environment for a worker subprocess (the crash test) built from test settings."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "JENKINS_", "MONGO_", "REDIS_"))}
+    env.update(
+        REDIS_URL=settings.redis_url,
+        MONGO_URL=settings.mongo_url,
+        MONGO_DB=settings.mongo_db,
+        LOG_FORMAT="console",
+        PYTHONPATH=str(REPO_ROOT),
+    )
+    if settings.jenkins_url:
+        env["JENKINS_URL"] = settings.jenkins_url
+    if settings.jenkins_user:
+        env["JENKINS_USER"] = settings.jenkins_user
+    if settings.jenkins_token:
+        env["JENKINS_TOKEN"] = settings.jenkins_token.get_secret_value()
+    env.update(extra)
+    return env
+
+
+PYTHON = sys.executable

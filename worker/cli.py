@@ -1,0 +1,32 @@
+"""``jenkins-ai``: the command line. Each sub-command lives with its area; this group only gathers them."""
+
+from __future__ import annotations
+
+import click
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="langchain-jenkins")
+def cli() -> None:
+    """An AI assistant beside Jenkins: analyse failed builds, manage builds, pipelines and plugins."""
+
+
+def _register() -> None:
+    from worker.agents.cli import ask
+    from worker.analysis.cli import analyze
+
+    cli.add_command(analyze)
+    cli.add_command(ask)
+    try:
+        from api.cli import token
+    except ImportError:  # the API extra (Flask, PyJWT) is not installed in the worker image
+        return
+    cli.add_command(token)
+
+
+_register()
+
+
+def main() -> None:
+    """Console-script entry point."""
+    cli()
