@@ -1,0 +1,471 @@
+"""The failure-analysis engine: log bytes in, ranked excerpt blocks, known causes and a fingerprint out.
+
+How it stays fast and bounded on multi-gigabyte logs:
+
+1. The input is regrouped into blocks of whole lines (:func:`reader.iter_blocks`).
+2. Each block is scanned once by the knowledge base's multi-pattern engine (Hyperscan); Python only sees the
+   few matches, never every line.
+3. Matched lines ("hits") are grouped into candidate blocks with their context, taken from the current block
+   (or the tail kept from the previous one). Only a bounded number of candidates is kept: the best ones by
+   evidence, and the most recent ones (failures are usually near the end).
+4. Structure markers (a CI step starting, a command exiting non-zero, ``Finished: FAILURE``) tell which step
+   failed; blocks inside a failed step rank higher, blocks in steps that succeeded rank lower.
+5. With the last green build's log, lines that appear there too (after normalisation) are noise.
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+import re
+import time
+from collections import deque
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from worker.analysis.kb import KnowledgeBase, load_knowledge_base
+from worker.analysis.models import Analysis, Category, Cause, ExcerptBlock, Stats
+from worker.analysis.reader import BLOCK_SIZE, clean_line, iter_blocks, open_chunks, strip_ansi
+from worker.analysis.redact import redact
+from worker.analysis.similarity import fingerprint_text, normalize_line
+
+# Context kept around the evidence: enough for a human to see what ran and what followed.
+CONTEXT_BEFORE = 2
+CONTEXT_AFTER = 1
+# Hits closer than this (in lines) belong to the same block.
+MERGE_GAP = 3
+# A block never grows beyond this many lines; a longer run of errors is split.
+MAX_BLOCK_LINES = 60
+# Bounded state: the best candidates by evidence and the most recent ones.
+KEEP_BEST = 200
+KEEP_RECENT = 64
+TAIL_LINES = 100
+
+_STEP_UNKNOWN, _STEP_OK, _STEP_FAIL = 0, 1, 2
+
+
+@dataclass
+class _Hit:
+    line: int
+    weight: float
+    causes: list[int]
+
+
+@dataclass
+class _Candidate:
+    """A candidate excerpt block under construction, then complete."""
+
+    start: int  # first line of ``lines``
+    first_hit: int
+    last_hit: int
+    step: int
+    lines: list[str] = field(default_factory=list)
+    hits: list[_Hit] = field(default_factory=list)
+    score: float = 0.0
+
+    @property
+    def end(self) -> int:
+        return self.start + len(self.lines) - 1
+
+    def evidence(self) -> float:
+        """Score from the hits alone (before structure, position and novelty are known)."""
+        weights = sorted((h.weight for h in self.hits), reverse=True)
+        if not weights:
+            return 0.0
+        # The strongest line counts fully, the others with diminishing returns: ten "ERROR" lines are not
+        # ten times more telling than one compiler error.
+        return weights[0] + math.log1p(sum(max(w, 0.0) for w in weights[1:]))
+
+
+class _BlockLines:
+    """Random access to the lines of one block, by line number, using offsets found on demand."""
+
+    def __init__(self, data: bytes, first_line: int) -> None:
+        self.data = data
+        self.first_line = first_line
+        # A sparse index of (line, offset of its start) anchors; lookups walk from the nearest one.
+        self._anchor_line = first_line
+        self._anchor_off = 0
+
+    def offset_of(self, line: int) -> int:
+        data = self.data
+        if line < self._anchor_line:
+            self._anchor_line, self._anchor_off = self.first_line, 0
+        off = self._anchor_off
+        for _ in range(line - self._anchor_line):
+            off = data.find(b"\n", off) + 1
+            if off == 0:
+                off = len(data)
+                break
+        self._anchor_line, self._anchor_off = line, off
+        return off
+
+    def get(self, first: int, last: int) -> list[str]:
+        """Cleaned text of lines ``first..last`` (clipped to this block)."""
+        out: list[str] = []
+        off = self.offset_of(first)
+        data = self.data
+        for _ in range(first, last + 1):
+            if off >= len(data):
+                break
+            end = data.find(b"\n", off)
+            if end < 0:
+                end = len(data)
+            out.append(clean_line(data[off:end]))
+            off = end + 1
+        return out
+
+
+class _State:
+    """Everything the engine keeps while streaming; bounded regardless of the log's size."""
+
+    def __init__(self, kb: KnowledgeBase) -> None:
+        self.kb = kb
+        self.lines = 0  # number of '\n' seen so far
+        self.bytes = 0
+        self.ends_with_newline = True
+        self.step = 0
+        self.step_status = bytearray([_STEP_UNKNOWN])
+        self.step_fail_lines: deque[int] = deque(maxlen=KEEP_BEST)
+        self.build_failed_at: int | None = None
+        self.best: list[tuple[float, int, _Candidate]] = []  # min-heap by evidence
+        self.recent: deque[_Candidate] = deque(maxlen=KEEP_RECENT)
+        self.counter = 0
+        self.open: _Candidate | None = None
+        self.prev_tail: list[str] = []  # cleaned last lines of the previous block (context before)
+        self.tail: deque[str] = deque(maxlen=TAIL_LINES)
+        self.first_cause_line: dict[int, int] = {}
+        self.seq_last_first: dict[int, int] = {}  # sequence index -> last line where ``first`` matched
+
+    # -- candidates ---------------------------------------------------------------------------------
+
+    def close_open(self) -> None:
+        cand = self.open
+        if cand is None:
+            return
+        self.open = None
+        self.counter += 1
+        self.recent.append(cand)
+        item = (cand.evidence(), self.counter, cand)
+        if len(self.best) < KEEP_BEST:
+            heapq.heappush(self.best, item)
+        elif item[0] > self.best[0][0]:
+            heapq.heapreplace(self.best, item)
+
+    def candidates(self) -> list[_Candidate]:
+        seen: dict[int, _Candidate] = {}
+        for _, _, cand in self.best:
+            seen[id(cand)] = cand
+        for cand in self.recent:
+            seen[id(cand)] = cand
+        return sorted(seen.values(), key=lambda c: c.start)
+
+
+def _scan_block(state: _State, data: bytes) -> None:
+    kb = state.kb
+    first_line = state.lines + 1 if state.ends_with_newline else state.lines
+    lines = _BlockLines(data, first_line)
+    matches = kb.scan(data)
+
+    # Attribute matches to lines (matches arrive sorted by end offset).
+    per_line: dict[int, list[int]] = {}
+    pos = 0
+    line = first_line
+    for pattern, end in matches:
+        last = end - 1  # offset of the match's last byte: its line is the match's line
+        if last > pos:
+            line += data.count(b"\n", pos, last)
+            pos = last
+        per_line.setdefault(line, []).append(pattern)
+
+    patterns = kb.patterns
+    for line_no in sorted(per_line):
+        weight = 0.0
+        causes: list[int] = []
+        for index in set(per_line[line_no]):
+            info = patterns[index]
+            if info.kind == "signal":
+                weight += info.weight
+            elif info.kind == "cause":
+                weight += info.weight
+                causes.append(info.cause)
+            elif info.kind == "seq_first":
+                state.seq_last_first[info.sequence] = line_no
+            elif info.kind == "seq_then":
+                seq = kb.sequences[info.sequence]
+                started = state.seq_last_first.get(info.sequence)
+                if started is not None and 0 <= line_no - started <= seq.within:
+                    weight += info.weight
+                    causes.append(info.cause)
+            elif info.kind == "marker":
+                _on_marker(state, info.marker, line_no)
+        if weight >= 1.0:
+            _on_hit(state, lines, _Hit(line_no, weight, causes))
+        for cause in causes:
+            state.first_cause_line.setdefault(cause, line_no)
+
+    last_line = first_line + data.count(b"\n") - (1 if data.endswith(b"\n") else 0)
+    # Extend the open candidate with lines of this block up to its needed end.
+    if state.open is not None:
+        _extend_open(state, lines, last_line)
+    # Keep the last lines of this block: context for a hit at the start of the next one, and the tail.
+    tail_first = max(first_line, last_line - max(CONTEXT_BEFORE, TAIL_LINES) + 1)
+    tail_lines = lines.get(tail_first, last_line)
+    state.tail.extend(tail_lines)
+    state.prev_tail = tail_lines[-CONTEXT_BEFORE:] if CONTEXT_BEFORE else []
+    state.lines += data.count(b"\n")
+    state.bytes += len(data)
+    state.ends_with_newline = data.endswith(b"\n")
+
+
+def _on_marker(state: _State, kind: str, line_no: int) -> None:
+    if kind == "step_start" or kind == "stage":
+        state.close_open()
+        state.step += 1
+        state.step_status.append(_STEP_UNKNOWN)
+    elif kind == "step_fail":
+        state.step_status[state.step] = _STEP_FAIL
+        state.step_fail_lines.append(line_no)
+    elif kind == "step_ok":
+        if state.step_status[state.step] != _STEP_FAIL:
+            state.step_status[state.step] = _STEP_OK
+    elif kind == "build_fail" and state.build_failed_at is None:
+        state.build_failed_at = line_no
+
+
+def _on_hit(state: _State, lines: _BlockLines, hit: _Hit) -> None:
+    cand = state.open
+    if cand is not None and hit.line - cand.last_hit <= MERGE_GAP and hit.line - cand.start < MAX_BLOCK_LINES:
+        _extend_to(cand, lines, hit.line, state)
+        cand.last_hit = hit.line
+        cand.hits.append(hit)
+        return
+    state.close_open() if cand is None else _finish(state, lines)
+    start = max(1, hit.line - CONTEXT_BEFORE)
+    cand = _Candidate(start=start, first_hit=hit.line, last_hit=hit.line, step=state.step)
+    if start < lines.first_line:
+        # Context from the previous block's tail.
+        need = lines.first_line - start
+        cand.lines.extend(state.prev_tail[-need:])
+        cand.start = lines.first_line - len(cand.lines)
+    cand.lines.extend(lines.get(max(start, lines.first_line), hit.line))
+    cand.hits.append(hit)
+    state.open = cand
+
+
+def _extend_to(cand: _Candidate, lines: _BlockLines, upto: int, state: _State) -> None:
+    if upto > cand.end:
+        cand.lines.extend(lines.get(max(cand.end + 1, lines.first_line), upto))
+
+
+def _finish(state: _State, lines: _BlockLines) -> None:
+    cand = state.open
+    if cand is not None:
+        _extend_to(cand, lines, cand.last_hit + CONTEXT_AFTER, state)
+    state.close_open()
+
+
+def _extend_open(state: _State, lines: _BlockLines, last_line: int) -> None:
+    cand = state.open
+    assert cand is not None
+    target = cand.last_hit + CONTEXT_AFTER
+    _extend_to(cand, lines, min(target, last_line), state)
+    if cand.end >= target:
+        state.close_open()
+
+
+# ------------------------------------------------------------------------------------------------------
+# Green-log comparison
+
+
+def _normalized_bytes_lines(text_lines: Iterable[str]) -> set[bytes]:
+    return {normalize_line(t).encode("utf-8") for t in text_lines if t.strip()}
+
+
+def _seen_in_previous(previous: Iterable[bytes], wanted: set[bytes]) -> set[bytes]:
+    """Which of ``wanted`` (normalised lines) occur in the green log; streams it, keeps only matches."""
+    found: set[bytes] = set()
+    for block in iter_blocks(previous):
+        text = strip_ansi(block)
+        for raw in text.split(b"\n"):
+            if not raw:
+                continue
+            norm = normalize_line(clean_line(raw)).encode("utf-8")
+            if norm in wanted:
+                found.add(norm)
+        if len(found) == len(wanted):
+            break
+    return found
+
+
+# ------------------------------------------------------------------------------------------------------
+
+
+def analyze_stream(
+    chunks: Iterable[bytes],
+    *,
+    previous: Iterable[bytes] | None = None,
+    knowledge_base: KnowledgeBase | None = None,
+    max_blocks: int = 5,
+) -> Analysis:
+    """Analyse a console log given as an iterable of byte chunks (any sizes).
+
+    ``previous`` is the log of the last successful build of the same job, if known: lines that also appear
+    there (after normalising numbers, times, ids and paths) are treated as noise.
+    """
+    if max_blocks < 1:
+        raise ValueError("max_blocks must be >= 1")
+    started = time.perf_counter()
+    kb = knowledge_base or load_knowledge_base()
+    state = _State(kb)
+    for block in iter_blocks(chunks, BLOCK_SIZE):
+        _scan_block(state, strip_ansi(block))
+    state.close_open()
+    total_lines = state.lines + (0 if state.ends_with_newline or state.bytes == 0 else 1)
+    candidates = state.candidates()
+
+    noise: set[bytes] = set()
+    if previous is not None and candidates:
+        wanted = _normalized_bytes_lines(line for c in candidates for line in c.lines)
+        noise = _seen_in_previous(previous, wanted)
+
+    ranked = _rank(state, candidates, total_lines, noise)
+    excerpt = [
+        ExcerptBlock(
+            start_line=c.start,
+            end_line=c.end,
+            text=redact("\n".join(c.lines)),
+            score=round(c.score, 3),
+        )
+        for c in ranked[:max_blocks]
+    ]
+    if not excerpt and total_lines:
+        tail = list(state.tail)
+        excerpt = [
+            ExcerptBlock(
+                start_line=max(1, total_lines - len(tail) + 1),
+                end_line=total_lines,
+                text=redact("\n".join(tail)),
+                score=0.0,
+            )
+        ]
+    causes = _causes(state, ranked)
+    category: Category = causes[0].category if causes else "unknown"
+    summary = _summary(ranked, causes)
+    fingerprint = fingerprint_text(
+        "\n".join([*(c.id for c in causes[:3]), *(_key_lines(ranked[0]) if ranked else [])])
+    )
+    return Analysis(
+        category=category,
+        summary=summary,
+        excerpt=excerpt,
+        causes=causes,
+        fingerprint=fingerprint,
+        stats=Stats(lines=total_lines, bytes=state.bytes, seconds=round(time.perf_counter() - started, 4)),
+    )
+
+
+def _rank(
+    state: _State, candidates: list[_Candidate], total_lines: int, noise: set[bytes]
+) -> list[_Candidate]:
+    fail_lines = sorted(state.step_fail_lines)
+    any_failed_step = any(s == _STEP_FAIL for s in state.step_status)
+    for cand in candidates:
+        if noise:
+            for hit in cand.hits:
+                text = (
+                    cand.lines[hit.line - cand.start] if 0 <= hit.line - cand.start < len(cand.lines) else ""
+                )
+                if normalize_line(text).encode("utf-8") in noise:
+                    hit.weight *= 0.05
+        score = cand.evidence()
+        status = state.step_status[cand.step] if cand.step < len(state.step_status) else _STEP_UNKNOWN
+        if status == _STEP_FAIL:
+            score *= 2.0
+        elif status == _STEP_OK or (any_failed_step and status == _STEP_UNKNOWN):
+            score *= 0.5
+        # Close before a failing exit: the output just above "exited with 1" is what broke the step.
+        for fail_line in fail_lines:
+            if 0 <= fail_line - cand.last_hit <= 40:
+                score *= 1.3
+                break
+        position = cand.last_hit / total_lines if total_lines else 1.0
+        score *= 0.6 + 0.4 * position
+        cand.score = score
+    return sorted(candidates, key=lambda c: (-c.score, -c.last_hit))
+
+
+def _causes(state: _State, ranked: list[_Candidate]) -> list[Cause]:
+    kb = state.kb
+    # Causes found in the best blocks come first, then the others by weight.
+    order: dict[int, float] = {}
+    for rank, cand in enumerate(ranked):
+        for hit in cand.hits:
+            for cause in hit.causes:
+                order.setdefault(cause, rank - kb.causes[cause].weight / 100.0)
+    for cause in state.first_cause_line:
+        order.setdefault(cause, 1000 - kb.causes[cause].weight)
+    out: list[Cause] = []
+    for cause in sorted(order, key=lambda c: order[c])[:10]:
+        rule = kb.causes[cause]
+        out.append(
+            Cause(
+                id=rule.id,
+                category=rule.category,
+                description=redact(rule.description),
+                fix=redact(rule.fix),
+                line=state.first_cause_line[cause],
+            )
+        )
+    return out
+
+
+def _key_lines(cand: _Candidate) -> list[str]:
+    """The strongest evidence lines of a block, in log order (the fingerprint's input)."""
+    hits = sorted(cand.hits, key=lambda h: -h.weight)[:3]
+    out = []
+    for hit in sorted(hits, key=lambda h: h.line):
+        index = hit.line - cand.start
+        if 0 <= index < len(cand.lines):
+            out.append(_strip_prefix(cand.lines[index]))
+    return out
+
+
+_PREFIX = re.compile(r"^\s*(?:\[\d{4}-\d\d-\d\d[T ][^\]]*\]|\d{4}-\d\d-\d\dT\S+Z)\s*")
+
+
+def _strip_prefix(text: str) -> str:
+    return _PREFIX.sub("", text).strip()
+
+
+def _summary(ranked: list[_Candidate], causes: list[Cause]) -> str:
+    line = ""
+    if ranked:
+        best = max(ranked[0].hits, key=lambda h: (h.weight, -h.line))
+        index = best.line - ranked[0].start
+        if 0 <= index < len(ranked[0].lines):
+            line = _strip_prefix(ranked[0].lines[index])
+    if len(line) > 200:
+        line = line[:200] + "…"
+    if causes:
+        text = f"{causes[0].description.rstrip('.')}" + (f": {line}" if line else "")
+    else:
+        text = line or "no failure evidence found in the log"
+    return redact(" ".join(text.split()))
+
+
+def analyze_path(
+    path: str | Path,
+    *,
+    previous: str | Path | None = None,
+    knowledge_base: KnowledgeBase | None = None,
+    max_blocks: int = 5,
+) -> Analysis:
+    """Analyse a log file (``.gz`` decompressed on the fly; ``-`` reads stdin)."""
+    return analyze_stream(
+        open_chunks(path),
+        previous=open_chunks(previous) if previous is not None else None,
+        knowledge_base=knowledge_base,
+        max_blocks=max_blocks,
+    )

@@ -1,0 +1,352 @@
+"""The knowledge base of known failure causes, and the multi-pattern scanner built from it.
+
+Rules are data: YAML files in ``worker/analysis/kb/`` (one per toolchain) plus any ``*.yaml`` in extra
+directories given by the user (``KNOWLEDGE_BASE_DIRS``). A file looks like::
+
+    causes:
+      - id: maven.test-failure          # unique, "<toolchain>.<what>"
+        category: test                  # one of models.CATEGORIES
+        description: Maven Surefire reported failing tests.
+        fix: Open the surefire report of the failing test ...
+        weight: 8                       # how much a matching line says about *the* cause (default 6)
+        caseless: false
+        patterns: ['Tests run: \\d+, Failures: [1-9]']          # single-line indications
+        sequences:                                             # multi-line indications
+          - {first: 'BUILD FAILURE', then: 'Compilation failure', within: 30}
+    signals:                              # generic evidence: no cause, only ranks lines
+      - {pattern: '\\bERROR\\b', weight: 2}
+    markers:                              # structure: where steps begin and how they end
+      - {kind: step_fail, pattern: 'The command ".*" exited with [1-9]'}
+
+Every regex of every file is compiled once into one Hyperscan database (google-re2 as fallback) that scans
+megabytes per call. Patterns must use the common subset of both engines: no backreferences, no lookaround.
+A match is attributed to the line where it *ends*; patterns should not span lines.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Literal, cast
+
+import yaml
+
+from worker.analysis.models import CATEGORIES, Category
+
+BUILTIN_DIR = Path(__file__).parent / "kb"
+
+MarkerKind = Literal["step_start", "step_ok", "step_fail", "build_fail", "stage"]
+_MARKER_KINDS: frozenset[str] = frozenset({"step_start", "step_ok", "step_fail", "build_fail", "stage"})
+
+
+class KnowledgeBaseError(ValueError):
+    """A rule file is malformed; the message names the file, the rule and the field."""
+
+
+@dataclass(frozen=True)
+class CauseRule:
+    """One known failure cause."""
+
+    id: str
+    category: Category
+    description: str
+    fix: str
+    weight: float
+    source: str
+
+
+@dataclass(frozen=True)
+class PatternInfo:
+    """What a compiled pattern means when it matches a line."""
+
+    kind: Literal["cause", "signal", "marker", "seq_first", "seq_then"]
+    weight: float = 0.0
+    cause: int = -1  # index into KnowledgeBase.causes
+    marker: str = ""
+    sequence: int = -1  # index into KnowledgeBase.sequences
+    regex: str = ""
+
+
+@dataclass(frozen=True)
+class Sequence_:
+    """A multi-line indication: ``then`` matching within ``within`` lines after ``first``."""
+
+    cause: int
+    first: int  # pattern index
+    then: int  # pattern index
+    within: int
+
+
+@dataclass
+class KnowledgeBase:
+    """All rules, with their patterns compiled into one multi-pattern scanner."""
+
+    causes: list[CauseRule] = field(default_factory=list)
+    patterns: list[PatternInfo] = field(default_factory=list)
+    sequences: list[Sequence_] = field(default_factory=list)
+    expressions: list[tuple[str, bool]] = field(default_factory=list)  # (regex, caseless) by pattern index
+    scanner: Scanner | None = None
+
+    def scan(self, data: bytes) -> list[tuple[int, int]]:
+        """All ``(pattern_index, end_offset)`` matches in ``data``, in order of end offset."""
+        assert self.scanner is not None, "knowledge base not compiled"
+        return self.scanner.scan(data)
+
+
+# --------------------------------------------------------------------------------------------------------
+# Scanners: one compiled database for every pattern; a scan returns (pattern index, end offset) pairs.
+
+
+class Scanner:
+    """Interface of the multi-pattern engines."""
+
+    name = "abstract"
+
+    def scan(self, data: bytes) -> list[tuple[int, int]]:  # pragma: no cover - interface
+        raise NotImplementedError
+
+
+class HyperscanScanner(Scanner):
+    """Intel Hyperscan in block mode: all patterns in one pass over the buffer, SIMD-accelerated."""
+
+    name = "hyperscan"
+
+    def __init__(self, expressions: Sequence[tuple[str, bool]]) -> None:
+        import hyperscan
+
+        self._hs = hyperscan
+        flags = [
+            hyperscan.HS_FLAG_MULTILINE | (hyperscan.HS_FLAG_CASELESS if caseless else 0)
+            for _, caseless in expressions
+        ]
+        self._db = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
+        self._db.compile(
+            expressions=[regex.encode("utf-8") for regex, _ in expressions],
+            ids=list(range(len(expressions))),
+            elements=len(expressions),
+            flags=flags,
+        )
+        # Scratch space is per thread: a Celery worker or the API may analyse in several threads.
+        self._local = threading.local()
+
+    def scan(self, data: bytes) -> list[tuple[int, int]]:
+        scratch = getattr(self._local, "scratch", None)
+        if scratch is None:
+            scratch = self._local.scratch = self._hs.Scratch(self._db)
+        found: list[tuple[int, int]] = []
+        append = found.append
+
+        def on_match(pattern_id: int, _start: int, end: int, _flags: int, _ctx: object) -> None:
+            append((pattern_id, end))
+
+        self._db.scan(data, match_event_handler=on_match, scratch=scratch)
+        return found
+
+
+class Re2Scanner(Scanner):
+    """google-re2 fallback: one alternation finds matching lines, a ``re2.Set`` tells which patterns."""
+
+    name = "re2"
+
+    def __init__(self, expressions: Sequence[tuple[str, bool]]) -> None:
+        import re2
+
+        self._re2 = re2
+        parts = [f"(?i:{regex})" if caseless else f"(?:{regex})" for regex, caseless in expressions]
+        options = re2.Options()
+        options.max_mem = 256 << 20
+        self._any = re2.compile(("(?m)" + "|".join(parts)).encode("utf-8"), options)
+        self._set = re2.Set.SearchSet(options)
+        for part in parts:
+            self._set.Add(("(?m)" + part).encode("utf-8"))
+        self._set.Compile()
+
+    def scan(self, data: bytes) -> list[tuple[int, int]]:
+        found: list[tuple[int, int]] = []
+        pos = 0
+        size = len(data)
+        while pos < size:
+            match = self._any.search(data, pos)
+            if match is None:
+                break
+            start = data.rfind(b"\n", 0, match.start()) + 1
+            end = data.find(b"\n", match.end())
+            if end < 0:
+                end = size
+            line = data[start:end]
+            # The exact end offset of each pattern is not needed: the engine works per line.
+            found.extend((index, end) for index in sorted(self._set.Match(line)))
+            pos = end + 1
+        return found
+
+
+def build_scanner(expressions: Sequence[tuple[str, bool]], engine: str | None = None) -> Scanner:
+    """Hyperscan when importable (x86-64), else google-re2."""
+    if engine in (None, "hyperscan"):
+        try:
+            return HyperscanScanner(expressions)
+        except ImportError:
+            if engine == "hyperscan":
+                raise
+    return Re2Scanner(expressions)
+
+
+# --------------------------------------------------------------------------------------------------------
+# Loading
+
+
+def _require(rule: dict[str, Any], key: str, where: str) -> Any:
+    if key not in rule or rule[key] in (None, ""):
+        raise KnowledgeBaseError(f"{where}: field '{key}' is required")
+    return rule[key]
+
+
+def _as_str_list(value: Any, where: str, key: str) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [value]
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise KnowledgeBaseError(f"{where}: field '{key}' must be a regex or a list of regexes")
+    return cast(list[str], value)
+
+
+class _Builder:
+    def __init__(self) -> None:
+        self.kb = KnowledgeBase()
+        self._ids: dict[str, str] = {}
+
+    def add_pattern(self, regex: str, caseless: bool, info: PatternInfo, where: str) -> int:
+        if "\n" in regex:
+            raise KnowledgeBaseError(f"{where}: patterns must not contain a newline: {regex!r}")
+        self.kb.expressions.append((regex, caseless))
+        self.kb.patterns.append(info)
+        return len(self.kb.patterns) - 1
+
+    def add_file(self, path: Path) -> None:
+        try:
+            data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        except yaml.YAMLError as exc:
+            raise KnowledgeBaseError(f"{path}: not valid YAML: {exc}") from exc
+        if not isinstance(data, dict):
+            raise KnowledgeBaseError(f"{path}: expected a mapping with 'causes', 'signals' or 'markers'")
+        unknown = set(data) - {"causes", "signals", "markers", "toolchain"}
+        if unknown:
+            raise KnowledgeBaseError(f"{path}: unknown top-level field(s) {sorted(unknown)}")
+        for n, rule in enumerate(data.get("causes") or []):
+            self._add_cause(rule, f"{path.name}: causes[{n}]", str(path))
+        for n, rule in enumerate(data.get("signals") or []):
+            where = f"{path.name}: signals[{n}]"
+            regex = _require(rule, "pattern", where)
+            weight = float(_require(rule, "weight", where))
+            self.add_pattern(
+                regex, bool(rule.get("caseless", False)), PatternInfo("signal", weight, regex=regex), where
+            )
+        for n, rule in enumerate(data.get("markers") or []):
+            where = f"{path.name}: markers[{n}]"
+            kind = _require(rule, "kind", where)
+            if kind not in _MARKER_KINDS:
+                raise KnowledgeBaseError(f"{where}: field 'kind' must be one of {sorted(_MARKER_KINDS)}")
+            regex = _require(rule, "pattern", where)
+            self.add_pattern(
+                regex,
+                bool(rule.get("caseless", False)),
+                PatternInfo("marker", marker=kind, regex=regex),
+                where,
+            )
+
+    def _add_cause(self, rule: Any, where: str, source: str) -> None:
+        if not isinstance(rule, dict):
+            raise KnowledgeBaseError(f"{where}: expected a mapping")
+        cause_id = str(_require(rule, "id", where))
+        where = f"{where} ({cause_id})"
+        if cause_id in self._ids:
+            raise KnowledgeBaseError(f"{where}: field 'id' duplicates a rule in {self._ids[cause_id]}")
+        self._ids[cause_id] = source
+        category = _require(rule, "category", where)
+        if category not in CATEGORIES:
+            raise KnowledgeBaseError(f"{where}: field 'category' must be one of {list(CATEGORIES)}")
+        weight = float(rule.get("weight", 6))
+        caseless = bool(rule.get("caseless", False))
+        cause = CauseRule(
+            id=cause_id,
+            category=cast(Category, category),
+            description=str(_require(rule, "description", where)).strip(),
+            fix=str(_require(rule, "fix", where)).strip(),
+            weight=weight,
+            source=source,
+        )
+        self.kb.causes.append(cause)
+        index = len(self.kb.causes) - 1
+        patterns = _as_str_list(rule.get("patterns"), where, "patterns")
+        sequences = rule.get("sequences") or []
+        if not patterns and not sequences:
+            raise KnowledgeBaseError(f"{where}: needs 'patterns' or 'sequences'")
+        for regex in patterns:
+            self.add_pattern(regex, caseless, PatternInfo("cause", weight, cause=index, regex=regex), where)
+        for n, seq in enumerate(sequences):
+            sw = f"{where}: sequences[{n}]"
+            first = _require(seq, "first", sw)
+            then = _require(seq, "then", sw)
+            within = int(seq.get("within", 20))
+            if within < 1:
+                raise KnowledgeBaseError(f"{sw}: field 'within' must be >= 1")
+            seq_index = len(self.kb.sequences)
+            first_i = self.add_pattern(
+                first, caseless, PatternInfo("seq_first", sequence=seq_index, regex=first), sw
+            )
+            then_i = self.add_pattern(
+                then,
+                caseless,
+                PatternInfo("seq_then", weight, cause=index, sequence=seq_index, regex=then),
+                sw,
+            )
+            self.kb.sequences.append(Sequence_(index, first_i, then_i, within))
+
+
+def rule_files(extra_dirs: Iterable[Path] = ()) -> list[Path]:
+    """The built-in rule files, then each extra directory's ``*.yaml``/``*.yml`` files, sorted by name."""
+    files = sorted(BUILTIN_DIR.glob("*.yaml"))
+    for directory in extra_dirs:
+        directory = Path(directory)
+        if not directory.is_dir():
+            raise KnowledgeBaseError(f"knowledge base directory {directory} does not exist")
+        files.extend(sorted([*directory.glob("*.yaml"), *directory.glob("*.yml")]))
+    return files
+
+
+def compile_knowledge_base(files: Sequence[Path], engine: str | None = None) -> KnowledgeBase:
+    """Load and validate ``files`` and compile every pattern into one scanner."""
+    builder = _Builder()
+    for path in files:
+        builder.add_file(path)
+    kb = builder.kb
+    try:
+        kb.scanner = build_scanner(kb.expressions, engine)
+    except Exception as exc:  # the engines' compile errors name only the pattern index
+        raise KnowledgeBaseError(_explain_compile_error(kb, exc)) from exc
+    return kb
+
+
+def _explain_compile_error(kb: KnowledgeBase, exc: Exception) -> str:
+    """Find the offending pattern by compiling each alone, so the error names the rule."""
+    for (regex, caseless), info in zip(kb.expressions, kb.patterns, strict=True):
+        try:
+            build_scanner([(regex, caseless)])
+        except Exception as single:
+            owner = kb.causes[info.cause].id if info.cause >= 0 else info.kind
+            return f"pattern {regex!r} of {owner} does not compile: {single}"
+    return f"knowledge base does not compile: {exc}"
+
+
+@lru_cache(maxsize=8)
+def _cached(extra_dirs: tuple[str, ...]) -> KnowledgeBase:
+    return compile_knowledge_base(rule_files(Path(d) for d in extra_dirs))
+
+
+def load_knowledge_base(extra_dirs: Sequence[Path | str] = ()) -> KnowledgeBase:
+    """The built-in rules plus ``extra_dirs``, compiled once per process and cached."""
+    return _cached(tuple(str(Path(d).resolve()) for d in extra_dirs))

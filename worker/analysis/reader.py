@@ -1,0 +1,106 @@
+"""Streaming over log bytes: whole-line blocks of a few megabytes, and the cleaning of the lines we keep.
+
+The engine never holds a whole log. :func:`iter_blocks` turns any chunking of the input (1 byte, 64 KB
+from Jenkins' progressive text, a file) into blocks that end on a line boundary, so a line is never split
+between two scans and line numbers stay exact:
+line ``n`` is the text after the ``(n-1)``-th ``\\n`` (1-based).
+
+Cleaning (ANSI colour codes, CRLF, carriage-return progress bars, CI fold markers) happens per block for ANSI
+codes (cheap: they are removed without touching newlines) and per *kept* line for the rest, so the bulk of a
+log is never turned into Python strings.
+"""
+
+from __future__ import annotations
+
+import gzip
+import re
+import sys
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Protocol
+
+BLOCK_SIZE = 2 << 20
+#: A "line" longer than this is cut (minified JS, base64 dumps): memory must not depend on the input.
+MAX_LINE_BYTES = 1 << 20
+#: Characters of a single line kept in an excerpt.
+MAX_LINE_CHARS = 1000
+
+# CSI sequences (colours, cursor moves, erase-line) and OSC sequences (titles, hyperlinks).
+ANSI_RE = re.compile(rb"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b\][^\x07\x1b\n]*(?:\x07|\x1b\\)|\x1b[@-Z\\-_]")
+# Travis CI control lines: they are folded away in the UI and carry no information.
+_TRAVIS_CONTROL = re.compile(r"^(?:travis_(?:fold|time):[a-z]+:[^\r]*)$")
+
+
+def iter_blocks(chunks: Iterable[bytes], block_size: int = BLOCK_SIZE) -> Iterator[bytes]:
+    """Regroup ``chunks`` into blocks of about ``block_size`` bytes, each ending with ``\\n``.
+
+    Only the last block may lack the final newline. A single line longer than :data:`MAX_LINE_BYTES` is cut
+    where it exceeds the limit (the pieces are then parts of one line: line numbers are unaffected because
+    they only count ``\\n``).
+    """
+    pending: list[bytes] = []
+    size = 0
+    for chunk in chunks:
+        if not chunk:
+            continue
+        pending.append(bytes(chunk))
+        size += len(chunk)
+        if size < block_size:
+            continue
+        data = b"".join(pending)
+        cut = data.rfind(b"\n") + 1
+        if cut == 0 and len(data) < MAX_LINE_BYTES:
+            pending, size = [data], len(data)
+            continue
+        if cut == 0:
+            cut = len(data)
+        yield data[:cut]
+        rest = data[cut:]
+        pending, size = ([rest], len(rest)) if rest else ([], 0)
+    if size:
+        yield b"".join(pending)
+
+
+def strip_ansi(block: bytes) -> bytes:
+    """Remove terminal escape sequences (no-op, at memchr speed, when there are none)."""
+    if b"\x1b" not in block:
+        return block
+    return ANSI_RE.sub(b"", block)
+
+
+def clean_line(raw: bytes) -> str:
+    """The text a human saw on the terminal: last carriage-return segment, no CI control noise."""
+    text = raw.decode("utf-8", "replace").rstrip("\r\n")
+    if "\r" in text:
+        # A progress bar rewrites the line with '\r': the terminal shows the last non-empty segment.
+        segments = [s for s in text.split("\r") if s.strip() and not _TRAVIS_CONTROL.match(s)]
+        text = segments[-1] if segments else ""
+    elif _TRAVIS_CONTROL.match(text):
+        text = ""
+    if len(text) > MAX_LINE_CHARS:
+        text = text[:MAX_LINE_CHARS] + " …"
+    return text.expandtabs(4).rstrip()
+
+
+def open_chunks(path: str | Path, chunk_size: int = 1 << 20) -> Iterator[bytes]:
+    """Read ``path`` (``-`` = stdin, ``*.gz`` or gzip magic = decompressed on the fly) in chunks."""
+    if str(path) == "-":
+        yield from _read(sys.stdin.buffer, chunk_size)
+        return
+    with open(path, "rb") as raw:
+        magic = raw.read(2)
+        raw.seek(0)
+        if magic == b"\x1f\x8b":
+            with gzip.GzipFile(fileobj=raw) as unzipped:
+                yield from _read(unzipped, chunk_size)
+        else:
+            yield from _read(raw, chunk_size)
+
+
+class _Readable(Protocol):
+    def read(self, size: int = ..., /) -> bytes: ...
+
+
+def _read(stream: _Readable, chunk_size: int) -> Iterator[bytes]:
+    while chunk := stream.read(chunk_size):
+        yield chunk
