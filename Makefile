@@ -40,5 +40,5 @@ bench: setup  ## speed and memory of the analysis engine (100 MB generated log)
 eval: setup  ## accuracy of the analysis engine on the labelled logs in ../shared/data
 	$(PYTHON) bench/evaluate.py
 
-compose-config:  ## validate docker-compose.yml (needs only the docker CLI, no engine)
-	docker compose config --quiet
+compose-config:  ## validate docker-compose.yml (needs only the compose CLI, no engine)
+	docker compose config --quiet 2>/dev/null || docker-compose config -q

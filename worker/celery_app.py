@@ -21,12 +21,14 @@ from celery import Celery
 from worker.settings import Settings, get_settings
 
 TASK_MODULES = ("worker.tasks.builds", "worker.tasks.logs", "worker.tasks.agents", "worker.tasks.plugins")
+#: Imported by every worker process with the tasks: signal handlers for logging, metrics and clients.
+WORKER_MODULES = (*TASK_MODULES, "worker.lifecycle")
 
 
 def create_celery(settings: Settings | None = None) -> Celery:
     """Build the worker's Celery app from settings (creating it connects to nothing)."""
     settings = settings or get_settings()
-    app = Celery("langchain_jenkins", broker=settings.redis_url, backend=settings.redis_url, include=TASK_MODULES)
+    app = Celery("langchain_jenkins", broker=settings.redis_url, backend=settings.redis_url, include=WORKER_MODULES)
     hard_limit = settings.task_time_limit_seconds + 60
     app.conf.update(
         task_serializer="json",

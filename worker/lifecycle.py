@@ -1,0 +1,40 @@
+"""Worker process start-up: logging, the metrics endpoint, and clients after fork.
+
+Connected through Celery's signals; imported by the app (``include``) so every worker process has them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from celery.signals import setup_logging, worker_init, worker_process_init
+
+from worker.context import get_context
+from worker.logging import configure_logging, get_logger
+from worker.metrics import start_metrics_server
+from worker.settings import get_settings
+
+log = get_logger(__name__)
+
+
+@setup_logging.connect
+def _configure_logging(**_: Any) -> None:
+    """Replace Celery's logging set-up with our structured one (one JSON shape for every line)."""
+    configure_logging(get_settings())
+
+
+@worker_init.connect
+def _start_metrics(**_: Any) -> None:
+    settings = get_settings()
+    if settings.worker_metrics_port:
+        start_metrics_server(settings.worker_metrics_port, multiprocess_dir=settings.prometheus_multiproc_dir)
+        log.info("worker metrics served", port=settings.worker_metrics_port)
+
+
+@worker_process_init.connect
+def _connect_after_fork(**_: Any) -> None:
+    """Each pool process opens its own MongoDB client (pymongo clients are not fork-safe) and indexes exist."""
+    try:
+        get_context().storage.ping()
+    except Exception as exc:  # tasks retry on their own when the database comes back
+        log.warning("MongoDB not reachable at process start", error=str(exc))
