@@ -1,0 +1,190 @@
+"""The Flask application factory.
+
+The API is thin: it authenticates, rate-limits and validates a request, hands work to the queue by task name
+(202), and reads finished results from MongoDB. It never imports LangChain, never talks to Jenkins and never
+waits for a worker. Creating the app connects to nothing; clients are made on first use (``api.services``).
+
+Request pipeline, in order: request id -> rate limit (keyed by token subject, else client address) -> bearer
+authentication (everything under ``/api/v1``) -> view -> metrics and an access-log line.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+import uuid
+from typing import Any
+
+import pymongo.errors
+import redis.exceptions
+import structlog
+from celery import Celery
+from flask import Flask, Response, g, request
+from flask_limiter import Limiter, RateLimitExceeded
+from flask_limiter.util import get_remote_address
+
+from api import auth
+from api.blueprints import analyze, builds, events, health, plugins, tasks
+from api.errors import APIError, error_response, register_error_handlers
+from api.metrics import REQUEST_SECONDS, REQUESTS
+from api.services import EXTENSION_KEY, Services, services
+from worker.logging import get_logger
+from worker.settings import Settings, get_settings
+
+log = get_logger(__name__)
+
+API_PREFIX = "/api/v1"
+REQUEST_ID_HEADER = "X-Request-ID"
+#: Client-supplied request ids are echoed only if harmless in logs and headers.
+REQUEST_ID_PATTERN = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+#: Seconds between heartbeat comments on an idle event stream, and the longest a stream stays open.
+SSE_HEARTBEAT_SECONDS = 15.0
+SSE_MAX_SECONDS = 300.0
+
+
+def create_app(settings: Settings | None = None, *, celery: Celery | None = None, db: Any = None) -> Flask:
+    """Build the API.
+
+    ``celery`` (a producer-only Celery app) and ``db`` (a pymongo ``Database``) may be passed to share clients
+    the caller already has; by default they are created from ``settings`` on first use.
+    """
+    settings = settings or get_settings()
+    app = Flask(__name__)
+    app.config.update(
+        MAX_CONTENT_LENGTH=settings.max_body_bytes,
+        SSE_HEARTBEAT_SECONDS=SSE_HEARTBEAT_SECONDS,
+        SSE_MAX_SECONDS=SSE_MAX_SECONDS,
+    )
+    app.json.sort_keys = False  # type: ignore[attr-defined]  # keep the documented field order
+    app.extensions[EXTENSION_KEY] = Services(settings, celery=celery, db=db)
+
+    register_error_handlers(app)
+    app.register_error_handler(redis.exceptions.ConnectionError, _redis_unavailable)
+    app.register_error_handler(redis.exceptions.TimeoutError, _redis_unavailable)
+    app.register_error_handler(pymongo.errors.ConnectionFailure, _storage_unavailable)
+
+    # Order matters: the request id first (every later log line carries it), then the rate limit, then auth.
+    app.before_request(_start_request)
+    limiter = _create_limiter(app, settings)
+    app.before_request(_authenticate)
+    app.after_request(_finish_request)
+    app.teardown_request(_clear_log_context)
+
+    for blueprint in (events.bp, tasks.bp, builds.bp, plugins.bp, analyze.bp, health.bp):
+        app.register_blueprint(blueprint)
+    limiter.exempt(health.bp)
+
+    if not auth.auth_configured(settings):
+        log.warning(
+            "auth_not_configured",
+            message="every /api/v1 request will be refused (401): set API_TOKENS (comma-separated static "
+            "tokens) and/or JWT_SECRET (then issue tokens with `jenkins-ai token --subject NAME`)",
+        )
+    elif settings.jwt_secret and len(settings.jwt_secret.get_secret_value()) < auth.MIN_SECRET_BYTES:
+        log.warning("jwt_secret_short", message=f"JWT_SECRET should be {auth.MIN_SECRET_BYTES}+ bytes long")
+    return app
+
+
+def _create_limiter(app: Flask, settings: Settings) -> Limiter:
+    """Flask-Limiter on Redis: one budget per token subject (or client address) shared by every API route."""
+
+    def rate_limit_key() -> str:
+        principal = _principal_or_none(settings)
+        return f"sub:{principal.subject}" if principal else f"addr:{get_remote_address()}"
+
+    limiter = Limiter(
+        rate_limit_key,
+        app=app,
+        application_limits=[settings.rate_limit],
+        storage_uri=settings.redis_url,
+        storage_options={"socket_connect_timeout": 1, "socket_timeout": 1},
+        strategy="moving-window",
+        key_prefix="langchain_jenkins_api",
+        # A Redis outage must not turn requests into 500s: they then pass unlimited (and it is logged).
+        swallow_errors=True,
+        # Not on every response: with headers on, Flask-Limiter also rewrites Retry-After on our own 503s.
+        headers_enabled=False,
+    )
+
+    def on_rate_limited(exc: RateLimitExceeded) -> Response:
+        current = limiter.current_limit
+        try:
+            retry_after = max(1, int(current.reset_at - time.time())) if current else 60
+        except Exception:  # the window could not be read (Redis flapping): a conservative guess
+            retry_after = 60
+        return error_response(
+            429,
+            "rate_limited",
+            f"rate limit of {exc.description} exceeded; retry after {retry_after} s",
+            headers={"Retry-After": str(retry_after)},
+        )
+
+    app.register_error_handler(RateLimitExceeded, on_rate_limited)
+    return limiter
+
+
+def _principal_or_none(settings: Settings) -> auth.Principal | None:
+    """The caller's identity, verified once per request and cached on ``g`` (None when absent or invalid)."""
+    if "auth_result" not in g:
+        result: auth.Principal | APIError
+        try:
+            result = auth.verify_token(auth.bearer_token(request.headers.get("Authorization")), settings)
+        except APIError as exc:
+            result = exc
+        g.auth_result = result
+    return g.auth_result if isinstance(g.auth_result, auth.Principal) else None
+
+
+def _start_request() -> None:
+    incoming = request.headers.get(REQUEST_ID_HEADER, "")
+    g.request_id = incoming if REQUEST_ID_PATTERN.match(incoming) else uuid.uuid4().hex
+    g.started = time.perf_counter()
+    structlog.contextvars.clear_contextvars()
+    structlog.contextvars.bind_contextvars(request_id=g.request_id)
+
+
+def _authenticate() -> None:
+    """Require a valid bearer token under ``/api/v1`` (unknown routes there too: they reveal nothing)."""
+    if request.path != API_PREFIX and not request.path.startswith(API_PREFIX + "/"):
+        return
+    settings = services().settings
+    principal = _principal_or_none(settings)
+    if principal is None:
+        raise g.auth_result
+    g.principal = principal
+    structlog.contextvars.bind_contextvars(subject=principal.subject)
+
+
+def _finish_request(response: Response) -> Response:
+    endpoint = request.url_rule.rule if request.url_rule is not None else "<unmatched>"
+    elapsed = time.perf_counter() - g.get("started", time.perf_counter())
+    REQUESTS.labels(method=request.method, endpoint=endpoint, status=str(response.status_code)).inc()
+    REQUEST_SECONDS.labels(method=request.method, endpoint=endpoint).observe(elapsed)
+    response.headers[REQUEST_ID_HEADER] = g.get("request_id", "")
+    log.info(
+        "request",
+        method=request.method,
+        path=request.path,
+        endpoint=endpoint,
+        status=response.status_code,
+        duration_ms=round(elapsed * 1000, 2),
+    )
+    return response
+
+
+def _clear_log_context(_exc: BaseException | None) -> None:
+    structlog.contextvars.clear_contextvars()
+
+
+def _redis_unavailable(exc: Exception) -> Response:
+    log.warning("redis_unavailable", error=str(exc))
+    return error_response(
+        503, "redis_unavailable", "Redis is unavailable; retry later", headers={"Retry-After": "5"}
+    )
+
+
+def _storage_unavailable(exc: Exception) -> Response:
+    log.warning("storage_unavailable", error=str(exc))
+    return error_response(
+        503, "storage_unavailable", "the database is unavailable; retry later", headers={"Retry-After": "5"}
+    )

@@ -1,0 +1,30 @@
+"""Build events from the Jenkins shared library (``publishBuildEvent``)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from flask import Blueprint, g, url_for
+
+from api.services import services
+from api.validation import json_body
+from worker.models import BuildEvent
+from worker.task_names import INGEST_EVENT
+
+bp = Blueprint("events", __name__, url_prefix="/api/v1")
+
+
+@bp.post("/events")
+def post_event() -> tuple[dict[str, Any], int]:
+    """Validate a build event and queue ``builds.ingest_event``; 202 with the build's URL.
+
+    No task record is kept for events: the build itself is the thing to poll (``status_url``).
+    """
+    event = json_body(BuildEvent)
+    task_id = str(uuid.uuid4())
+    services().queue.send(
+        INGEST_EVENT, {"event": event.model_dump(mode="json")}, task_id=task_id, request_id=g.request_id
+    )
+    status_url = url_for("builds.get_build", job=event.job, number=event.build)
+    return {"accepted": True, "task_id": task_id, "status_url": status_url}, 202

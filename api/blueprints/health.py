@@ -1,0 +1,53 @@
+"""Liveness, readiness and metrics: no authentication, no rate limit (probes and Prometheus call them)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+from flask import Blueprint, Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from api.services import services
+
+bp = Blueprint("health", __name__)
+
+
+@bp.get("/healthz")
+def healthz() -> dict[str, str]:
+    """The process is alive and serving (checks nothing else, so a dependency outage never restarts it)."""
+    return {"status": "ok"}
+
+
+def _probe(check: Callable[[], object]) -> dict[str, Any]:
+    started = time.perf_counter()
+    try:
+        check()
+    except Exception as exc:  # any failure means "not ready"; the reason is for the operator
+        return {"ok": False, "error": f"{type(exc).__name__}: {exc}"[:300]}
+    return {"ok": True, "latency_ms": round((time.perf_counter() - started) * 1000, 1)}
+
+
+@bp.get("/readyz")
+def readyz() -> tuple[dict[str, Any], int]:
+    """Redis, MongoDB and the broker, each reported; 503 unless all three answer.
+
+    Jenkins is not checked here: the API never talks to Jenkins (the worker does, and reports it).
+    """
+    svc = services()
+    report: dict[str, Any] = {
+        "redis": _probe(svc.redis.ping),
+        "mongo": _probe(lambda: svc.storage.ping()),
+        "broker": _probe(svc.queue.ping),
+        "jenkins": {"ok": None, "detail": "not checked by the API; the worker talks to Jenkins"},
+    }
+    ready = all(report[name]["ok"] for name in ("redis", "mongo", "broker"))
+    report["status"] = "ready" if ready else "unavailable"
+    return report, 200 if ready else 503
+
+
+@bp.get("/metrics")
+def metrics() -> Response:
+    """Prometheus exposition of this process's metrics."""
+    return Response(generate_latest(), mimetype=CONTENT_TYPE_LATEST)

@@ -1,0 +1,30 @@
+"""``jenkins-ai token``: issue a JWT for an API client (the lead's ``worker.cli`` group adds this command)."""
+
+from __future__ import annotations
+
+import click
+
+from api.auth import issue_token
+from worker.settings import get_settings
+
+
+@click.command("token")
+@click.option(
+    "--subject",
+    "-s",
+    required=True,
+    help="Who the token is for, e.g. 'jenkins-prod' (rate limits are per subject).",
+)
+@click.option(
+    "--ttl",
+    "ttl_seconds",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Validity in seconds (default: JWT_TTL_SECONDS).",
+)
+def token(subject: str, ttl_seconds: int | None) -> None:
+    """Print a JWT signed with JWT_SECRET, for 'Authorization: Bearer <token>'."""
+    try:
+        click.echo(issue_token(get_settings(), subject, ttl_seconds))
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from None

@@ -1,0 +1,102 @@
+"""Reading a request into a typed model, with the errors clients need.
+
+- wrong ``Content-Type`` -> 415 ``unsupported_media_type``;
+- body that is not JSON -> 400 ``malformed_json`` (with pydantic's line/column description);
+- JSON that breaks the schema -> 422 ``validation_error`` naming every field (``stages.0.name``) and rule;
+- body over ``MAX_BODY_BYTES`` -> 413 (werkzeug enforces ``MAX_CONTENT_LENGTH``, chunked bodies included).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
+
+from flask import request
+from pydantic import BaseModel, ValidationError
+
+from api.errors import APIError, FieldError, field_errors, validation_error
+from worker.models import validate_job_name
+
+M = TypeVar("M", bound=BaseModel)
+
+JSON_MEDIA_TYPES = frozenset({"application/json"})
+
+
+def is_json_media_type(mimetype: str) -> bool:
+    """``application/json`` or any ``application/<something>+json``."""
+    if mimetype in JSON_MEDIA_TYPES:
+        return True
+    return mimetype.startswith("application/") and mimetype.endswith("+json")
+
+
+def parse_json_model(model: type[M], raw: bytes, *, empty_ok: bool = False) -> M:
+    """Validate ``raw`` JSON bytes as ``model``; :class:`APIError` with the documented codes otherwise."""
+    if not raw.strip():
+        if empty_ok:
+            return model()
+        raise APIError(400, "malformed_json", "the request body is empty; expected a JSON object")
+    try:
+        return model.model_validate_json(raw)
+    except ValidationError as exc:
+        errors = exc.errors(include_url=False, include_input=False)
+        if any(err["type"] == "json_invalid" for err in errors):
+            detail = errors[0]["ctx"].get("error", "") if errors[0].get("ctx") else ""
+            raise APIError(400, "malformed_json", f"the request body is not valid JSON: {detail}") from None
+        raise validation_error(field_errors(exc)) from None
+
+
+def json_body(model: type[M], *, empty_ok: bool = False) -> M:
+    """The current request's JSON body as ``model``.
+
+    ``empty_ok`` accepts an empty body (any content type) as the model's defaults, for actions whose every
+    field is optional.
+    """
+    raw = request.get_data(cache=False)  # 413 from werkzeug if over MAX_CONTENT_LENGTH, chunked or not
+    if empty_ok and not raw.strip():
+        return model()
+    if not is_json_media_type(request.mimetype):
+        got = request.mimetype or "none"
+        raise APIError(415, "unsupported_media_type", f"Content-Type must be application/json (got {got})")
+    return parse_json_model(model, raw, empty_ok=empty_ok)
+
+
+def query_int(name: str, *, default: int, minimum: int, maximum: int) -> int:
+    """An integer query parameter within bounds, or a 422 naming it."""
+    raw = request.args.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise validation_error([FieldError(name, "int_parsing", "must be an integer")]) from None
+    if not minimum <= value <= maximum:
+        raise validation_error(
+            [FieldError(name, "range", f"must be between {minimum} and {maximum} (got {value})")]
+        ) from None
+    return value
+
+
+def query_choice(name: str, *, choices: tuple[str, ...], default: str) -> str:
+    """A query parameter from a fixed set, or a 422 naming it and the allowed values."""
+    value = request.args.get(name) or default
+    if value not in choices:
+        raise validation_error([FieldError(name, "enum", f"must be one of {', '.join(choices)}")])
+    return value
+
+
+def path_job(job: str) -> str:
+    """A job path from the URL, checked with the same rule as ``BuildEvent.job``."""
+    return checked(validate_job_name, "job", job)
+
+
+def checked(validator: Callable[[str], str], field: str, value: str) -> str:
+    """Run a ``str -> str`` validator, turning its ``ValueError`` into a 422 naming ``field``."""
+    try:
+        return validator(value)
+    except ValueError as exc:
+        raise validation_error([FieldError(field, "value_error", str(exc))]) from None
+
+
+def accepted(payload: Mapping[str, Any]) -> tuple[dict[str, Any], int]:
+    """A 202 body."""
+    return dict(payload), 202
