@@ -1,9 +1,9 @@
 """A local linter for declarative Jenkinsfiles: structure, known steps, quoting of credentials.
 
-It tokenises the Groovy source (strings, comments, brackets, newlines), builds a tree of ``name(args) { ...
-}`` statements and checks it against the declarative grammar's shape. It is not a Groovy parser: what it
-cannot judge (arbitrary code in ``script { }``) it leaves to the Groovy compiler and to Jenkins' ``pipeline-
-model-converter/validate`` endpoint (``JenkinsClient.validate_jenkinsfile``).
+It tokenises the Groovy source (strings, comments, brackets, newlines), builds a tree of
+``name(args) { ... }`` statements and checks it against the declarative grammar's shape. It is not a Groovy
+parser: what it cannot judge (arbitrary code in ``script { }``) it leaves to the Groovy compiler and to
+Jenkins' ``pipeline-model-converter/validate`` endpoint (``JenkinsClient.validate_jenkinsfile``).
 
 Rules (``LintIssue.rule``): ``syntax`` (unbalanced brackets, unterminated strings), ``structure`` (the
 ``pipeline``/``agent``/``stages``/``stage``/``steps`` shape), ``unknown-directive``, ``unknown-step``,
