@@ -51,7 +51,12 @@ def json_body(model: type[M], *, empty_ok: bool = False) -> M:
     ``empty_ok`` accepts an empty body (any content type) as the model's defaults, for actions whose every
     field is optional.
     """
-    raw = request.get_data(cache=False)  # 413 from werkzeug if over MAX_CONTENT_LENGTH, chunked or not
+    raw = request.get_data(cache=False)  # werkzeug: 413 if Content-Length is over MAX_CONTENT_LENGTH
+    limit = request.max_content_length
+    if request.content_length is None and limit is not None and len(raw) >= limit:
+        # A chunked body is cut at the limit by werkzeug, not refused: reaching the limit means it was longer
+        # (or exactly as long: we cannot tell, so a chunked body must stay strictly below the limit).
+        raise APIError(413, "payload_too_large", f"request body too large (limit {limit} bytes)")
     if empty_ok and not raw.strip():
         return model()
     if not is_json_media_type(request.mimetype):
