@@ -1,0 +1,627 @@
+"""``JenkinsClient``: everything the product does with a Jenkins controller, over its REST API.
+
+Why not jenkinsapi for this? jenkinsapi 0.3.23 reads ``api/python`` without ``tree=`` (``Job(...)`` fetches
+the whole job, ``Queue``/``QueueItem`` the whole queue), fetches crumbs before POSTs even with API tokens, and
+installs plugins by downloading ``update-center.json`` from updates.jenkins.io itself. Each of those is an
+extra or oversized request per build event, so this client speaks REST directly through one pooled session
+(:class:`~worker.jenkins.transport.JenkinsHttp`) and asks for exactly the fields it reads (``models.TREES``).
+
+REST calls per failed-build event (the ``logs.analyze_build`` path), counted against the test double:
+
+* ``get_build`` 1 GET, ``last_successful_build_number`` 1 GET, ``set_build_description`` 1 POST when given the
+  description already read by ``get_build`` (``current_description=``), else 1 GET + 1 POST;
+* ``failed_stage`` 2 GETs (``wfapi/describe`` + the failed stage's node), Pipeline jobs only;
+* ``stream_console`` 1 GET per poll (one in total for a finished build).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import time
+import xml.etree.ElementTree as ET
+from collections.abc import Iterator
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, Literal
+from urllib.parse import urlsplit
+
+import requests
+
+from worker.jenkins.description import merge_description
+from worker.jenkins.errors import JenkinsError, JenkinsNotFound, JenkinsTimeout
+from worker.jenkins.models import (
+    TREES,
+    BuildInfo,
+    JobAction,
+    JobStatus,
+    PluginAction,
+    PluginInfo,
+    QueueItem,
+    SecurityWarning,
+    StageInfo,
+    ValidationResult,
+    parse_parameters,
+)
+from worker.jenkins.transport import RETRY_STATUSES, JenkinsHttp
+from worker.jenkins.urls import build_path, check_build_number, job_path, split_job_name
+
+if TYPE_CHECKING:
+    from worker.settings import Settings
+
+log = logging.getLogger(__name__)
+
+DEFAULT_CHUNK_SIZE = 64 * 1024
+_FETCH: Any = object()  # sentinel: "read the current description from Jenkins first"
+
+# wfapi names steps by their display name; people know them by the Jenkinsfile step.
+_STEP_FUNCTIONS = {
+    "Shell Script": "sh",
+    "Windows Batch Script": "bat",
+    "Windows PowerShell Script": "powershell",
+    "PowerShell Script": "pwsh",
+    "Error signal": "error",
+    "Print Message": "echo",
+    "Build a job": "build",
+    "Wait for interactive input": "input",
+    "Archive the artifacts": "archiveArtifacts",
+    "Record JUnit test results": "junit",
+    "Archive JUnit-formatted test results": "junit",
+    "Check out from version control": "checkout",
+    "Git": "git",
+}
+_FAILED_STATUSES = ("FAILED", "UNSTABLE", "ABORTED")
+
+
+class JenkinsClient:
+    """A client for one Jenkins controller.
+
+    Job names are full names with folders separated by ``/`` (``"team/api-service"``). Every method raises a
+    :class:`~worker.jenkins.errors.JenkinsError` subclass when Jenkins refuses or cannot be reached, and
+    ``ValueError`` naming the argument for input that cannot be valid. Safe to share within a thread; build
+    one per worker process.
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        user: str | None = None,
+        token: str | None = None,
+        *,
+        timeout: float = 15.0,
+        retries: int = 3,
+        backoff: float = 0.5,
+        chunk_size: int = DEFAULT_CHUNK_SIZE,
+        poll_interval: float = 2.0,
+    ) -> None:
+        if chunk_size < 1:
+            raise ValueError(f"chunk_size: must be >= 1 byte, got {chunk_size!r}")
+        if poll_interval <= 0:
+            raise ValueError(f"poll_interval: must be > 0 seconds, got {poll_interval!r}")
+        self.http = JenkinsHttp(base_url, user, token, timeout=timeout, retries=retries, backoff=backoff)
+        self.chunk_size = chunk_size
+        self.poll_interval = poll_interval
+        self._retries = retries
+        self._backoff = backoff
+        self._public: requests.Session | None = None
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> JenkinsClient:
+        """Build a client from ``JENKINS_URL``, ``JENKINS_USER``, ``JENKINS_TOKEN``,
+        ``JENKINS_TIMEOUT_SECONDS``."""
+        if not settings.jenkins_url:
+            raise ValueError("JENKINS_URL is not set")
+        token = settings.jenkins_token.get_secret_value() if settings.jenkins_token else None
+        return cls(
+            settings.jenkins_url,
+            settings.jenkins_user,
+            token,
+            timeout=settings.jenkins_timeout_seconds,
+        )
+
+    @property
+    def base_url(self) -> str:
+        return self.http.base_url
+
+    def close(self) -> None:
+        self.http.close()
+        if self._public is not None:
+            self._public.close()
+
+    def __enter__(self) -> JenkinsClient:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    # -- controller -----------------------------------------------------------------------------------------
+
+    def ping(self) -> bool:
+        """True when Jenkins answers and accepts our credentials (one small GET)."""
+        try:
+            self.http.get_json("", TREES["root"])
+        except JenkinsError as exc:
+            log.warning("jenkins ping failed: %s", exc)
+            return False
+        return True
+
+    def version(self) -> str | None:
+        """The controller's version from the ``X-Jenkins`` header."""
+        response = self.http.request("GET", "api/json", params={"tree": TREES["root"]})
+        return response.headers.get("X-Jenkins")
+
+    # -- builds ---------------------------------------------------------------------------------------------
+
+    def get_build(self, job: str, build: int) -> BuildInfo:
+        """A build's result, timing, parameters, description and commit (one GET)."""
+        data = self.http.get_json(build_path(job, build), TREES["build"])
+        return BuildInfo.from_api(job, data)
+
+    def last_successful_build_number(self, job: str) -> int | None:
+        """Number of the job's last successful build, ``None`` if it never succeeded (one GET)."""
+        data = self.http.get_json(job_path(job), TREES["last_successful"])
+        ref = data.get("lastSuccessfulBuild")
+        return int(ref["number"]) if ref else None
+
+    def stream_console(
+        self,
+        job: str,
+        build: int,
+        *,
+        start: int = 0,
+        chunk_size: int | None = None,
+        follow: bool = True,
+        poll_interval: float | None = None,
+        max_wait: float | None = None,
+    ) -> Iterator[bytes]:
+        """Yield a build's console log in chunks of at most ``chunk_size`` bytes, never holding the whole log.
+
+        Uses ``logText/progressiveText?start=<offset>``: Jenkins returns the text from ``offset``, the next
+        offset in ``X-Text-Size`` and ``X-More-Data: true`` while the build still writes. With ``follow``
+        (default) a
+        running build is followed until it ends (polling every ``poll_interval`` seconds, up to ``max_wait``
+        seconds in total); otherwise only what exists now is returned.
+        """
+        size = chunk_size or self.chunk_size
+        if size < 1:
+            raise ValueError(f"chunk_size: must be >= 1 byte, got {size!r}")
+        if start < 0:
+            raise ValueError(f"start: must be >= 0, got {start!r}")
+        path = f"{build_path(job, build)}/logText/progressiveText"
+        interval = poll_interval or self.poll_interval
+        deadline = None if max_wait is None else time.monotonic() + max_wait
+        offset = start
+        while True:
+            response = self.http.request("GET", path, params={"start": offset}, stream=True)
+            try:
+                for chunk in response.iter_content(chunk_size=size):
+                    # iter_content can hand back more than asked for once decoded; keep the promise anyway.
+                    for i in range(0, len(chunk), size):
+                        yield chunk[i : i + size]
+                more = response.headers.get("X-More-Data", "").lower() == "true"
+                next_offset = int(response.headers.get("X-Text-Size", offset))
+            finally:
+                response.close()
+            if not (more and follow):
+                return
+            if deadline is not None and time.monotonic() + interval > deadline:
+                raise JenkinsTimeout(
+                    f"build {job} #{build} was still writing its log after {max_wait}s",
+                    url=self.http.url(path),
+                )
+            # No new text yet: wait before asking again rather than spinning on the controller.
+            if next_offset == offset:
+                time.sleep(interval)
+            offset = next_offset
+
+    def stages(self, job: str, build: int) -> list[StageInfo]:
+        """Pipeline stages of a build from ``wfapi/describe`` (one GET); ``[]`` for non-Pipeline jobs."""
+        try:
+            data = self._wfapi(f"{build_path(job, build)}/wfapi/describe")
+        except JenkinsNotFound:
+            return []
+        return [
+            StageInfo(
+                id=str(s.get("id")),
+                name=str(s.get("name")),
+                status=str(s.get("status")),
+                duration_ms=s.get("durationMillis"),
+                error=(s.get("error") or {}).get("message"),
+            )
+            for s in data.get("stages") or []
+        ]
+
+    def failed_stage(self, job: str, build: int) -> StageInfo | None:
+        """The stage that failed and the step in it, e.g. stage "Test", step ``sh 'mvn verify'`` (two GETs).
+
+        ``None`` when the job is not a Pipeline (no wfapi) or no stage failed. A FAILED stage wins over an
+        UNSTABLE one, which wins over ABORTED; the step is the first failed step that carries an error.
+        """
+        stage_list = self.stages(job, build)
+        stage = next(
+            (s for status in _FAILED_STATUSES for s in stage_list if s.status == status),
+            None,
+        )
+        if stage is None:
+            return None
+        node = self._wfapi(f"{build_path(job, build)}/execution/node/{stage.id}/wfapi/describe")
+        steps = [n for n in node.get("stageFlowNodes") or [] if n.get("status") in _FAILED_STATUSES]
+        step = next((n for n in steps if n.get("error")), steps[0] if steps else None)
+        if step is not None:
+            stage.step = describe_step(str(step.get("name") or ""), step.get("parameterDescription"))
+            stage.error = (step.get("error") or {}).get("message") or stage.error
+        return stage
+
+    def set_build_description(
+        self, job: str, build: int, text: str, *, current_description: str | None = _FETCH
+    ) -> None:
+        """Put ``text`` into our marked block of the build description, keeping everything else.
+
+        Pass ``current_description`` (e.g. ``BuildInfo.description`` from a ``get_build`` moments ago) to
+        save the GET; by default the current description is read right before writing, which keeps the window
+        in
+        which a concurrent edit could be lost to milliseconds.
+        """
+        check_build_number(build)
+        if current_description is _FETCH:
+            data = self.http.get_json(build_path(job, build), TREES["build_description"])
+            current_description = data.get("description")
+        merged = merge_description(current_description, text)
+        if merged == (current_description or ""):
+            return  # nothing to change: spare Jenkins a write
+        self.http.post(f"{build_path(job, build)}/submitDescription", data={"description": merged})
+
+    def trigger_build(self, job: str, parameters: dict[str, str] | None = None) -> QueueItem:
+        """Queue a build (with ``parameters`` via ``buildWithParameters``) and return its queue item (one
+        POST).
+
+        The build number is not known yet; pass the item to :meth:`wait_for_build_number`.
+        """
+        if parameters is not None:
+            bad = [k for k, v in parameters.items() if not isinstance(k, str) or not isinstance(v, str)]
+            if bad:
+                raise ValueError(f"parameters: names and values must be strings ({bad!r})")
+        action = "buildWithParameters" if parameters else "build"
+        response = self.http.post(f"{job_path(job)}/{action}", data=parameters or None)
+        location = response.headers.get("Location", "")
+        match = re.search(r"/queue/item/(\d+)/?$", location)
+        if not match:
+            raise JenkinsError(
+                f"Jenkins queued {job} but returned no queue item (Location: {location!r})",
+                status=response.status_code,
+            )
+        return QueueItem(
+            id=int(match.group(1)), job=job, url=self.http.url(location), parameters=dict(parameters or {})
+        )
+
+    def queue_item(self, item_id: int) -> QueueItem:
+        """Current state of a queue item (one GET). Jenkins forgets items a few minutes after they leave."""
+        data = self.http.get_json(f"queue/item/{int(item_id)}", TREES["queue_item"])
+        return QueueItem.from_api(data, base_url=self.base_url)
+
+    def wait_for_build_number(
+        self, queue_item: QueueItem, timeout: float, *, poll_interval: float | None = None
+    ) -> int:
+        """Poll a queue item until it becomes a build; return the build number.
+
+        Raises :class:`JenkinsTimeout` (with Jenkins' reason for waiting) when ``timeout`` passes, and
+        :class:`JenkinsError` if the item was cancelled.
+        """
+        interval = poll_interval or min(self.poll_interval, 1.0)
+        deadline = time.monotonic() + timeout
+        while True:
+            item = self.queue_item(queue_item.id)
+            if item.cancelled:
+                raise JenkinsError(f"queue item {item.id} for {item.job} was cancelled", url=item.url)
+            if item.build_number is not None:
+                return item.build_number
+            if time.monotonic() + interval > deadline:
+                raise JenkinsTimeout(
+                    f"queue item {item.id} for {item.job} did not start within {timeout}s: "
+                    f"{item.why or 'waiting'}",
+                    url=item.url,
+                )
+            time.sleep(interval)
+
+    def wait_for_build(
+        self, job: str, build: int, timeout: float, *, poll_interval: float | None = None
+    ) -> BuildInfo:
+        """Poll a build until it finishes; return its final state or raise :class:`JenkinsTimeout`."""
+        interval = poll_interval or self.poll_interval
+        deadline = time.monotonic() + timeout
+        while True:
+            info = self.get_build(job, build)
+            if not info.building and info.result is not None:
+                return info
+            if time.monotonic() + interval > deadline:
+                raise JenkinsTimeout(f"build {job} #{build} still running after {timeout}s", url=info.url)
+            time.sleep(interval)
+
+    def abort_build(self, job: str, build: int) -> None:
+        """Ask Jenkins to stop a running build (one POST); a finished build is left as it is."""
+        self.http.post(f"{build_path(job, build)}/stop")
+
+    def rebuild(self, job: str, build: int) -> QueueItem:
+        """Queue a new build of ``job`` with the parameters of ``build`` (one GET + one POST).
+
+        Password parameters come back from Jenkins without their value and are therefore sent empty; file
+        parameters are not supported.
+        """
+        data = self.http.get_json(build_path(job, build), TREES["build_parameters"])
+        return self.trigger_build(job, parse_parameters(data.get("actions")) or None)
+
+    def queue(self) -> list[QueueItem]:
+        """Everything in the build queue, each with Jenkins' reason for waiting (``why``) (one GET)."""
+        data = self.http.get_json("queue", TREES["queue"])
+        return [QueueItem.from_api(item, base_url=self.base_url) for item in data.get("items") or []]
+
+    def job_status(self, job: str, limit: int = 10) -> JobStatus:
+        """Health, queue state and the ``limit`` most recent builds of a job (one GET)."""
+        if not 1 <= limit <= 100:
+            raise ValueError(f"limit: must be between 1 and 100, got {limit!r}")
+        data = self.http.get_json(job_path(job), TREES["job_status"] % limit)
+        return JobStatus.from_api(job, data)
+
+    # -- plugins --------------------------------------------------------------------------------------------
+
+    def plugins(self) -> list[PluginInfo]:
+        """Installed plugins with versions, update flags and dependencies (one GET)."""
+        data = self.http.get_json("pluginManager", TREES["plugins"])
+        return sorted(
+            (PluginInfo.from_api(p) for p in data.get("plugins") or []), key=lambda p: p.short_name.lower()
+        )
+
+    def plugin_updates(self) -> list[PluginInfo]:
+        """Installed plugins with an update available, each with the version it would update to (two GETs)."""
+        outdated = [p for p in self.plugins() if p.has_update]
+        if not outdated:
+            return []
+        site = self._update_site()
+        latest = {u["name"]: str(u.get("version")) for u in site.get("updates") or []}
+        for plugin in outdated:
+            plugin.update_version = latest.get(plugin.short_name)
+        return outdated
+
+    def security_warnings(self) -> list[SecurityWarning]:
+        """Published security warnings that apply to the installed plugins or the core version.
+
+        Jenkins does not export its ``UpdateSiteWarningsMonitor`` over REST, so we do what it does: read the
+        ``warnings`` of the update site Jenkins is configured with (``updateCenter/site/default`` gives its
+        URL, so a mirror is honoured) and match each warning's version patterns against what is installed.
+        """
+        site = self.http.get_json("updateCenter/site/default", TREES["update_site_url"])
+        warnings = self._fetch_update_center(str(site["url"])).get("warnings") or []
+        installed = {p.short_name: p.version for p in self.plugins()}
+        core = self.version()
+        applicable: list[SecurityWarning] = []
+        for w in warnings:
+            kind = w.get("type")
+            version = core if kind == "core" else installed.get(str(w.get("name")))
+            if version is None or kind not in {"plugin", "core"}:
+                continue
+            if any(_version_matches(v.get("pattern"), version) for v in w.get("versions") or []):
+                applicable.append(
+                    SecurityWarning(
+                        id=str(w.get("id")),
+                        type=kind,
+                        name=str(w.get("name")),
+                        message=str(w.get("message") or ""),
+                        url=w.get("url"),
+                        installed_version=version,
+                    )
+                )
+        return applicable
+
+    def install_plugin(self, name: str, *, confirm: bool = False) -> PluginAction:
+        """Install or upgrade plugin ``name`` to the update site's latest version.
+
+        A dry run unless ``confirm=True``: it reports what would be done (install/upgrade/none, versions,
+        missing dependencies) and changes nothing. With ``confirm`` it posts
+        ``pluginManager/installNecessaryPlugins``;
+        Jenkins downloads the plugin and its dependencies itself (some need a restart to take effect).
+        """
+        if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]*", name or ""):
+            raise ValueError(
+                f"name: {name!r} is not a plugin short name such as 'git' or 'workflow-aggregator'"
+            )
+        installed = {p.short_name: p for p in self.plugins()}
+        site = self._update_site()
+        entries = {e["name"]: e for e in (site.get("availables") or []) + (site.get("updates") or [])}
+        current = installed.get(name)
+        entry = entries.get(name)
+        if entry is None and current is None:
+            raise JenkinsNotFound(f"plugin {name!r} is neither installed nor offered by the update site")
+        target = str(entry["version"]) if entry else None
+        if current is not None and (entry is None or not current.has_update):
+            return PluginAction(
+                plugin=name,
+                action="none",
+                dry_run=not confirm,
+                current_version=current.version,
+                target_version=current.version,
+                message=f"{name} {current.version} is installed and up to date",
+            )
+        action: Literal["install", "upgrade"] = "upgrade" if current is not None else "install"
+        missing = sorted(dep for dep in (entry or {}).get("dependencies") or {} if dep not in installed)
+        if not confirm:
+            return PluginAction(
+                plugin=name,
+                action=action,
+                dry_run=True,
+                current_version=current.version if current else None,
+                target_version=target,
+                missing_dependencies=missing,
+                message=f"dry run: would {action} {name} {target}; pass confirm=True to do it",
+            )
+        body = ET.Element("jenkins")
+        ET.SubElement(body, "install", plugin=f"{name}@{target or 'latest'}")
+        self.http.post(
+            "pluginManager/installNecessaryPlugins",
+            data=ET.tostring(body, encoding="utf-8"),
+            headers={"Content-Type": "text/xml; charset=utf-8"},
+        )
+        return PluginAction(
+            plugin=name,
+            action=action,
+            dry_run=False,
+            current_version=current.version if current else None,
+            target_version=target,
+            missing_dependencies=missing,
+            message=f"Jenkins is installing {name} {target}; check updateCenter/installStatus",
+        )
+
+    # -- pipelines ------------------------------------------------------------------------------------------
+
+    def validate_jenkinsfile(self, text: str) -> ValidationResult:
+        """Validate a declarative Jenkinsfile with ``POST pipeline-model-converter/validate`` (one POST)."""
+        if not text or not text.strip():
+            raise ValueError("text: the Jenkinsfile is empty")
+        response = self.http.post("pipeline-model-converter/validate", data={"jenkinsfile": text})
+        message = response.text.strip()
+        # Jenkins answers in words: "Jenkinsfile successfully validated." or "Errors encountered validating
+        # Jenkinsfile:" followed by one "WorkflowScript: <line>: <message>" per problem.
+        # Each error is followed by the offending source line and a caret, which we leave to ``message``.
+        valid = message.lower().startswith("jenkinsfile successfully validated")
+        errors = [] if valid else [ln.strip() for ln in message.splitlines() if ln.startswith("WorkflowScript:")]
+        if not valid and not errors:
+            errors = [message or f"Jenkins answered {response.status_code} without a verdict"]
+        return ValidationResult(valid=valid, errors=errors, message=message)
+
+    def create_pipeline_job(
+        self, name: str, jenkinsfile: str, *, confirm: bool = False, sandbox: bool = True
+    ) -> JobAction:
+        """Create Pipeline job ``name`` (``folder/job`` creates it inside an existing folder) from a
+        Jenkinsfile.
+
+        A dry run unless ``confirm=True`` (returns the config.xml it would post). Either way the
+        Jenkinsfile is
+        validated first and an invalid one is refused with :class:`ValueError` listing Jenkins' errors.
+        """
+        segments = split_job_name(name)
+        config_xml = pipeline_config_xml(jenkinsfile, sandbox=sandbox)
+        validation = self.validate_jenkinsfile(jenkinsfile)
+        if not validation.valid:
+            raise ValueError("jenkinsfile: Jenkins rejected it: " + "; ".join(validation.errors))
+        folder, leaf = segments[:-1], segments[-1]
+        parent = job_path("/".join(folder)) + "/" if folder else ""
+        url = self.http.url(job_path(name) + "/")
+        if not confirm:
+            return JobAction(
+                job=name,
+                action="create",
+                dry_run=True,
+                url=url,
+                config_xml=config_xml,
+                message=f"dry run: would create Pipeline job {name}; pass confirm=True to do it",
+            )
+        self.http.post(
+            f"{parent}createItem",
+            params={"name": leaf},
+            data=config_xml.encode("utf-8"),
+            headers={"Content-Type": "application/xml; charset=utf-8"},
+        )
+        return JobAction(
+            job=name,
+            action="create",
+            dry_run=False,
+            url=url,
+            config_xml=config_xml,
+            message=f"created {name}",
+        )
+
+    # -- helpers --------------------------------------------------------------------------------------------
+
+    def _wfapi(self, path: str) -> dict[str, Any]:
+        # wfapi (Pipeline Stage View) is not Stapler's api/json: it has no tree= and its answers are small.
+        response = self.http.request("GET", path)
+        try:
+            data = response.json()
+        except ValueError as exc:
+            raise JenkinsError(f"wfapi answered {path} with something that is not JSON") from exc
+        if not isinstance(data, dict):
+            raise JenkinsError(f"wfapi answered {path} with an unexpected shape")
+        return data
+
+    def _update_site(self) -> dict[str, Any]:
+        data = self.http.get_json("updateCenter/site/default", TREES["update_site"])
+        return data if isinstance(data, dict) else {}
+
+    def _fetch_update_center(self, url: str) -> dict[str, Any]:
+        """Download update-center JSON. Jenkins' own credentials are sent only if the site is Jenkins
+        itself."""
+        if urlsplit(url).netloc == urlsplit(self.base_url).netloc:
+            response = self.http.request("GET", url)
+        else:
+            if self._public is None:
+                from requests.adapters import HTTPAdapter
+                from urllib3.util.retry import Retry
+
+                self._public = requests.Session()
+                retry = Retry(
+                    total=self._retries, backoff_factor=self._backoff, status_forcelist=RETRY_STATUSES
+                )
+                self._public.mount("https://", HTTPAdapter(max_retries=retry))
+                self._public.mount("http://", HTTPAdapter(max_retries=retry))
+            try:
+                response = self._public.get(url, timeout=self.http.timeout)
+                response.raise_for_status()
+            except requests.RequestException as exc:
+                raise JenkinsError(
+                    f"cannot read the update site {url}: {exc.__class__.__name__}", url=url
+                ) from exc
+        return parse_update_center(response.text)
+
+
+def describe_step(display_name: str, parameter: str | None) -> str:
+    """``("Shell Script", "mvn verify")`` -> ``"sh 'mvn verify'"``: the step as a Jenkinsfile would say it."""
+    function = _STEP_FUNCTIONS.get(display_name)
+    if function is None:
+        return f"{display_name}: {parameter}" if parameter else display_name
+    return f"{function} '{parameter}'" if parameter else function
+
+
+def pipeline_config_xml(jenkinsfile: str, *, sandbox: bool = True) -> str:
+    """config.xml of a Pipeline job whose script is ``jenkinsfile`` (escaped by ElementTree, so any text is
+    safe)."""
+    if not jenkinsfile or not jenkinsfile.strip():
+        raise ValueError("jenkinsfile: the Jenkinsfile is empty")
+    root = ET.Element("flow-definition", plugin="workflow-job")
+    ET.SubElement(root, "actions")
+    ET.SubElement(root, "description").text = "Created by langchain-jenkins"
+    ET.SubElement(root, "keepDependencies").text = "false"
+    ET.SubElement(root, "properties")
+    definition = ET.SubElement(
+        root,
+        "definition",
+        {"class": "org.jenkinsci.plugins.workflow.cps.CpsFlowDefinition", "plugin": "workflow-cps"},
+    )
+    ET.SubElement(definition, "script").text = jenkinsfile
+    ET.SubElement(definition, "sandbox").text = "true" if sandbox else "false"
+    ET.SubElement(root, "triggers")
+    ET.SubElement(root, "disabled").text = "false"
+    return "<?xml version='1.1' encoding='UTF-8'?>\n" + ET.tostring(root, encoding="unicode")
+
+
+def parse_update_center(text: str) -> dict[str, Any]:
+    """Decode update-center JSON, plain (``update-center.actual.json``) or JSONP
+    (``updateCenter.post({...});``)."""
+    start, end = text.find("{"), text.rfind("}")
+    if start < 0 or end < start:
+        raise JenkinsError("the update site did not return update-center JSON")
+    data = json.loads(text[start : end + 1])
+    if not isinstance(data, dict):
+        raise JenkinsError("the update site did not return a JSON object")
+    return data
+
+
+def _version_matches(pattern: Any, version: str) -> bool:
+    """Jenkins matches a warning's version ``pattern`` (a Java regex) against the whole installed version."""
+    if not isinstance(pattern, str):
+        return False
+    try:
+        return re.fullmatch(pattern, version) is not None
+    except re.error:
+        log.warning("unusable version pattern in update-site warning: %r", pattern)
+        return False
