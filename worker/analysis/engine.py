@@ -31,8 +31,10 @@ from worker.analysis.redact import redact
 from worker.analysis.similarity import fingerprint_text, normalize_line
 
 # Context kept around the evidence: enough for a human to see what ran and what followed.
-CONTEXT_BEFORE = 2
-CONTEXT_AFTER = 1
+CONTEXT_BEFORE = 1
+CONTEXT_AFTER = 0
+# A message's continuation (stack trace, indented detail) is followed at most this far.
+MAX_CONTINUATION = 40
 # Hits closer than this (in lines) belong to the same block.
 MERGE_GAP = 3
 # A block never grows beyond this many lines; a longer run of errors is split.
@@ -41,6 +43,10 @@ MAX_BLOCK_LINES = 60
 KEEP_BEST = 200
 KEEP_RECENT = 64
 TAIL_LINES = 100
+# The output of a failed step that is kept as a candidate even without any matching rule.
+FAIL_TAIL_LINES = 20
+FAIL_TAIL_PARAGRAPH = 4
+FAIL_TAIL_EVIDENCE = 2.5
 
 _STEP_UNKNOWN, _STEP_OK, _STEP_FAIL = 0, 1, 2
 
@@ -63,6 +69,7 @@ class _Candidate:
     lines: list[str] = field(default_factory=list)
     hits: list[_Hit] = field(default_factory=list)
     score: float = 0.0
+    last_text: str = ""
 
     @property
     def end(self) -> int:
@@ -127,6 +134,7 @@ class _State:
         self.ends_with_newline = True
         self.step = 0
         self.step_status = bytearray([_STEP_UNKNOWN])
+        self.step_start_line = 0
         self.step_fail_lines: deque[int] = deque(maxlen=KEEP_BEST)
         self.build_failed_at: int | None = None
         self.best: list[tuple[float, int, _Candidate]] = []  # min-heap by evidence
@@ -145,6 +153,9 @@ class _State:
         if cand is None:
             return
         self.open = None
+        self.add_candidate(cand)
+
+    def add_candidate(self, cand: _Candidate) -> None:
         self.counter += 1
         self.recent.append(cand)
         item = (cand.evidence(), self.counter, cand)
@@ -182,11 +193,13 @@ def _scan_block(state: _State, data: bytes) -> None:
     patterns = kb.patterns
     for line_no in sorted(per_line):
         weight = 0.0
+        cap = math.inf
         causes: list[int] = []
         for index in set(per_line[line_no]):
             info = patterns[index]
             if info.kind == "signal":
                 weight += info.weight
+                cap = min(cap, info.cap)
             elif info.kind == "cause":
                 weight += info.weight
                 causes.append(info.cause)
@@ -199,7 +212,8 @@ def _scan_block(state: _State, data: bytes) -> None:
                     weight += info.weight
                     causes.append(info.cause)
             elif info.kind == "marker":
-                _on_marker(state, info.marker, line_no)
+                _on_marker(state, lines, info.marker, line_no)
+        weight = min(weight, cap)
         if weight >= 1.0:
             _on_hit(state, lines, _Hit(line_no, weight, causes))
         for cause in causes:
@@ -213,20 +227,22 @@ def _scan_block(state: _State, data: bytes) -> None:
     tail_first = max(first_line, last_line - max(CONTEXT_BEFORE, TAIL_LINES) + 1)
     tail_lines = lines.get(tail_first, last_line)
     state.tail.extend(tail_lines)
-    state.prev_tail = tail_lines[-CONTEXT_BEFORE:] if CONTEXT_BEFORE else []
+    state.prev_tail = tail_lines[-max(CONTEXT_BEFORE, FAIL_TAIL_LINES) :]
     state.lines += data.count(b"\n")
     state.bytes += len(data)
     state.ends_with_newline = data.endswith(b"\n")
 
 
-def _on_marker(state: _State, kind: str, line_no: int) -> None:
-    if kind == "step_start" or kind == "stage":
+def _on_marker(state: _State, lines: _BlockLines, kind: str, line_no: int) -> None:
+    if kind in ("step_start", "stage"):
         state.close_open()
         state.step += 1
         state.step_status.append(_STEP_UNKNOWN)
+        state.step_start_line = line_no
     elif kind == "step_fail":
         state.step_status[state.step] = _STEP_FAIL
         state.step_fail_lines.append(line_no)
+        _add_failed_step_tail(state, lines, line_no)
     elif kind == "step_ok":
         if state.step_status[state.step] != _STEP_FAIL:
             state.step_status[state.step] = _STEP_OK
@@ -234,44 +250,108 @@ def _on_marker(state: _State, kind: str, line_no: int) -> None:
         state.build_failed_at = line_no
 
 
+def _add_failed_step_tail(state: _State, lines: _BlockLines, fail_line: int) -> None:
+    """The last output of a step that exited non-zero: the cause is there even when no rule matched it."""
+    first = max(state.step_start_line + 1, fail_line - FAIL_TAIL_LINES, 1)
+    if first >= fail_line:
+        return
+    text: list[str] = []
+    if first < lines.first_line:
+        text.extend(state.prev_tail[-(lines.first_line - first) :])
+    text.extend(lines.get(max(first, lines.first_line), fail_line - 1))
+    start = fail_line - len(text)
+    # Trim blank lines and runner echoes at the end, then keep the last paragraph(s) up to the limit.
+    while text and (not text[-1].strip() or _RUNNER_ECHO.search(text[-1])):
+        text.pop()
+    if not text:
+        return
+    kept: list[str] = []
+    for line in reversed(text):
+        if not line.strip() and len(kept) >= FAIL_TAIL_PARAGRAPH:
+            break
+        kept.append(line)
+    kept.reverse()
+    while kept and not kept[0].strip():
+        kept.pop(0)
+    if not kept:
+        return
+    end = start + len(text) - 1
+    block_start = end - len(kept) + 1
+    cand = _Candidate(start=block_start, first_hit=end, last_hit=end, step=state.step)
+    cand.lines = kept
+    cand.hits.append(_Hit(end, FAIL_TAIL_EVIDENCE, []))
+    state.add_candidate(cand)
+
+
+_RUNNER_ECHO = re.compile(
+    r"The command \"|Done\. Your build exited|^\s*travis_|ERROR: script returned exit code"
+)
+
+
 def _on_hit(state: _State, lines: _BlockLines, hit: _Hit) -> None:
     cand = state.open
-    if cand is not None and hit.line - cand.last_hit <= MERGE_GAP and hit.line - cand.start < MAX_BLOCK_LINES:
-        _extend_to(cand, lines, hit.line, state)
-        cand.last_hit = hit.line
-        cand.hits.append(hit)
-        return
-    state.close_open() if cand is None else _finish(state, lines)
+    if cand is not None:
+        # Output that continues the open block (a stack trace, an indented message) up to this hit?
+        _continue(cand, lines, hit.line - 1)
+        close_enough = hit.line - cand.end <= MERGE_GAP
+        if close_enough and hit.line - cand.start < MAX_BLOCK_LINES:
+            _extend_to(cand, lines, hit.line)
+            cand.last_hit = hit.line
+            cand.last_text = cand.lines[-1]
+            cand.hits.append(hit)
+            return
+        state.close_open()
     start = max(1, hit.line - CONTEXT_BEFORE)
     cand = _Candidate(start=start, first_hit=hit.line, last_hit=hit.line, step=state.step)
     if start < lines.first_line:
         # Context from the previous block's tail.
         need = lines.first_line - start
-        cand.lines.extend(state.prev_tail[-need:])
+        cand.lines.extend(state.prev_tail[-need:] if need else [])
         cand.start = lines.first_line - len(cand.lines)
     cand.lines.extend(lines.get(max(start, lines.first_line), hit.line))
+    cand.last_text = cand.lines[-1] if cand.lines else ""
     cand.hits.append(hit)
     state.open = cand
 
 
-def _extend_to(cand: _Candidate, lines: _BlockLines, upto: int, state: _State) -> None:
+def _extend_to(cand: _Candidate, lines: _BlockLines, upto: int) -> None:
     if upto > cand.end:
         cand.lines.extend(lines.get(max(cand.end + 1, lines.first_line), upto))
 
 
-def _finish(state: _State, lines: _BlockLines) -> None:
-    cand = state.open
-    if cand is not None:
-        _extend_to(cand, lines, cand.last_hit + CONTEXT_AFTER, state)
-    state.close_open()
+# Lines that belong to the message above them: stack frames, indented detail, "Caused by".
+_CONTINUATION = re.compile(
+    r"^(?:\s+\S|\s*at |\s*File \"|\s*#\d+ |\s*\d+: |Caused by|\s*\.\.\. \d+ more|\s*[|^~]|\s*-->|stack backtrace)"
+)
+_TAG = re.compile(r"^\s*(\[[^\]]{1,20}\]|[A-Za-z]+ ERR!|[A-Z]\s{2,}|[A-Za-z_.-]+:)")
+
+
+def _is_continuation(previous: str, text: str) -> bool:
+    if not text.strip():
+        return False
+    if _CONTINUATION.match(text):
+        return True
+    tag = _TAG.match(previous)
+    return bool(tag and text.lstrip().startswith(tag.group(1).strip()))
+
+
+def _continue(cand: _Candidate, lines: _BlockLines, last_line: int) -> bool:
+    """Append the lines that continue the block's last message; True once the block is complete."""
+    while cand.end < last_line:
+        if cand.end - cand.last_hit >= MAX_CONTINUATION or len(cand.lines) >= MAX_BLOCK_LINES:
+            return True
+        text = lines.get(cand.end + 1, cand.end + 1)
+        if not text or not _is_continuation(cand.last_text, text[0]):
+            _extend_to(cand, lines, min(last_line, cand.end + CONTEXT_AFTER))
+            return cand.end >= cand.last_hit + CONTEXT_AFTER or cand.end < last_line
+        cand.lines.append(text[0])
+    return False
 
 
 def _extend_open(state: _State, lines: _BlockLines, last_line: int) -> None:
     cand = state.open
     assert cand is not None
-    target = cand.last_hit + CONTEXT_AFTER
-    _extend_to(cand, lines, min(target, last_line), state)
-    if cand.end >= target:
+    if _continue(cand, lines, last_line):
         state.close_open()
 
 
@@ -393,7 +473,15 @@ def _rank(
         position = cand.last_hit / total_lines if total_lines else 1.0
         score *= 0.6 + 0.4 * position
         cand.score = score
-    return sorted(candidates, key=lambda c: (-c.score, -c.last_hit))
+    ordered = sorted(candidates, key=lambda c: (-c.score, c.last_hit))
+    # A block that mostly repeats a better one (a failed step's tail around a rule's hit) adds nothing.
+    picked: list[_Candidate] = []
+    for cand in ordered:
+        span = set(range(cand.start, cand.end + 1))
+        if any(len(span & set(range(p.start, p.end + 1))) * 2 > len(span) for p in picked):
+            continue
+        picked.append(cand)
+    return picked
 
 
 def _causes(state: _State, ranked: list[_Candidate]) -> list[Cause]:

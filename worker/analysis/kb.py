@@ -15,6 +15,7 @@ directories given by the user (``KNOWLEDGE_BASE_DIRS``). A file looks like::
           - {first: 'BUILD FAILURE', then: 'Compilation failure', within: 30}
     signals:                              # generic evidence: no cause, only ranks lines
       - {pattern: '\\bERROR\\b', weight: 2}
+      - {pattern: 'npm ERR! Test failed', cap: 0.3}   # only echoes a failure reported above: weighs <= cap
     markers:                              # structure: where steps begin and how they end
       - {kind: step_fail, pattern: 'The command ".*" exited with [1-9]'}
 
@@ -68,6 +69,9 @@ class PatternInfo:
     marker: str = ""
     sequence: int = -1  # index into KnowledgeBase.sequences
     regex: str = ""
+    cap: float = float(
+        "inf"
+    )  # a line matching this weighs at most ``cap`` (messages that only echo a failure)
 
 
 @dataclass(frozen=True)
@@ -241,9 +245,14 @@ class _Builder:
         for n, rule in enumerate(data.get("signals") or []):
             where = f"{path.name}: signals[{n}]"
             regex = _require(rule, "pattern", where)
-            weight = float(_require(rule, "weight", where))
+            cap = float(rule["cap"]) if rule.get("cap") is not None else float("inf")
+            # A capping signal needs no weight of its own; any other signal does.
+            weight = float(rule.get("weight", 0)) if "cap" in rule else float(_require(rule, "weight", where))
             self.add_pattern(
-                regex, bool(rule.get("caseless", False)), PatternInfo("signal", weight, regex=regex), where
+                regex,
+                bool(rule.get("caseless", False)),
+                PatternInfo("signal", weight, regex=regex, cap=cap),
+                where,
             )
         for n, rule in enumerate(data.get("markers") or []):
             where = f"{path.name}: markers[{n}]"

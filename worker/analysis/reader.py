@@ -26,7 +26,7 @@ MAX_LINE_BYTES = 1 << 20
 MAX_LINE_CHARS = 1000
 
 # CSI sequences (colours, cursor moves, erase-line) and OSC sequences (titles, hyperlinks).
-ANSI_RE = re.compile(rb"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b\][^\x07\x1b\n]*(?:\x07|\x1b\\)|\x1b[@-Z\\-_]")
+ANSI_RE = re.compile(rb"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b\][^\x07\x1b\n]*(?:\x07|\x1b\\)|\x1b[^\[\]\n]")
 # Travis CI control lines: they are folded away in the UI and carry no information.
 _TRAVIS_CONTROL = re.compile(r"^(?:travis_(?:fold|time):[a-z]+:[^\r]*)$")
 
