@@ -484,7 +484,8 @@ class JenkinsClient:
         # Jenkinsfile:" followed by one "WorkflowScript: <line>: <message>" per problem.
         # Each error is followed by the offending source line and a caret, which we leave to ``message``.
         valid = message.lower().startswith("jenkinsfile successfully validated")
-        errors = [] if valid else [ln.strip() for ln in message.splitlines() if ln.startswith("WorkflowScript:")]
+        lines = message.splitlines()
+        errors = [] if valid else [ln.strip() for ln in lines if ln.startswith("WorkflowScript:")]
         if not valid and not errors:
             errors = [message or f"Jenkins answered {response.status_code} without a verdict"]
         return ValidationResult(valid=valid, errors=errors, message=message)

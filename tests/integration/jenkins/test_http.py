@@ -7,6 +7,8 @@ import requests
 
 from tests.jenkins_double import JenkinsDouble
 from worker.jenkins import (
+    MARK_END,
+    MARK_START,
     JenkinsAuthError,
     JenkinsClient,
     JenkinsNotFound,
@@ -14,8 +16,8 @@ from worker.jenkins import (
 )
 
 
-def _client(double: JenkinsDouble, user: str | None, secret: str | None, **kw: float) -> JenkinsClient:
-    return JenkinsClient(double.url, user, secret, timeout=5.0, retries=2, backoff=0.01, **kw)
+def _client(double: JenkinsDouble, user: str | None, secret: str | None) -> JenkinsClient:
+    return JenkinsClient(double.url, user, secret, timeout=5.0, retries=2, backoff=0.01)
 
 
 def test_ping_is_true_with_a_valid_api_token(client: JenkinsClient) -> None:
@@ -62,7 +64,7 @@ def test_password_auth_fetches_one_crumb_per_session_and_retries(jenkins_double:
     with _client(jenkins_double, jenkins_double.user, jenkins_double.password) as c:
         c.set_build_description("app", 1, "first", current_description=None)
         c.set_build_description("app", 1, "second", current_description=jenkins_double.description("app", 1))
-    assert jenkins_double.description("app", 1) == "<!-- langchain-jenkins -->second<!-- /langchain-jenkins -->"
+    assert jenkins_double.description("app", 1) == f"{MARK_START}second{MARK_END}"
     assert jenkins_double.requests.count(("GET", "/crumbIssuer/api/json")) == 1
     # refused once without a crumb, then two accepted POSTs carrying it
     assert jenkins_double.requests.count(("POST", "/job/app/1/submitDescription")) == 3
@@ -123,7 +125,9 @@ def test_unknown_jobs_and_builds_are_not_found(client: JenkinsClient, jenkins_do
         client.get_build("app", 99)
 
 
-def test_every_json_call_names_its_fields_with_tree(client: JenkinsClient, jenkins_double: JenkinsDouble) -> None:
+def test_every_json_call_names_its_fields_with_tree(
+    client: JenkinsClient, jenkins_double: JenkinsDouble
+) -> None:
     jenkins_double.add_job("team/app", parameters={"BRANCH": "main"})
     jenkins_double.add_build("team/app", 1, "FAILURE", "boom\n", parameters={"BRANCH": "dev"})
     client.ping()
@@ -137,7 +141,7 @@ def test_every_json_call_names_its_fields_with_tree(client: JenkinsClient, jenki
     client.rebuild("team/app", 1)
     json_calls = [r for r in jenkins_double.request_log if r["path"].endswith("/api/json")]
     assert len(json_calls) >= 9
-    assert all("tree" in r["query"] for r in json_calls), [r["path"] for r in json_calls if "tree" not in r["query"]]
+    assert [r["path"] for r in json_calls if "tree" not in r["query"]] == []
 
 
 def test_a_jenkins_under_a_context_path_works() -> None:
@@ -148,7 +152,9 @@ def test_a_jenkins_under_a_context_path_works() -> None:
             3,
             "FAILURE",
             "boom\n",
-            stages=[{"name": "Test", "status": "FAILED", "steps": [{"status": "FAILED", "parameter": "make"}]}],
+            stages=[
+                {"name": "Test", "status": "FAILED", "steps": [{"status": "FAILED", "parameter": "make"}]}
+            ],
         )
         with JenkinsClient(double.url, double.user, double.token, retries=0) as c:
             assert double.url.endswith("/jenkins/")
