@@ -53,9 +53,10 @@ Map call(Map args = [:]) {
         return null
     }
 
-    echo(AnalysisReport.console(analysis, title, cfg.maxExcerptLines as int, cfg.apiUrl + path))
+    String link = cfg.apiUrl + path + '/analysis'
+    echo(AnalysisReport.console(analysis, title, cfg.maxExcerptLines as int, link))
     if (cfg.setDescription) {
-        currentBuild.description = AnalysisReport.description(analysis, currentBuild.description as String)
+        currentBuild.description = AnalysisReport.description(analysis, currentBuild.description as String, link)
     }
     return analysis
 }

@@ -2,6 +2,9 @@ package org.langchainjenkins
 
 import com.cloudbees.groovy.cps.NonCPS
 
+import java.util.regex.Matcher
+import java.util.regex.Pattern
+
 /**
  * Turns an Analysis document (the API's `analysis` object) into console text and a build description.
  *
@@ -12,9 +15,15 @@ class AnalysisReport implements Serializable {
 
     private static final long serialVersionUID = 1L
 
-    /** Marks the line of the build description this library owns, so a rerun replaces it. */
-    static final String DESCRIPTION_PREFIX = 'AI analysis: '
-    static final int MAX_DESCRIPTION_CHARS = 300
+    /**
+     * The marked block of the build description. The worker writes the same block through the Jenkins REST API
+     * (worker/jenkins/description.py); whichever writes last replaces the other's block instead of adding a
+     * second one, and text outside the block (a deploy note, say) stays.
+     */
+    static final String MARK_START = '<!-- langchain-jenkins -->'
+    static final String MARK_END = '<!-- /langchain-jenkins -->'
+    static final int MAX_SUMMARY_CHARS = 200
+    static final int MAX_BLOCK_CHARS = 1000
 
     /**
      * The console report: category, summary, failed stage, causes with their fixes, the excerpt blocks with
@@ -97,22 +106,43 @@ class AnalysisReport implements Serializable {
     }
 
     /**
-     * The build description: the existing text with this library's line replaced (or added), so that text
-     * other tools wrote stays.
+     * The build description: `existing` with our marked block set to the analysis line (added at the end when
+     * there is none yet); the same text the worker writes: category, summary, failed stage, similar failures
+     * and a link to the full analysis.
      */
     @NonCPS
-    static String description(Map analysis, String existing) {
-        String line = DESCRIPTION_PREFIX + (analysis.category ?: 'unknown')
-        if (analysis.summary) {
-            line += ': ' + analysis.summary.toString().replaceAll(/\s+/, ' ').trim()
+    static String description(Map analysis, String existing, String link) {
+        String summary = (analysis.summary ?: 'no cause found').toString().replaceAll(/\s+/, ' ').trim()
+        if (summary.length() > MAX_SUMMARY_CHARS) {
+            summary = summary.substring(0, MAX_SUMMARY_CHARS - 1) + '\u2026'
         }
-        if (line.length() > MAX_DESCRIPTION_CHARS) {
-            line = line.substring(0, MAX_DESCRIPTION_CHARS - 3) + '...'
+        List<String> parts = ["AI analysis: ${analysis.category ?: 'unknown'} \u2014 ${summary}".toString()]
+        if (analysis.failed_stage instanceof Map && analysis.failed_stage.name) {
+            parts << "(stage ${analysis.failed_stage.name})".toString()
         }
-        List<String> kept = (existing ?: '').readLines().findAll { String l -> !l.startsWith(DESCRIPTION_PREFIX) }
-        kept.removeAll { String l -> l.trim().isEmpty() }
-        kept << line
-        return kept.join('\n')
+        if (analysis.similar instanceof List && !analysis.similar.isEmpty()) {
+            parts << "seen before: ${analysis.similar.size()} similar failure(s)".toString()
+        }
+        if (link) {
+            parts << link
+        }
+        String text = parts.join(' ').replace(MARK_START, '').replace(MARK_END, '').trim()
+        if (text.length() > MAX_BLOCK_CHARS) {
+            text = text.substring(0, MAX_BLOCK_CHARS - 1).trim() + '\u2026'
+        }
+        String block = MARK_START + text + MARK_END
+        String current = existing ?: ''
+        Pattern marked = Pattern.compile(
+                Pattern.quote(MARK_START) + '.*?' + Pattern.quote(MARK_END),
+                Pattern.DOTALL)
+        Matcher matcher = marked.matcher(current)
+        if (matcher.find()) {
+            // Keep the first block's place, drop stray duplicates.
+            String before = current.substring(0, matcher.start())
+            String after = marked.matcher(current.substring(matcher.end())).replaceAll('')
+            return before + block + after
+        }
+        return current.trim() ? current.replaceAll(/\s+$/, '') + '\n' + block : block
     }
 
     @NonCPS
