@@ -20,6 +20,7 @@ from worker.jenkins.errors import (
     JenkinsTimeout,
     JenkinsUnavailable,
 )
+from worker.jenkins.flaky import BuildRecord, FlakyReport, RetryCandidate, detect_flaky
 from worker.jenkins.models import (
     BuildInfo,
     BuildSummary,
@@ -39,7 +40,9 @@ __all__ = [
     "MARK_END",
     "MARK_START",
     "BuildInfo",
+    "BuildRecord",
     "BuildSummary",
+    "FlakyReport",
     "JenkinsAuthError",
     "JenkinsClient",
     "JenkinsError",
@@ -52,11 +55,13 @@ __all__ = [
     "PluginDependency",
     "PluginInfo",
     "QueueItem",
+    "RetryCandidate",
     "SecurityWarning",
     "StageInfo",
     "ValidationResult",
     "build_path",
     "describe_step",
+    "detect_flaky",
     "extract_block",
     "format_analysis_line",
     "job_name_from_url",

@@ -1,0 +1,38 @@
+"""The Jenkins double's ``tree=`` filter behaves like Stapler's (the integration tests rely on it)."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.jenkins_double.tree import apply_tree, parse_tree
+
+DOC = {
+    "_class": "Job",
+    "name": "app",
+    "lastBuild": {"_class": "Run", "number": 3, "url": "u"},
+    "builds": [{"number": n, "result": "SUCCESS", "url": "u"} for n in (5, 4, 3, 2)],
+}
+
+
+def test_keeps_only_named_fields_and_class() -> None:
+    assert apply_tree(DOC, parse_tree("name,lastBuild[number]")) == {
+        "_class": "Job",
+        "name": "app",
+        "lastBuild": {"_class": "Run", "number": 3},
+    }
+
+
+def test_an_object_without_sub_fields_keeps_only_its_class() -> None:
+    assert apply_tree(DOC, parse_tree("lastBuild"))["lastBuild"] == {"_class": "Run"}
+
+
+def test_ranges_slice_lists() -> None:
+    assert apply_tree(DOC, parse_tree("builds[number]{0,2}"))["builds"] == [{"number": 5}, {"number": 4}]
+    assert apply_tree(DOC, parse_tree("builds[number]{1}"))["builds"] == [{"number": 4}]
+    assert apply_tree(DOC, parse_tree("builds[number]{,1}"))["builds"] == [{"number": 5}]
+
+
+@pytest.mark.parametrize("bad", ["a[b", "a,,b", "[x]", ""])
+def test_malformed_trees_are_errors(bad: str) -> None:
+    with pytest.raises(ValueError):
+        parse_tree(bad)
