@@ -782,7 +782,9 @@ class _Handler(BaseHTTPRequestHandler):
         if expected is None or self.headers.get("Jenkins-Crumb") != expected:
             raise HttpError(403, "<html><body>No valid crumb was included in the request</body></html>")
 
-    def _send(self, status: int, body: bytes, ctype: str, headers: dict[str, str] | None = None) -> None:
+    def _send(
+        self, status: int, body: bytes | memoryview, ctype: str, headers: dict[str, str] | None = None
+    ) -> None:
         self.send_response(status)
         self.send_header("Content-Type", ctype)
         self.send_header("Content-Length", str(len(body)))
@@ -927,7 +929,9 @@ class _Handler(BaseHTTPRequestHandler):
                     j.finish_build(name, build.number, job.next_result)
             return self._json(j.render_build(name, build), query)
         if action == "consoleText" and method == "GET":
-            return self._send(200, bytes(build.console), "text/plain;charset=utf-8")
+            # A view, not a copy: the console is never resized while we hold the lock.
+            with memoryview(build.console) as view:
+                return self._send(200, view, "text/plain;charset=utf-8")
         if action == "logText/progressiveText" and method == "GET":
             start = int(query.get("start", "0") or 0)
             size = len(build.console)
@@ -936,7 +940,8 @@ class _Handler(BaseHTTPRequestHandler):
             headers = {"X-Text-Size": str(size)}
             if build.building:
                 headers["X-More-Data"] = "true"
-            return self._send(200, bytes(build.console[start:size]), "text/plain;charset=utf-8", headers)
+            with memoryview(build.console) as view, view[start:size] as text:
+                return self._send(200, text, "text/plain;charset=utf-8", headers)
         if action == "submitDescription" and method == "POST":
             form = parse_qs(body.decode(), keep_blank_values=True)
             build.description = form.get("description", [""])[-1]

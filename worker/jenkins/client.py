@@ -180,17 +180,32 @@ class JenkinsClient:
 
         Uses ``logText/progressiveText?start=<offset>``: Jenkins returns the text from ``offset``, the next
         offset in ``X-Text-Size`` and ``X-More-Data: true`` while the build still writes. With ``follow``
-        (default) a
-        running build is followed until it ends (polling every ``poll_interval`` seconds, up to ``max_wait``
-        seconds in total); otherwise only what exists now is returned.
+        (default) a running build is followed until it ends (polling every ``poll_interval`` seconds, up to
+        ``max_wait`` seconds in total); otherwise only what exists now is returned.
         """
-        size = chunk_size or self.chunk_size
+        # Validate now, not at the first next(): bad arguments should fail where they are passed.
+        size = self.chunk_size if chunk_size is None else chunk_size
         if size < 1:
             raise ValueError(f"chunk_size: must be >= 1 byte, got {size!r}")
         if start < 0:
             raise ValueError(f"start: must be >= 0, got {start!r}")
+        interval = self.poll_interval if poll_interval is None else poll_interval
+        if interval <= 0:
+            raise ValueError(f"poll_interval: must be > 0 seconds, got {interval!r}")
         path = f"{build_path(job, build)}/logText/progressiveText"
-        interval = poll_interval or self.poll_interval
+        return self._progressive(path, job, build, start, size, follow, interval, max_wait)
+
+    def _progressive(
+        self,
+        path: str,
+        job: str,
+        build: int,
+        start: int,
+        size: int,
+        follow: bool,
+        interval: float,
+        max_wait: float | None,
+    ) -> Iterator[bytes]:
         deadline = None if max_wait is None else time.monotonic() + max_wait
         offset = start
         while True:
@@ -211,9 +226,9 @@ class JenkinsClient:
                     f"build {job} #{build} was still writing its log after {max_wait}s",
                     url=self.http.url(path),
                 )
-            # No new text yet: wait before asking again rather than spinning on the controller.
-            if next_offset == offset:
-                time.sleep(interval)
+            # Jenkins returns everything written since ``offset`` on each call, so waiting loses nothing and
+            # keeps a chatty build from turning into a tight request loop against the controller.
+            time.sleep(interval)
             offset = next_offset
 
     def stages(self, job: str, build: int) -> list[StageInfo]:
