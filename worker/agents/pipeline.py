@@ -1,0 +1,193 @@
+"""Pipeline manager: generate a declarative Jenkinsfile, lint it, validate it with Jenkins, create the job."""
+
+from __future__ import annotations
+
+import re
+
+from langchain_core.tools import BaseTool, StructuredTool
+from pydantic import BaseModel, Field
+
+from worker.agents.tools import Specialist, ToolContext, ToolError, bound
+from worker.pipelines import (
+    PROJECT_TYPES,
+    REQUIREMENTS,
+    ProjectSpec,
+    ProjectType,
+    Requirement,
+    generate_jenkinsfile,
+    lint_jenkinsfile,
+    parse_project_spec,
+)
+
+JENKINSFILE_FIELD = (
+    "The Jenkinsfile text. Omit it to use the Jenkinsfile generated earlier in this task or the one the user "
+    "supplied in the task context."
+)
+
+
+class GenerateArgs(BaseModel):
+    project_type: ProjectType = Field(
+        description=f"Build tool / kind of project: one of {', '.join(PROJECT_TYPES)}."
+    )
+    requirements: list[Requirement] = Field(
+        default_factory=lambda: list[Requirement](["tests"]),
+        description=(
+            "What the pipeline must do besides building: any of "
+            f"{', '.join(REQUIREMENTS)} ('docker' = docker build and push, 'deploy' = deploy after a manual "
+            "approval, 'parallel' = run the checks in parallel, 'notifications' = e-mail on failure/fix)."
+        ),
+    )
+    name: str = Field("app", description="Project name, used for the image name (letters, digits, . _ -).")
+
+
+class JenkinsfileArgs(BaseModel):
+    jenkinsfile: str | None = Field(None, description=JENKINSFILE_FIELD)
+
+
+class CreateJobArgs(BaseModel):
+    name: str = Field(description="Name of the new pipeline job; folders separated by '/'.")
+    jenkinsfile: str | None = Field(None, description=JENKINSFILE_FIELD)
+
+
+def _current(ctx: ToolContext, jenkinsfile: str | None) -> str:
+    text = jenkinsfile or ctx.artifacts.get("jenkinsfile") or ctx.context.get("jenkinsfile")
+    if not text or not str(text).strip():
+        raise ToolError("there is no Jenkinsfile yet: generate one or pass it (context key 'jenkinsfile').")
+    return str(text)
+
+
+def make_tools(ctx: ToolContext) -> list[BaseTool]:
+    def generate(
+        project_type: ProjectType, requirements: list[Requirement] | None = None, name: str = "app"
+    ) -> str:
+        spec = ProjectSpec(
+            project_type=project_type, requirements=frozenset(requirements or ["tests"]), name=name
+        )
+        generated = generate_jenkinsfile(spec)
+        lint = lint_jenkinsfile(generated.jenkinsfile)
+        ctx.artifacts["jenkinsfile"] = generated.jenkinsfile
+        ctx.artifacts["project"] = spec.model_dump(mode="json")
+        ctx.artifacts["lint"] = lint.as_dict()
+        notes = "".join(f"\n- {note}" for note in generated.notes)
+        return (
+            f"Generated a declarative Jenkinsfile for a {project_type} project with "
+            f"{', '.join(sorted(spec.requirements)) or 'no extra requirements'} "
+            f"(local lint: {'ok' if lint.ok else 'problems found'}).{notes}\n\n{generated.jenkinsfile}"
+        )
+
+    def lint(jenkinsfile: str | None = None) -> str:
+        result = lint_jenkinsfile(_current(ctx, jenkinsfile))
+        ctx.artifacts["lint"] = result.as_dict()
+        if not result.issues:
+            return "Local lint: no problems found."
+        return bound("Local lint found:\n" + "\n".join(f"  {issue}" for issue in result.issues))
+
+    def validate(jenkinsfile: str | None = None) -> str:
+        result = ctx.jenkins().validate_jenkinsfile(_current(ctx, jenkinsfile))
+        ctx.artifacts["validation"] = result.model_dump(mode="json")
+        if result.valid:
+            return "Jenkins validated the Jenkinsfile: it is a valid declarative pipeline."
+        return bound("Jenkins rejected the Jenkinsfile:\n" + "\n".join(f"  {e}" for e in result.errors))
+
+    def create_job(name: str, jenkinsfile: str | None = None) -> str:
+        text = _current(ctx, jenkinsfile)
+        problems = lint_jenkinsfile(text)
+        if not problems.ok:
+            raise ToolError(
+                "the Jenkinsfile has lint errors; fix them before creating a job:\n"
+                + "\n".join(str(i) for i in problems.issues)
+            )
+        action = ctx.jenkins().create_pipeline_job(name, text, confirm=ctx.confirmed)
+        ctx.record("create_job", name, done=not action.dry_run, detail=action.message, url=action.url)
+        if action.dry_run:
+            return (
+                f"Would create the pipeline job '{name}' from this Jenkinsfile. Creating a job changes "
+                "Jenkins: send the task again with confirm: true in the context to do it."
+            )
+        return f"Created the pipeline job '{name}'" + (f": {action.url}" if action.url else ".")
+
+    return [
+        StructuredTool.from_function(
+            generate,
+            name="generate_jenkinsfile",
+            args_schema=GenerateArgs,
+            description="Generate a declarative Jenkinsfile for a project type and a list of requirements; "
+            "it is linted locally and returned in full.",
+        ),
+        StructuredTool.from_function(
+            lint,
+            name="lint_jenkinsfile",
+            args_schema=JenkinsfileArgs,
+            description="Lint a declarative Jenkinsfile locally: structure, known steps, quoting of secrets.",
+        ),
+        StructuredTool.from_function(
+            validate,
+            name="validate_jenkinsfile",
+            args_schema=JenkinsfileArgs,
+            description="Ask Jenkins itself whether a Jenkinsfile is a valid declarative pipeline.",
+        ),
+        StructuredTool.from_function(
+            create_job,
+            name="create_pipeline_job",
+            args_schema=CreateJobArgs,
+            description="Create a pipeline job from a Jenkinsfile. Changes Jenkins: only done when the user "
+            "confirmed in the task context; otherwise it explains what would be done.",
+        ),
+    ]
+
+
+_CREATE = re.compile(r"\b(?:create|make|set up|add)\b.*\bjob\b|\bnew (?:pipeline )?job\b", re.I)
+_JOB_NAME = re.compile(r"\b(?:job|called|named)\s+['\"`]?([A-Za-z0-9][A-Za-z0-9._/-]*[A-Za-z0-9_])", re.I)
+_NOT_NAMES = frozenset({"from", "with", "for", "called", "named", "using", "that", "a", "the"})
+
+
+def offline(ctx: ToolContext, text: str) -> str:
+    """Generate / lint / validate / create without an LLM."""
+    supplied = ctx.context.get("jenkinsfile") or (text if re.search(r"\bpipeline\s*\{", text) else None)
+    parts: list[str] = []
+    if supplied:
+        ctx.context["jenkinsfile"] = supplied
+        parts.append(ctx.call("lint_jenkinsfile")[1])
+    else:
+        spec = parse_project_spec(text, name=ctx.context.get("name"))
+        if spec is None:
+            raise ToolError(
+                "Without an LLM I generate Jenkinsfiles from a project type and requirements, e.g. "
+                "'generate a pipeline for a Gradle project with tests and docker push'. Project types: "
+                f"{', '.join(PROJECT_TYPES)}; requirements: {', '.join(REQUIREMENTS)}. I could not find a "
+                "project type in your request; to lint or validate a Jenkinsfile, pass it as "
+                "'jenkinsfile' in the context."
+            )
+        parts.append(
+            ctx.call(
+                "generate_jenkinsfile",
+                project_type=spec.project_type,
+                requirements=sorted(spec.requirements),
+                name=spec.name,
+            )[1]
+        )
+    if ctx.services.jenkins is not None:
+        parts.append(ctx.call("validate_jenkinsfile")[1])
+    if _CREATE.search(text):
+        names = [n for n in _JOB_NAME.findall(text) if n.lower() not in _NOT_NAMES]
+        name = ctx.context.get("job") or (names[0] if names else None)
+        if name is None:
+            parts.append("To create the job, tell me its name ('create a job called api-ci ...' or job=...).")
+        else:
+            parts.append(ctx.call("create_pipeline_job", name=str(name))[1])
+    return "\n\n".join(parts)
+
+
+SPECIALIST = Specialist(
+    name="pipeline",
+    description="generate, lint and validate declarative Jenkinsfiles; create pipeline jobs",
+    system_prompt=(
+        "You write Jenkins declarative pipelines. Use generate_jenkinsfile for new pipelines (pick the "
+        "project type and requirements from the request), lint_jenkinsfile for files the user gives you, and "
+        "validate_jenkinsfile to have Jenkins check the result when it is reachable. Create jobs only when "
+        "asked; creating needs the user's confirmation. Secrets belong in withCredentials and single-quoted "
+        "sh steps. Return the Jenkinsfile the tools produced, unchanged, and summarise what it does."
+    ),
+    make_tools=make_tools,
+    offline=offline,
+)
