@@ -108,7 +108,7 @@ def test_rejects_malformed_or_forged_credentials(client: FlaskClient, header: st
 
 def test_rejects_unsigned_jwt(client: FlaskClient) -> None:
     """``alg: none`` must never be accepted, whatever the token claims."""
-    unsigned = jwt.encode({"sub": "ci", "exp": int(time.time()) + 60}, None, algorithm="none")
+    unsigned = jwt.encode({"sub": "ci", "exp": int(time.time()) + 60}, "", algorithm="none")
     response = client.get(
         "/api/v1/jobs/team/api-service/builds", headers={"Authorization": f"Bearer {unsigned}"}
     )
