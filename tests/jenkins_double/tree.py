@@ -2,8 +2,8 @@
 
 Grammar (as Stapler implements it): ``fields := field ("," field)*``,
 ``field := name ("[" fields "]")? range?``, ``range := "{" (M | M "," | "," N | M "," N) "}"``.
-An object without a sub-tree keeps only ``_class`` (so a client that forgets to name the sub-fields it reads
-gets nothing, as with a real Jenkins).
+An exported object without a sub-tree keeps only ``_class`` (so a client that forgets to name the sub-fields
+it reads gets nothing, as with a real Jenkins); a plain map is a value and is kept whole.
 """
 
 from __future__ import annotations
@@ -83,7 +83,9 @@ def apply_tree(value: Any, node: TreeNode | None) -> Any:
 def _apply_child(value: Any, child: TreeNode) -> Any:
     if not child.children:
         if isinstance(value, dict):
-            return {"_class": value["_class"]} if "_class" in value else {}
+            # An exported bean (it has ``_class``) shrinks to its class; a plain map (e.g. a plugin's
+            # ``dependencies``) is a value and comes back whole.
+            return {"_class": value["_class"]} if "_class" in value else value
         if isinstance(value, list):
             items = value if child.slice_ is None else value[child.slice_[0] : child.slice_[1]]
             return [_apply_child(v, child) for v in items]

@@ -275,9 +275,8 @@ class JenkinsClient:
         """Put ``text`` into our marked block of the build description, keeping everything else.
 
         Pass ``current_description`` (e.g. ``BuildInfo.description`` from a ``get_build`` moments ago) to
-        save the GET; by default the current description is read right before writing, which keeps the window
-        in
-        which a concurrent edit could be lost to milliseconds.
+        save the GET; by default the current description is read right before writing, which keeps the
+        window in which a concurrent edit could be lost to milliseconds.
         """
         check_build_number(build)
         if current_description is _FETCH:
@@ -289,8 +288,7 @@ class JenkinsClient:
         self.http.post(f"{build_path(job, build)}/submitDescription", data={"description": merged})
 
     def trigger_build(self, job: str, parameters: dict[str, str] | None = None) -> QueueItem:
-        """Queue a build (with ``parameters`` via ``buildWithParameters``) and return its queue item (one
-        POST).
+        """Queue a build (``buildWithParameters`` when given parameters) and return its queue item (1 POST).
 
         The build number is not known yet; pass the item to :meth:`wait_for_build_number`.
         """
@@ -508,12 +506,10 @@ class JenkinsClient:
     def create_pipeline_job(
         self, name: str, jenkinsfile: str, *, confirm: bool = False, sandbox: bool = True
     ) -> JobAction:
-        """Create Pipeline job ``name`` (``folder/job`` creates it inside an existing folder) from a
-        Jenkinsfile.
+        """Create Pipeline job ``name`` from a Jenkinsfile (``folder/job`` creates it in an existing folder).
 
-        A dry run unless ``confirm=True`` (returns the config.xml it would post). Either way the
-        Jenkinsfile is
-        validated first and an invalid one is refused with :class:`ValueError` listing Jenkins' errors.
+        A dry run unless ``confirm=True`` (returns the config.xml it would post). Either way the Jenkinsfile
+        is validated first and an invalid one is refused with :class:`ValueError` listing Jenkins' errors.
         """
         segments = split_job_name(name)
         config_xml = pipeline_config_xml(jenkinsfile, sandbox=sandbox)
@@ -565,8 +561,7 @@ class JenkinsClient:
         return data if isinstance(data, dict) else {}
 
     def _fetch_update_center(self, url: str) -> dict[str, Any]:
-        """Download update-center JSON. Jenkins' own credentials are sent only if the site is Jenkins
-        itself."""
+        """Download update-center JSON; our Jenkins credentials go only to Jenkins itself, never elsewhere."""
         if urlsplit(url).netloc == urlsplit(self.base_url).netloc:
             response = self.http.request("GET", url)
         else:
@@ -599,8 +594,7 @@ def describe_step(display_name: str, parameter: str | None) -> str:
 
 
 def pipeline_config_xml(jenkinsfile: str, *, sandbox: bool = True) -> str:
-    """config.xml of a Pipeline job whose script is ``jenkinsfile`` (escaped by ElementTree, so any text is
-    safe)."""
+    """config.xml of a Pipeline job running ``jenkinsfile`` (ElementTree escapes it, so any text is safe)."""
     if not jenkinsfile or not jenkinsfile.strip():
         raise ValueError("jenkinsfile: the Jenkinsfile is empty")
     root = ET.Element("flow-definition", plugin="workflow-job")

@@ -1,5 +1,4 @@
-"""Typed results of :class:`worker.jenkins.JenkinsClient` and the pure parsers that build them from Jenkins
-JSON.
+"""Typed results of :class:`worker.jenkins.JenkinsClient` and the pure parsers that build them.
 
 The ``from_api`` constructors take the JSON Jenkins returns for the ``tree=`` the client asks for (see
 ``TREES``) and never do I/O, so they are unit-tested against recorded responses.
@@ -58,8 +57,7 @@ def _ms_to_datetime(value: Any) -> datetime | None:
 
 
 def _param_value(value: Any) -> str:
-    """Jenkins parameter values are strings, booleans or null; we keep them as the string Jenkins would
-    show."""
+    """Parameter values are strings, booleans or null; we keep the string Jenkins would show."""
     if value is None:
         return ""
     if isinstance(value, bool):

@@ -146,9 +146,8 @@ class JenkinsHttp:
         params: dict[str, Any] | None = None,
         headers: dict[str, str] | None = None,
     ) -> requests.Response:
-        """POST without following redirects: Jenkins answers most actions with 302/303 to a page we don't
-        need,
-        and the ``Location`` itself is sometimes the answer (a queue item URL)."""
+        """POST without following redirects: Jenkins answers most actions with a 302/303 to a page we
+        don't need, and the ``Location`` itself is sometimes the answer (a queue item URL)."""
         return self.request("POST", path, data=data, params=params, headers=headers, allow_redirects=False)
 
     def _send(

@@ -26,6 +26,11 @@ def test_an_object_without_sub_fields_keeps_only_its_class() -> None:
     assert apply_tree(DOC, parse_tree("lastBuild"))["lastBuild"] == {"_class": "Run"}
 
 
+def test_a_plain_map_without_sub_fields_is_kept_whole() -> None:
+    doc = {"_class": "Plugin", "dependencies": {"git": "5.0", "scm-api": "2.0"}}
+    assert apply_tree(doc, parse_tree("dependencies")) == doc
+
+
 def test_ranges_slice_lists() -> None:
     assert apply_tree(DOC, parse_tree("builds[number]{0,2}"))["builds"] == [{"number": 5}, {"number": 4}]
     assert apply_tree(DOC, parse_tree("builds[number]{1}"))["builds"] == [{"number": 4}]
