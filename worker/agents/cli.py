@@ -26,9 +26,8 @@ def _parse_context(pairs: tuple[str, ...]) -> dict[str, Any]:
 
 
 def _print_routing(decision: RoutingDecision) -> None:
-    click.echo(
-        f"Routing: {decision.agent} (confidence {decision.confidence:.2f}, {decision.method}): {decision.reason}"
-    )
+    how = f"confidence {decision.confidence:.2f}, {decision.method}"
+    click.echo(f"Routing: {decision.agent} ({how}): {decision.reason}")
 
 
 def _print_result(result: TaskResult) -> None:
