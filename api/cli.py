@@ -9,12 +9,7 @@ from worker.settings import get_settings
 
 
 @click.command("token")
-@click.option(
-    "--subject",
-    "-s",
-    required=True,
-    help="Who the token is for, e.g. 'jenkins-prod' (rate limits are per subject).",
-)
+@click.argument("subject")
 @click.option(
     "--ttl",
     "ttl_seconds",
@@ -23,7 +18,10 @@ from worker.settings import get_settings
     help="Validity in seconds (default: JWT_TTL_SECONDS).",
 )
 def token(subject: str, ttl_seconds: int | None) -> None:
-    """Print a JWT signed with JWT_SECRET, for 'Authorization: Bearer <token>'."""
+    """Print a JWT for SUBJECT (who it is for, e.g. jenkins-prod; rate limits are per subject).
+
+    The token is signed with JWT_SECRET; send it as 'Authorization: Bearer <token>'.
+    """
     try:
         click.echo(issue_token(get_settings(), subject, ttl_seconds))
     except ValueError as exc:

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from flask import Flask, Response, jsonify
+from flask import Flask, Response, has_request_context, jsonify, request
 from pydantic import ValidationError
 from werkzeug.exceptions import HTTPException
 
@@ -41,7 +41,6 @@ HTTP_CODES: dict[int, str] = {
 #: Better wording than werkzeug's generic descriptions, for the errors clients meet most.
 HTTP_MESSAGES: dict[int, str] = {
     404: "no such resource; see the API reference for the routes under /api/v1",
-    413: "request body too large",
 }
 
 
@@ -136,9 +135,11 @@ def _handle_http_exception(exc: HTTPException) -> Response:
     for name, value in exc.get_headers():
         if name.lower() != "content-type":
             headers[name] = value
-    if status == 429:
-        # Flask-Limiter describes the limit that was hit ("120 per 1 minute").
-        message = f"rate limit exceeded ({exc.description}); retry after the time in Retry-After"
+    if status == 405 and "Allow" in headers and has_request_context():
+        message = f"method {request.method} is not allowed here; allowed: {headers['Allow']}"
+    elif status == 413:
+        limit = request.max_content_length if has_request_context() else None
+        message = "request body too large" + (f" (limit {limit} bytes)" if limit else "")
     return error_response(status, code, message, headers=headers)
 
 

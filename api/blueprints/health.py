@@ -7,7 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 from flask import Blueprint, Response
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest, multiprocess
 
 from api.services import services
 
@@ -49,5 +49,15 @@ def readyz() -> tuple[dict[str, Any], int]:
 
 @bp.get("/metrics")
 def metrics() -> Response:
-    """Prometheus exposition of this process's metrics."""
+    """Prometheus exposition of the API's metrics.
+
+    Under gunicorn with several workers, set ``PROMETHEUS_MULTIPROC_DIR`` (an empty folder, per deployment):
+    every worker process then writes its samples there and any of them serves the sum of all; without it, a
+    scrape would see only the worker that happened to answer.
+    """
+    multiproc_dir = services().settings.prometheus_multiproc_dir
+    if multiproc_dir:
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry, path=multiproc_dir)
+        return Response(generate_latest(registry), mimetype=CONTENT_TYPE_LATEST)
     return Response(generate_latest(), mimetype=CONTENT_TYPE_LATEST)

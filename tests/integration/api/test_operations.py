@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 from flask import Flask
 from flask.testing import FlaskClient
 
 from tests.integration.api.conftest import AUTH
+from tests.services import REPO_ROOT
 
 
 def test_healthz_is_ok_without_any_dependency(make_app: Callable[..., Flask], closed_port_url: str) -> None:
@@ -123,3 +128,16 @@ def test_redis_down_does_not_turn_reads_into_500s(
         client.get("/api/v1/jobs/team/api-service/builds", headers=AUTH).status_code for _ in range(3)
     ]
     assert statuses == [200, 200, 200]
+
+
+def test_metrics_sum_every_gunicorn_worker_process(make_app: Callable[..., Flask], tmp_path: Path) -> None:
+    """With PROMETHEUS_MULTIPROC_DIR, /metrics serves what *other* processes of the API counted too."""
+    script = (
+        "from api.metrics import TASKS_ENQUEUED\nTASKS_ENQUEUED.labels(task='plugins.inventory').inc(3)\n"
+    )
+    env = {**os.environ, "PROMETHEUS_MULTIPROC_DIR": str(tmp_path), "PYTHONPATH": str(REPO_ROOT)}
+    for _ in range(2):  # two "workers", each counting 3
+        subprocess.run([sys.executable, "-c", script], env=env, check=True, timeout=60)
+    client = make_app(PROMETHEUS_MULTIPROC_DIR=str(tmp_path)).test_client()
+    text = client.get("/metrics").get_data(as_text=True)
+    assert _sample(text, "langchain_jenkins_api_tasks_enqueued_total", task="plugins.inventory") == 6

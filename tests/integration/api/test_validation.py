@@ -86,7 +86,8 @@ def test_rejects_oversize_body(make_app: Callable[..., Flask], path: str) -> Non
     body = json.dumps({"task": "x" * 2000, "confirm": True})
     response = client.post(path, data=body, headers={**AUTH, "Content-Type": "application/json"})
     assert response.status_code == 413
-    assert _error(response)["code"] == "payload_too_large"
+    error = _error(response)
+    assert error["code"] == "payload_too_large" and "limit 1024 bytes" in error["message"]
 
 
 @pytest.mark.parametrize("path", PATHS)
@@ -173,7 +174,7 @@ def test_unknown_route_and_wrong_method_use_the_error_shape(client: FlaskClient)
     assert missing.status_code == 404 and _error(missing)["code"] == "not_found"
     wrong = client.delete("/api/v1/tasks", headers=AUTH)
     assert wrong.status_code == 405 and _error(wrong)["code"] == "method_not_allowed"
-    assert "POST" in wrong.headers["Allow"]
+    assert "POST" in wrong.headers["Allow"] and "DELETE is not allowed" in _error(wrong)["message"]
     outside = client.get("/favicon.ico")
     assert outside.status_code == 404 and _error(outside)["code"] == "not_found"
 

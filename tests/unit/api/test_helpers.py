@@ -121,7 +121,7 @@ def test_token_command_prints_a_verifiable_jwt(monkeypatch: pytest.MonkeyPatch) 
     get_settings.cache_clear()
     monkeypatch.setenv("JWT_SECRET", secret)
     try:
-        result = CliRunner().invoke(token, ["--subject", "jenkins-prod", "--ttl", "90"])
+        result = CliRunner().invoke(token, ["jenkins-prod", "--ttl", "90"])
     finally:
         get_settings.cache_clear()
     assert result.exit_code == 0, result.output
@@ -134,7 +134,7 @@ def test_token_command_explains_a_missing_secret(monkeypatch: pytest.MonkeyPatch
     monkeypatch.delenv("JWT_SECRET", raising=False)
     monkeypatch.chdir("/")  # no .env file here
     try:
-        result = CliRunner().invoke(token, ["--subject", "ci"])
+        result = CliRunner().invoke(token, ["ci"])
     finally:
         get_settings.cache_clear()
     assert result.exit_code == 2
