@@ -841,6 +841,9 @@ class _Handler(BaseHTTPRequestHandler):
                 raise HttpError(404, "no such queue item")
             entry.cancelled = True
             return self._send(204, b"", "text/plain")
+        if path == "computer/api/json":
+            # The recorded computer set of a real controller: the built-in node, 6 offline and 3 idle agents.
+            return self._json(template("jenkins-rest/computer.json"), query)
         if path == "pluginManager/api/json":
             return self._json(j.render_plugins(), query)
         if path == "updateCenter/site/default/api/json":

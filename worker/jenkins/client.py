@@ -35,8 +35,10 @@ from worker.jenkins.models import (
     BuildInfo,
     JobAction,
     JobStatus,
+    NodeInfo,
     PluginAction,
     PluginInfo,
+    PluginReport,
     QueueItem,
     SecurityWarning,
     StageInfo,
@@ -370,6 +372,15 @@ class JenkinsClient:
         data = self.http.get_json("queue", TREES["queue"])
         return [QueueItem.from_api(item, base_url=self.base_url) for item in data.get("items") or []]
 
+    def nodes(self) -> list[NodeInfo]:
+        """Build agents with their executors, labels and, when offline, Jenkins' reason (one GET).
+
+        Read with :meth:`queue`: an item "Waiting for next available executor on 'linux'" and every 'linux'
+        agent offline is the whole story.
+        """
+        data = self.http.get_json("computer", TREES["nodes"])
+        return [NodeInfo.from_api(c) for c in data.get("computer") or []]
+
     def job_status(self, job: str, limit: int = 10) -> JobStatus:
         """Health, queue state and the ``limit`` most recent builds of a job (one GET)."""
         if not 1 <= limit <= 100:
@@ -388,26 +399,41 @@ class JenkinsClient:
 
     def plugin_updates(self) -> list[PluginInfo]:
         """Installed plugins with an update available, each with the version it would update to (two GETs)."""
-        outdated = [p for p in self.plugins() if p.has_update]
-        if not outdated:
-            return []
-        site = self._update_site()
-        latest = {u["name"]: str(u.get("version")) for u in site.get("updates") or []}
-        for plugin in outdated:
-            plugin.update_version = latest.get(plugin.short_name)
-        return outdated
+        return self._with_updates(self.plugins())
 
     def security_warnings(self) -> list[SecurityWarning]:
-        """Published security warnings that apply to the installed plugins or the core version.
+        """Published security warnings that apply to the installed plugins or the core version (4 GETs).
 
         Jenkins does not export its ``UpdateSiteWarningsMonitor`` over REST, so we do what it does: read the
         ``warnings`` of the update site Jenkins is configured with (``updateCenter/site/default`` gives its
         URL, so a mirror is honoured) and match each warning's version patterns against what is installed.
         """
+        return self._warnings(self.plugins(), self.version())
+
+    def plugin_report(self) -> PluginReport:
+        """Plugins, updates and applicable security warnings together, reading each source once (5 GETs)."""
+        plugins = self.plugins()
+        core = self.version()
+        return PluginReport(
+            plugins=plugins,
+            updates=self._with_updates(plugins),
+            warnings=self._warnings(plugins, core),
+            core_version=core,
+        )
+
+    def _with_updates(self, plugins: list[PluginInfo]) -> list[PluginInfo]:
+        outdated = [p.model_copy() for p in plugins if p.has_update]
+        if not outdated:
+            return []
+        latest = {u["name"]: str(u.get("version")) for u in self._update_site().get("updates") or []}
+        for plugin in outdated:
+            plugin.update_version = latest.get(plugin.short_name)
+        return outdated
+
+    def _warnings(self, plugins: list[PluginInfo], core: str | None) -> list[SecurityWarning]:
         site = self.http.get_json("updateCenter/site/default", TREES["update_site_url"])
         warnings = self._fetch_update_center(str(site["url"])).get("warnings") or []
-        installed = {p.short_name: p.version for p in self.plugins()}
-        core = self.version()
+        installed = {p.short_name: p.version for p in plugins}
         applicable: list[SecurityWarning] = []
         for w in warnings:
             kind = w.get("type")

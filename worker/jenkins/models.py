@@ -46,6 +46,10 @@ TREES: dict[str, str] = {
         "id,url,updates[name,version,title,dependencies],availables[name,version,title,dependencies]"
     ),
     "update_site_url": "id,url",
+    "nodes": (
+        "busyExecutors,totalExecutors,computer[displayName,offline,temporarilyOffline,offlineCauseReason,"
+        "idle,numExecutors,assignedLabels[name]]"
+    ),
     "crumb": "crumb,crumbRequestField",
 }
 
@@ -240,6 +244,30 @@ class JobStatus(BaseModel):
         )
 
 
+class NodeInfo(BaseModel):
+    """A build agent (or the built-in node): whether it can take work, and why not."""
+
+    name: str
+    offline: bool
+    temporarily_offline: bool = False
+    offline_reason: str | None = None
+    idle: bool = True
+    executors: int = 0
+    labels: list[str] = []
+
+    @classmethod
+    def from_api(cls, data: dict[str, Any]) -> NodeInfo:
+        return cls(
+            name=str(data.get("displayName")),
+            offline=bool(data.get("offline")),
+            temporarily_offline=bool(data.get("temporarilyOffline")),
+            offline_reason=data.get("offlineCauseReason") or None,
+            idle=bool(data.get("idle", True)),
+            executors=int(data.get("numExecutors") or 0),
+            labels=[str(label["name"]) for label in data.get("assignedLabels") or [] if label.get("name")],
+        )
+
+
 class PluginDependency(BaseModel):
     short_name: str
     version: str
@@ -293,6 +321,15 @@ class SecurityWarning(BaseModel):
     message: str
     url: str | None = None
     installed_version: str
+
+
+class PluginReport(BaseModel):
+    """Installed plugins, the updates available for them and the security warnings that apply."""
+
+    plugins: list[PluginInfo]
+    updates: list[PluginInfo]
+    warnings: list[SecurityWarning]
+    core_version: str | None = None
 
 
 class PluginAction(BaseModel):

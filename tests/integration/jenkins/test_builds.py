@@ -217,3 +217,14 @@ def test_an_unstable_stage_is_reported_when_nothing_failed(
     jenkins_double.add_build("pipe", 2, "UNSTABLE", "x\n", stages=stages)
     stage = client.failed_stage("pipe", 2)
     assert stage is not None and (stage.name, stage.step) == ("Test", "junit")
+
+
+def test_nodes_explain_why_work_waits(client: JenkinsClient, jenkins_double: JenkinsDouble) -> None:
+    nodes = {n.name: n for n in client.nodes()}  # the recorded computer set of a real controller
+    assert len(nodes) == 10
+    assert nodes["master"].executors == 2 and not nodes["master"].offline
+    offline = [n for n in nodes.values() if n.offline]
+    assert len(offline) == 6
+    assert offline[0].offline_reason == (
+        "This node is offline because Jenkins failed to launch the slave agent on it."
+    )

@@ -92,3 +92,24 @@ def test_unknown_and_malformed_plugin_names(client: JenkinsClient) -> None:
         client.install_plugin("no-such-plugin")
     with pytest.raises(ValueError, match="name"):
         client.install_plugin("../etc/passwd")
+
+
+def test_the_plugin_report_reads_each_source_once(
+    client: JenkinsClient, jenkins_double: JenkinsDouble
+) -> None:
+    jenkins_double.add_plugin("git", "4.0.0", update_version="5.2.1")
+    jenkins_double.add_warning("git", r"4[.].*", id="SECURITY-2478", message="CSRF in git")
+    start = len(jenkins_double.requests)
+    report = client.plugin_report()
+    assert [p.short_name for p in report.updates] == ["git"] and report.updates[0].update_version == "5.2.1"
+    assert [w.id for w in report.warnings] == ["SECURITY-2478"]
+    assert report.core_version == "2.462.3" and len(report.plugins) == 21
+    assert sorted(jenkins_double.requests[start:]) == sorted(
+        [
+            ("GET", "/pluginManager/api/json"),
+            ("GET", "/api/json"),
+            ("GET", "/updateCenter/site/default/api/json"),  # available updates
+            ("GET", "/updateCenter/site/default/api/json"),  # the update site's URL
+            ("GET", "/update-center.json"),
+        ]
+    )
