@@ -454,17 +454,19 @@ class JenkinsClient:
         return applicable
 
     def install_plugin(self, name: str, *, confirm: bool = False) -> PluginAction:
-        """Install or upgrade plugin ``name`` to the update site's latest version.
+        """Install or upgrade plugin ``name`` (``"git"``, or ``"git@5.2.1"`` to insist on a version) to the
+        version the update site offers.
 
         A dry run unless ``confirm=True``: it reports what would be done (install/upgrade/none, versions,
         missing dependencies) and changes nothing. With ``confirm`` it posts
-        ``pluginManager/installNecessaryPlugins``;
-        Jenkins downloads the plugin and its dependencies itself (some need a restart to take effect).
+        ``pluginManager/installNecessaryPlugins``; Jenkins downloads the plugin and its dependencies itself
+        (some need a restart to take effect). Jenkins can only install what its update site offers, so a
+        pinned version that differs from the offered one is refused rather than silently replaced.
         """
-        if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]*", name or ""):
-            raise ValueError(
-                f"name: {name!r} is not a plugin short name such as 'git' or 'workflow-aggregator'"
-            )
+        match = re.fullmatch(r"([A-Za-z0-9][A-Za-z0-9._-]*)(?:@([A-Za-z0-9][A-Za-z0-9._-]*))?", name or "")
+        if not match:
+            raise ValueError(f"name: {name!r} is not a plugin short name such as 'git' or 'git@5.2.1'")
+        name, pinned = match.group(1), match.group(2)
         installed = {p.short_name: p for p in self.plugins()}
         site = self._update_site()
         entries = {e["name"]: e for e in (site.get("availables") or []) + (site.get("updates") or [])}
@@ -473,7 +475,12 @@ class JenkinsClient:
         if entry is None and current is None:
             raise JenkinsNotFound(f"plugin {name!r} is neither installed nor offered by the update site")
         target = str(entry["version"]) if entry else None
-        if current is not None and (entry is None or not current.has_update):
+        if pinned and pinned not in {target, current.version if current else None}:
+            raise ValueError(
+                f"name: the update site offers {name} {target or '(nothing newer)'}, not {pinned}; "
+                "Jenkins installs only what its update site offers"
+            )
+        if current is not None and (entry is None or not current.has_update or pinned == current.version):
             return PluginAction(
                 plugin=name,
                 action="none",

@@ -69,6 +69,17 @@ def test_install_is_a_dry_run_unless_confirmed(client: JenkinsClient, jenkins_do
     assert (done.action, done.dry_run) == ("upgrade", False)
     assert jenkins_double.installs == ["git@5.2.1"]
     assert client.install_plugin("git").action == "none"
+    assert client.install_plugin("git@5.2.1").action == "none"
+
+
+def test_a_pinned_version_must_be_the_one_jenkins_can_install(
+    client: JenkinsClient, jenkins_double: JenkinsDouble
+) -> None:
+    jenkins_double.add_plugin("git", "4.0.0", update_version="5.2.1")
+    assert client.install_plugin("git@5.2.1").target_version == "5.2.1"
+    with pytest.raises(ValueError, match=r"offers git 5\.2\.1, not 5\.0\.0"):
+        client.install_plugin("git@5.0.0", confirm=True)
+    assert jenkins_double.installs == []
 
 
 def test_installing_a_new_plugin_lists_missing_dependencies(
