@@ -167,7 +167,12 @@ class IsolatedSettings(Settings):
 
 def make_settings(**env: Any) -> Settings:
     """Settings for a test, by environment-variable name (``REDIS_URL=...``)."""
-    values = {"API_TOKENS": "test-token", "JWT_SECRET": "test-jwt-secret-of-at-least-32-bytes!!", **env}
+    values = {
+        "API_TOKENS": "test-token",
+        "JWT_SECRET": "test-jwt-secret-of-at-least-32-bytes!!",
+        "RATE_LIMIT": "100000/minute",  # tests poll fast; the rate-limit tests set their own
+        **env,
+    }
     return IsolatedSettings(**{k: v for k, v in values.items() if v is not None})
 
 

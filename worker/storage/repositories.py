@@ -72,17 +72,12 @@ class BuildRepository:
         # Only non-empty values overwrite: a "completed" event without a commit must not erase the one sent at start.
         update_set = {k: v for k, v in fields.items() if v not in (None, {}, [])}
         update_set[f"events.{event.event}"] = {"status": event.status, "received_at": now}
+        on_insert: Document = {**key, "created_at": now, "analysis_status": "none"}
+        if "status" not in update_set:  # a field may be in $set or $setOnInsert, never both
+            on_insert["status"] = event.status or "IN_PROGRESS"
         before = self._col.find_one_and_update(
             key,
-            {
-                "$set": update_set,
-                "$setOnInsert": {
-                    **key,
-                    "created_at": now,
-                    "status": event.status or "IN_PROGRESS",
-                    "analysis_status": "none",
-                },
-            },
+            {"$set": update_set, "$setOnInsert": on_insert},
             upsert=True,
             return_document=ReturnDocument.BEFORE,
             projection={"events": 1},

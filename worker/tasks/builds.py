@@ -33,7 +33,7 @@ def ingest_event(self: LangchainJenkinsTask, event: dict[str, Any]) -> dict[str,
         fixed = storage.analyses.mark_resolved(parsed.jenkins_url, parsed.job, parsed.build, parsed.commit)
         if fixed:
             log.info("failures resolved by a green build", job=parsed.job, build=parsed.build, count=fixed)
-    log.info("build event ingested", job=parsed.job, build=parsed.build, event=parsed.event, created=created)
+    log.info("build event ingested", job=parsed.job, build=parsed.build, build_event=parsed.event, created=created)
     return {
         "job": parsed.job,
         "build": parsed.build,

@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field, field_validator
 from worker import metrics, task_names
 from worker.analysis import analyze_stream, text_vector
 from worker.celery_app import app
+from worker.jenkins import JenkinsAuthError, JenkinsClient, JenkinsNotFound
 from worker.logging import get_logger
 from worker.models import validate_job_name
 from worker.tasks.base import LangchainJenkinsTask, is_transient, parse_payload
@@ -88,12 +89,10 @@ def analyze_build(self: LangchainJenkinsTask, **payload: Any) -> dict[str, Any]:
             metrics.RECURRING_FAILURES.labels(category=analysis.category).inc()
         doc["explanation"] = None  # filled by the LLM explainer when one is configured
         storage.analyses.save(req.jenkins_url, req.job, req.build, {**doc, "vector": vector})
+        published = _publish_description(jenkins, req.job, req.build, doc, ctx.settings.public_api_url)
+        # "done" last: whoever polls for it (the shared library) then finds the description set too.
         storage.builds.set_analysis_status(req.job, req.build, "done", jenkins_url=req.jenkins_url)
         metrics.ANALYSES.labels(category=analysis.category).inc()
-
-        jenkins.set_build_description(
-            req.job, req.build, description_text(doc, analysis_link(ctx.settings.public_api_url, req.job, req.build))
-        )
     except Exception as exc:
         if self.request.retries >= self.max_retries or not is_transient(exc):
             storage.builds.set_analysis_status(req.job, req.build, "failed", jenkins_url=req.jenkins_url)
@@ -106,5 +105,19 @@ def analyze_build(self: LangchainJenkinsTask, **payload: Any) -> dict[str, Any]:
         "summary": analysis.summary,
         "fingerprint": analysis.fingerprint,
         "similar": len(similar),
+        "description_set": published,
     }
+
+
+def _publish_description(
+    jenkins: JenkinsClient, job: str, build: int, doc: dict[str, Any], public_api_url: str | None
+) -> bool:
+    """Write the short result on the build page. A refusal (no permission, build deleted) is logged, not fatal:
+    the analysis is stored and readable through the API either way. Transient errors propagate (retry)."""
+    try:
+        jenkins.set_build_description(job, build, description_text(doc, analysis_link(public_api_url, job, build)))
+    except (JenkinsAuthError, JenkinsNotFound) as exc:
+        log.warning("build description not set", job=job, build=build, error=str(exc))
+        return False
+    return True
 

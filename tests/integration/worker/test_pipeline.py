@@ -88,8 +88,10 @@ def test_failure_event_travels_the_whole_path(api_server: Any, jenkins_double: A
     analysis = done["analysis"]
     assert analysis["category"] == "test"
     top = analysis["excerpt"][0]
-    assert top["start_line"] <= 18 <= top["end_line"], top  # the failing assertion is in the best block
+    lines = FAILED_LOG.splitlines()
+    assert top["text"].splitlines() == lines[top["start_line"] - 1 : top["end_line"]]  # 1-based, inclusive
     assert "shouldRejectNegativeQuantity" in top["text"]
+    assert "expected: <400> but was: <200>" in top["text"]
     assert analysis["fingerprint"]
 
     description = jenkins_double.description("team/api-service", 42)
