@@ -7,14 +7,10 @@ from pathlib import Path
 
 import pytest
 
-import importlib.util
-
-# TODO(lead): list these unconditionally once tests/jenkins_double and tests/llm_stub have landed.
 pytest_plugins = [
-    name
-    for name in ("tests.services", "tests.jenkins_double.fixtures", "tests.llm_stub.fixtures")
-    if importlib.util.find_spec(name.rsplit(".", 1)[0]) is not None
-    and (Path(__file__).parent / (name.split(".", 1)[1].replace(".", "/") + ".py")).exists()
+    "tests.services",
+    "tests.jenkins_double.fixtures",
+    "tests.llm_stub.fixtures",
 ]
 
 SHARED_DIR = Path(os.environ.get("LJ_SHARED_DIR") or Path(__file__).resolve().parents[1].parent / "shared")
