@@ -72,7 +72,6 @@ def create_app(settings: Settings | None = None, *, celery: Celery | None = None
 
     for blueprint in (events.bp, tasks.bp, builds.bp, plugins.bp, analyze.bp, health.bp):
         app.register_blueprint(blueprint)
-    limiter.exempt(health.bp)
 
     if not auth.auth_configured(settings):
         log.warning(
@@ -100,7 +99,9 @@ def _create_limiter(app: Flask, settings: Settings) -> Limiter:
         storage_options={"socket_connect_timeout": 1, "socket_timeout": 1},
         strategy="moving-window",
         key_prefix="langchain_jenkins_api",
-        # A Redis outage must not turn requests into 500s: they then pass unlimited (and it is logged).
+        # A Redis outage must not turn requests into 500s: limits then hold per process, in memory, until
+        # Redis answers again (checked with backoff), and any other limiter failure lets the request through.
+        in_memory_fallback=[settings.rate_limit],
         swallow_errors=True,
         # Not on every response: with headers on, Flask-Limiter also rewrites Retry-After on our own 503s.
         headers_enabled=False,
@@ -119,8 +120,18 @@ def _create_limiter(app: Flask, settings: Settings) -> Limiter:
             headers={"Retry-After": str(retry_after)},
         )
 
+    @limiter.request_filter
+    def outside_the_api() -> bool:
+        # Probes and scrapes are never limited. A filter, not ``limiter.exempt(health.bp)``: Flask-Limiter's
+        # in-memory fallback ignores blueprint exemptions, and a liveness probe answered 429 restarts pods.
+        return not _is_api_path(request.path)
+
     app.register_error_handler(RateLimitExceeded, on_rate_limited)
     return limiter
+
+
+def _is_api_path(path: str) -> bool:
+    return path == API_PREFIX or path.startswith(API_PREFIX + "/")
 
 
 def _principal_or_none(settings: Settings) -> auth.Principal | None:
@@ -145,7 +156,7 @@ def _start_request() -> None:
 
 def _authenticate() -> None:
     """Require a valid bearer token under ``/api/v1`` (unknown routes there too: they reveal nothing)."""
-    if request.path != API_PREFIX and not request.path.startswith(API_PREFIX + "/"):
+    if not _is_api_path(request.path):
         return
     settings = services().settings
     principal = _principal_or_none(settings)
