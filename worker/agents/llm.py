@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 # Every tool result and message sent to the model is cut to this many characters: the model gets the
 # excerpt and the causes, never a whole log or inventory.
 MAX_MESSAGE_CHARS = 6000
+MAX_LINE_CHARS = 1000
 
 # USD per million tokens (input, output) of models people point this at; unknown and local models cost 0.
 PRICES_PER_MILLION: dict[str, tuple[float, float]] = {
@@ -58,12 +59,22 @@ def build_chat_model(settings: Settings) -> BaseChatModel | None:
 
 
 def redact_text(text: str, limit: int = MAX_MESSAGE_CHARS) -> str:
-    """Redact secrets (the engine's rules) and bound the length of text for the model."""
+    """Redact secrets (the engine's rules) and bound the length of text for the model.
+
+    The text is cut *before* redaction too (to the limit, and every line to ``MAX_LINE_CHARS``): the model
+    never sees more, and the redaction patterns slow down sharply on very long unbroken tokens (minified
+    code, base64 blobs), so they never get one.
+    """
     from worker.analysis import redact
 
-    cleaned = redact(text)
-    if len(cleaned) > limit:
-        cleaned = cleaned[:limit] + f"\n[... {len(cleaned) - limit} more characters cut]"
+    total = len(text)
+    lines = text[: limit + MAX_LINE_CHARS].split("\n")
+    cut = "\n".join(
+        line if len(line) <= MAX_LINE_CHARS else line[:MAX_LINE_CHARS] + " [...]" for line in lines
+    )
+    cleaned = redact(cut)
+    if len(cleaned) > limit or total > len(cut):
+        cleaned = cleaned[:limit] + f"\n[... {max(total - limit, 0)} more characters cut]"
     return cleaned
 
 

@@ -60,9 +60,7 @@ class ToolContext:
 
     def jenkins(self) -> JenkinsClient:
         if self.services.jenkins is None:
-            raise ToolError(
-                "Jenkins is not configured for this worker (set JENKINS_URL), so I cannot reach it."
-            )
+            raise ToolError("Jenkins is not configured for this worker (set JENKINS_URL).")
         return self.services.jenkins
 
     def record(self, action: str, target: str, *, done: bool, detail: str, **extra: Any) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Literal, get_args
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, field_serializer, field_validator
 
 ProjectType = Literal["maven", "gradle", "python", "node", "go", "docker"]
 Requirement = Literal[
@@ -28,6 +28,11 @@ class ProjectSpec(BaseModel):
     registry_credentials_id: str = "docker-registry"
     deploy_environment: str = "staging"
     notify_email: str = "team@example.com"
+
+    @field_serializer("requirements")
+    def _sorted_requirements(self, value: frozenset[Requirement]) -> list[str]:
+        # A stable order: stored results and JSON answers do not change from run to run.
+        return sorted(value)
 
     @field_validator("name", "deploy_environment")
     @classmethod
