@@ -65,7 +65,7 @@ def create_app(settings: Settings | None = None, *, celery: Celery | None = None
 
     # Order matters: the request id first (every later log line carries it), then the rate limit, then auth.
     app.before_request(_start_request)
-    limiter = _create_limiter(app, settings)
+    _create_limiter(app, settings)  # registers its own before_request hook, here in the order above
     app.before_request(_authenticate)
     app.after_request(_finish_request)
     app.teardown_request(_clear_log_context)
