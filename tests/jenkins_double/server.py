@@ -712,6 +712,9 @@ def validate_declarative(script: str) -> list[str]:
 class _Handler(BaseHTTPRequestHandler):
     jenkins: JenkinsDouble
     protocol_version = "HTTP/1.1"
+    # Headers and body go out in separate writes; without TCP_NODELAY each keep-alive response would wait
+    # for the client's delayed ACK (~40 ms).
+    disable_nagle_algorithm = True
     server_version = "Jetty(10.0.20)"
 
     def log_message(self, format: str, *args: Any) -> None:  # keep test output clean
@@ -735,7 +738,13 @@ class _Handler(BaseHTTPRequestHandler):
         with j._lock:
             j.requests.append((method, parts.path))
             j.request_log.append(
-                {"method": method, "path": parts.path, "query": query, "headers": dict(self.headers)}
+                {
+                    "method": method,
+                    "path": parts.path,
+                    "query": query,
+                    "headers": dict(self.headers),
+                    "client_port": self.client_address[1],  # one port per TCP connection
+                }
             )
             fail = j._fail.pop(0) if j._fail else None
         try:

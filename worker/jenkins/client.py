@@ -109,8 +109,7 @@ class JenkinsClient:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> JenkinsClient:
-        """Build a client from ``JENKINS_URL``, ``JENKINS_USER``, ``JENKINS_TOKEN``,
-        ``JENKINS_TIMEOUT_SECONDS``."""
+        """Build a client from the ``JENKINS_URL/USER/TOKEN/TIMEOUT_SECONDS`` settings."""
         if not settings.jenkins_url:
             raise ValueError("JENKINS_URL is not set")
         token = settings.jenkins_token.get_secret_value() if settings.jenkins_token else None

@@ -163,3 +163,12 @@ def test_a_jenkins_under_a_context_path_works() -> None:
             assert stage is not None and stage.step == "sh 'make'"
     finally:
         double.stop()
+
+
+def test_calls_reuse_one_connection(client: JenkinsClient, jenkins_double: JenkinsDouble) -> None:
+    jenkins_double.add_build("app", 1, "FAILURE", "boom\n")
+    for _ in range(10):
+        client.get_build("app", 1)
+        client.set_build_description("app", 1, "x")
+    assert len(jenkins_double.request_log) == 21  # 10 GET build, 10 GET description, 1 POST
+    assert len({r["client_port"] for r in jenkins_double.request_log}) == 1
