@@ -14,9 +14,15 @@ JENKINS = "https://ci.example.com"
 JOB = "team/api-service"
 
 
-def _report(storage: Storage, build: int, job: str = JOB) -> None:
-    # A "started" event: the repository as the worker uses it (ingest_event) writes the build record.
-    event = {"jenkins_url": JENKINS, "job": job, "build": build, "event": "started"}
+def _report(storage: Storage, build: int, status: str = "FAILURE", job: str = JOB) -> None:
+    """Record a build the way the worker's ``builds.ingest_event`` does."""
+    event = {
+        "jenkins_url": JENKINS,
+        "job": job,
+        "build": build,
+        "status": status,
+        "duration_ms": 1000 * build,
+    }
     storage.builds.upsert_event(BuildEvent.model_validate(event))
 
 
@@ -40,7 +46,8 @@ def test_lists_builds_newest_first_with_limit(client: FlaskClient, storage: Stor
     body = client.get(f"/api/v1/jobs/{JOB}/builds", headers=AUTH).get_json()
     assert body["job"] == JOB
     assert [b["build"] for b in body["builds"]] == [10, 3, 2, 1]
-    assert body["builds"][0]["status"] == "IN_PROGRESS" and body["builds"][0]["jenkins_url"] == JENKINS
+    assert body["builds"][0]["status"] == "FAILURE" and body["builds"][0]["duration_ms"] == 10000
+    assert body["builds"][0]["jenkins_url"] == JENKINS
     assert "_id" not in body["builds"][0]
 
     limited = client.get(f"/api/v1/jobs/{JOB}/builds?limit=2", headers=AUTH).get_json()
@@ -69,7 +76,7 @@ def test_gets_build_with_its_analysis(client: FlaskClient, storage: Storage) -> 
 
 
 def test_build_without_analysis_has_null_analysis(client: FlaskClient, storage: Storage) -> None:
-    _report(storage, 8)
+    _report(storage, 8, status="SUCCESS")
     body = client.get(f"/api/v1/jobs/{JOB}/builds/8", headers=AUTH).get_json()
     assert body["analysis"] is None and body["build"]["analysis_status"] == "none"
     response = client.get(f"/api/v1/jobs/{JOB}/builds/8/analysis", headers=AUTH)
