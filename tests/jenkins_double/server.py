@@ -145,7 +145,7 @@ class JenkinsDouble:
         self._lock = threading.RLock()
         self._next_queue_id = 100
         self._next_node_id = 3
-        self._fail: list[int] = []
+        self._fail: list[tuple[int, str | None]] = []
         self._sessions: dict[str, str] = {}  # session id -> crumb
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -307,10 +307,10 @@ class JenkinsDouble:
                 }
             )
 
-    def fail_next(self, n: int, status: int = 503) -> None:
-        """Answer the next ``n`` requests with ``status`` (to exercise retries)."""
+    def fail_next(self, n: int, status: int = 503, *, method: str | None = None) -> None:
+        """Answer the next ``n`` requests (only ``method`` ones, if given) with ``status``."""
         with self._lock:
-            self._fail.extend([status] * n)
+            self._fail.extend([(status, method)] * n)
 
     # -- internals ------------------------------------------------------------------------------------------
 
@@ -746,7 +746,9 @@ class _Handler(BaseHTTPRequestHandler):
                     "client_port": self.client_address[1],  # one port per TCP connection
                 }
             )
-            fail = j._fail.pop(0) if j._fail else None
+            fail = None
+            if j._fail and j._fail[0][1] in {None, method}:
+                fail = j._fail.pop(0)[0]
         try:
             if fail is not None:
                 raise HttpError(fail, "injected failure")
@@ -918,8 +920,12 @@ class _Handler(BaseHTTPRequestHandler):
                 raise HttpError(405, "a folder cannot be built")
             params = {k: v[-1] for k, v in parse_qs(body.decode(), keep_blank_values=True).items()}
             params.update({k: v for k, v in query.items() if k not in {"delay", "token"}})
+            # Like Jenkins: buildWithParameters needs a parameterized job, and a parameterized job started
+            # through plain "build" needs the parameters form ("json"), which REST callers do not send.
             if rest == "buildWithParameters" and not job.parameters:
                 raise HttpError(400, f"{name} is not parameterized")
+            if rest == "build" and job.parameters and "json" not in params:
+                raise HttpError(400, "This page expects a form submission")
             entry = j._enqueue(name, {k: params.get(k, d) for k, d in job.parameters.items()})
             return self._send(201, b"", "text/plain", {"Location": f"{j.url}queue/item/{entry.id}/"})
         if rest == "lastSuccessfulBuild/api/json":

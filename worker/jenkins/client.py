@@ -289,15 +289,31 @@ class JenkinsClient:
         self.http.post(f"{build_path(job, build)}/submitDescription", data={"description": merged})
 
     def trigger_build(self, job: str, parameters: dict[str, str] | None = None) -> QueueItem:
-        """Queue a build (``buildWithParameters`` when given parameters) and return its queue item (1 POST).
+        """Queue a build and return its queue item (one GET + one POST).
 
-        The build number is not known yet; pass the item to :meth:`wait_for_build_number`.
+        The GET reads the job's parameter definitions, because Jenkins itself is no help here: it silently
+        ignores parameters a job does not define (a misspelt ``BRNACH`` would build ``main``), and a
+        parameterized job must be started through ``buildWithParameters`` (missing ones take their
+        defaults) while a plain job must be started through ``build``. Unknown names are refused with
+        ``ValueError`` naming them. The build number is not known yet: pass the item to
+        :meth:`wait_for_build_number`.
         """
-        if parameters is not None:
-            bad = [k for k, v in parameters.items() if not isinstance(k, str) or not isinstance(v, str)]
-            if bad:
-                raise ValueError(f"parameters: names and values must be strings ({bad!r})")
-        action = "buildWithParameters" if parameters else "build"
+        parameters = dict(parameters or {})
+        bad = [k for k, v in parameters.items() if not isinstance(k, str) or not isinstance(v, str)]
+        if bad:
+            raise ValueError(f"parameters: names and values must be strings ({bad!r})")
+        data = self.http.get_json(job_path(job), TREES["job_parameters"])
+        defined = [
+            str(d["name"])
+            for prop in data.get("property") or []
+            for d in prop.get("parameterDefinitions") or []
+            if isinstance(d, dict) and d.get("name")
+        ]
+        unknown = sorted(set(parameters) - set(defined))
+        if unknown:
+            known = ", ".join(defined) if defined else "none"
+            raise ValueError(f"parameters: {unknown} are not parameters of {job} (it defines: {known})")
+        action = "buildWithParameters" if defined else "build"
         response = self.http.post(f"{job_path(job)}/{action}", data=parameters or None)
         location = response.headers.get("Location", "")
         match = re.search(r"/queue/item/(\d+)/?$", location)
@@ -306,9 +322,7 @@ class JenkinsClient:
                 f"Jenkins queued {job} but returned no queue item (Location: {location!r})",
                 status=response.status_code,
             )
-        return QueueItem(
-            id=int(match.group(1)), job=job, url=self.http.url(location), parameters=dict(parameters or {})
-        )
+        return QueueItem(id=int(match.group(1)), job=job, url=self.http.url(location), parameters=parameters)
 
     def queue_item(self, item_id: int) -> QueueItem:
         """Current state of a queue item (one GET). Jenkins forgets items a few minutes after they leave."""
@@ -358,7 +372,7 @@ class JenkinsClient:
         self.http.post(f"{build_path(job, build)}/stop")
 
     def rebuild(self, job: str, build: int) -> QueueItem:
-        """Queue a new build of ``job`` with the parameters of ``build`` (one GET + one POST).
+        """Queue a new build of ``job`` with the parameters of ``build`` (two GETs + one POST).
 
         Password parameters come back from Jenkins without their value and are therefore sent empty; file
         parameters are not supported.

@@ -24,6 +24,7 @@ TREES: dict[str, str] = {
     "build_description": "description",
     "build_parameters": "actions[parameters[name,value]]",
     "last_successful": "lastSuccessfulBuild[number]",
+    "job_parameters": "property[parameterDefinitions[name]]",
     "job_status": (
         "name,fullName,url,color,buildable,inQueue,"
         "lastBuild[number],lastCompletedBuild[number],lastSuccessfulBuild[number],lastFailedBuild[number],"

@@ -70,6 +70,28 @@ def test_a_job_without_parameters_is_triggered_with_build(
     assert ("POST", "/job/plain/build") in jenkins_double.requests
 
 
+def test_a_parameterized_job_without_parameters_builds_with_its_defaults(
+    client: JenkinsClient, jenkins_double: JenkinsDouble
+) -> None:
+    jenkins_double.add_job("team/api", parameters={"BRANCH": "main"})
+    item = client.trigger_build("team/api")
+    number = client.wait_for_build_number(item, timeout=5, poll_interval=0.01)
+    assert client.get_build("team/api", number).parameters == {"BRANCH": "main"}
+    assert ("POST", "/job/team/job/api/buildWithParameters") in jenkins_double.requests
+
+
+def test_misspelt_parameters_are_refused_instead_of_silently_ignored(
+    client: JenkinsClient, jenkins_double: JenkinsDouble
+) -> None:
+    jenkins_double.add_job("team/api", parameters={"BRANCH": "main", "DEPLOY": "false"})
+    with pytest.raises(ValueError, match=r"\['BRNACH'\] are not parameters of team/api \(it defines: BRANCH"):
+        client.trigger_build("team/api", {"BRNACH": "x"})
+    jenkins_double.add_job("plain", kind="freestyle")
+    with pytest.raises(ValueError, match="defines: none"):
+        client.trigger_build("plain", {"X": "1"})
+    assert not any(method == "POST" for method, _ in jenkins_double.requests)
+
+
 def test_waiting_for_a_stuck_item_times_out_with_jenkins_reason(
     client: JenkinsClient, jenkins_double: JenkinsDouble
 ) -> None:

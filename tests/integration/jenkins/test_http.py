@@ -100,7 +100,7 @@ def test_a_trigger_is_never_resent_after_jenkins_answered(
     client: JenkinsClient, jenkins_double: JenkinsDouble
 ) -> None:
     jenkins_double.add_job("app")
-    jenkins_double.fail_next(1, status=500)
+    jenkins_double.fail_next(1, status=500, method="POST")
     with pytest.raises(JenkinsUnavailable):
         client.trigger_build("app")
     assert jenkins_double.requests.count(("POST", "/job/app/build")) == 1
