@@ -139,10 +139,11 @@ class JenkinsClient:
 
     # -- controller -----------------------------------------------------------------------------------------
 
-    def ping(self) -> bool:
-        """True when Jenkins answers and accepts our credentials (one small GET)."""
+    def ping(self, *, timeout: float = 5.0) -> bool:
+        """True when Jenkins answers and accepts our credentials (one small GET, no retries, so a readiness
+        check answers within ``timeout`` even when Jenkins is down)."""
         try:
-            self.http.get_json("", TREES["root"])
+            self.http.probe("api/json", params={"tree": TREES["root"]}, timeout=timeout)
         except JenkinsError as exc:
             log.warning("jenkins ping failed: %s", exc)
             return False

@@ -91,6 +91,29 @@ class JenkinsHttp:
             return urljoin(self.base_url, path)
         return self.base_url + path
 
+    def probe(
+        self, path: str, *, params: dict[str, Any] | None = None, timeout: float = 5.0
+    ) -> requests.Response:
+        """One GET without retries or backoff, for health checks that must answer fast when Jenkins is down.
+
+        Shares the session's credentials and headers but not its retrying connection pool.
+        """
+        url = self.url(path)
+        try:
+            response = requests.get(
+                url,
+                params=params,
+                auth=self.session.auth,
+                headers=dict(self.session.headers),
+                timeout=min(timeout, self.timeout),
+            )
+        except requests.exceptions.RequestException as exc:
+            raise JenkinsUnavailable(
+                f"cannot reach Jenkins at {self.base_url}: {exc.__class__.__name__}", url=_safe(url)
+            ) from exc
+        _raise_for_status(response, url)
+        return response
+
     def close(self) -> None:
         self.session.close()
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 import requests
 
@@ -115,6 +117,18 @@ def test_an_unreachable_jenkins_is_unavailable_not_a_crash() -> None:
     with pytest.raises(JenkinsUnavailable, match="cannot connect"):
         c.get_build("app", 1)
     assert c.ping() is False
+
+
+def test_ping_does_not_retry_so_readiness_checks_stay_fast(jenkins_double: JenkinsDouble) -> None:
+    slow_to_give_up = JenkinsClient(
+        jenkins_double.url, jenkins_double.user, jenkins_double.token, retries=5, backoff=10.0
+    )
+    jenkins_double.fail_next(1, status=503)
+    started = time.monotonic()
+    assert slow_to_give_up.ping() is False
+    assert time.monotonic() - started < 2.0
+    assert slow_to_give_up.ping() is True
+    assert jenkins_double.requests.count(("GET", "/api/json")) == 2
 
 
 def test_unknown_jobs_and_builds_are_not_found(client: JenkinsClient, jenkins_double: JenkinsDouble) -> None:
