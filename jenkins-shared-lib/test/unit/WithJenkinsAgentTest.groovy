@@ -1,0 +1,88 @@
+import static groovy.test.GroovyAssert.shouldFail
+import static org.langchainjenkins.testing.FakeApi.accepted
+
+import org.jenkinsci.plugins.workflow.steps.FlowInterruptedException
+import org.junit.Test
+import org.langchainjenkins.testing.AbortException
+import org.langchainjenkins.testing.PipelineTestCase
+
+class WithJenkinsAgentTest extends PipelineTestCase {
+
+    private List<String> events() {
+        return api.requestsTo('POST', '/api/v1/events').collect { "${it.body.event}:${it.body.status}".toString() }
+    }
+
+    @Test
+    void reports_start_and_success_around_the_body_and_returns_its_value() {
+        api.on('POST /api/v1/events', accepted([accepted: true]))
+
+        Object value = harness.run('withJenkinsAgent', [timeout: 30], { -> 'built' })
+
+        assert value == 'built'
+        assert events() == ['started:IN_PROGRESS', 'completed:SUCCESS']
+        assert api.requestsTo('GET', '/api/v1/jobs').isEmpty()
+        assert harness.callsTo('analyzeFailure').isEmpty()
+    }
+
+    @Test
+    void analyzes_a_failing_body_and_rethrows_its_exception() {
+        api.on('POST /api/v1/events', accepted([accepted: true]))
+        api.on('GET ' + BUILD_PATH, buildAnswer('done', sampleAnalysis()))
+        AbortException failure = new AbortException('script returned exit code 1')
+
+        AbortException thrown = shouldFail(AbortException) {
+            harness.run('withJenkinsAgent', { -> throw failure })
+        }
+
+        assert thrown.is(failure)
+        assert events() == ['started:IN_PROGRESS', 'completed:FAILURE']
+        assert harness.callsTo('analyzeFailure')*.args == [[[status: 'FAILURE']]]
+        assert harness.consoleText().contains('Category: test')
+    }
+
+    @Test
+    void analyzes_a_body_that_marked_the_build_unstable() {
+        api.on('POST /api/v1/events', accepted([accepted: true]))
+        api.on('GET ' + BUILD_PATH, buildAnswer('done', sampleAnalysis()))
+
+        harness.run('withJenkinsAgent', [setDescription: false], { -> harness.currentBuild.result = 'UNSTABLE' })
+
+        assert events() == ['started:IN_PROGRESS', 'completed:UNSTABLE']
+        assert harness.callsTo('analyzeFailure')*.args == [[[setDescription: false, status: 'UNSTABLE']]]
+        assert harness.currentBuild.description == null
+    }
+
+    @Test
+    void rethrows_the_body_failure_when_the_assistant_is_down_too() {
+        api.on('POST /api/v1/events', { throw new ConnectException('Connection refused') })
+
+        AbortException thrown = shouldFail(AbortException) {
+            harness.run('withJenkinsAgent', { -> throw new AbortException('compilation failed') })
+        }
+
+        assert thrown.message == 'compilation failed'
+        assert harness.consoleText().count('WARNING: ') == 2
+    }
+
+    @Test
+    void reports_an_abort_as_aborted_without_analysis() {
+        api.on('POST /api/v1/events', accepted([accepted: true]))
+
+        shouldFail(FlowInterruptedException) {
+            harness.run('withJenkinsAgent', { -> throw new FlowInterruptedException('ABORTED') })
+        }
+
+        assert events() == ['started:IN_PROGRESS', 'completed:ABORTED']
+    }
+
+    @Test
+    void passes_each_step_only_the_options_it_knows() {
+        api.on('POST /api/v1/events', accepted([accepted: true]))
+
+        harness.run('withJenkinsAgent', [apiUrl: API, interval: 2, maxExcerptLines: 10, commit: 'c0ffee'], { -> null })
+
+        assert harness.callsTo('publishBuildEvent')*.args*.getAt(0) == [
+                [apiUrl: API, commit: 'c0ffee', event: 'started'],
+                [apiUrl: API, commit: 'c0ffee', event: 'completed', status: 'SUCCESS']]
+    }
+}
