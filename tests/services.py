@@ -109,9 +109,13 @@ def start_secantus(workdir: Path) -> ServiceProcess:
             [binary, "--storage-path", ":memory:", "--port", str(port)], stdout=log, stderr=subprocess.STDOUT
         )
     service = ServiceProcess("secantusdb", proc, f"mongodb://127.0.0.1:{port}", log_path)
-    client: pymongo.MongoClient[dict[str, Any]] = pymongo.MongoClient(service.url, serverSelectionTimeoutMS=500)
+    client: pymongo.MongoClient[dict[str, Any]] = pymongo.MongoClient(
+        service.url, serverSelectionTimeoutMS=500
+    )
     wait_until(
-        lambda: bool(client.admin.command("ping")), timeout=STARTUP_SECONDS, what=f"secantusd-py on port {port}"
+        lambda: bool(client.admin.command("ping")),
+        timeout=STARTUP_SECONDS,
+        what=f"secantusd-py on port {port}",
     )
     client.close()
     return service
@@ -161,7 +165,9 @@ class IsolatedSettings(Settings):
     """Settings that read only what the test passes: never this machine's environment or a .env file."""
 
     @classmethod
-    def settings_customise_sources(cls, settings_cls: Any, init_settings: Any, *args: Any, **kwargs: Any) -> Any:
+    def settings_customise_sources(
+        cls, settings_cls: Any, init_settings: Any, *args: Any, **kwargs: Any
+    ) -> Any:
         return (init_settings,)
 
 
@@ -217,7 +223,12 @@ def celery_worker(settings: Settings) -> Iterator[Any]:
     set_context(context)
     try:
         with start_worker(
-            app, pool="threads", concurrency=2, perform_ping_check=False, shutdown_timeout=20.0, loglevel="WARNING"
+            app,
+            pool="threads",
+            concurrency=2,
+            perform_ping_check=False,
+            shutdown_timeout=20.0,
+            loglevel="WARNING",
         ) as worker:
             yield worker
     finally:
@@ -253,7 +264,9 @@ def api_server(settings: Settings, celery_worker: Any) -> Iterator[RunningAPI]:
 
 def worker_subprocess_env(settings: Settings, **extra: str) -> dict[str, str]:
     """Environment for a worker subprocess (the crash test) built from test settings."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "JENKINS_", "MONGO_", "REDIS_"))}
+    env = {
+        k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "JENKINS_", "MONGO_", "REDIS_"))
+    }
     env.update(
         REDIS_URL=settings.redis_url,
         MONGO_URL=settings.mongo_url,

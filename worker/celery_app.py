@@ -28,7 +28,9 @@ WORKER_MODULES = (*TASK_MODULES, "worker.lifecycle")
 def create_celery(settings: Settings | None = None) -> Celery:
     """Build the worker's Celery app from settings (creating it connects to nothing)."""
     settings = settings or get_settings()
-    app = Celery("langchain_jenkins", broker=settings.redis_url, backend=settings.redis_url, include=WORKER_MODULES)
+    app = Celery(
+        "langchain_jenkins", broker=settings.redis_url, backend=settings.redis_url, include=WORKER_MODULES
+    )
     hard_limit = settings.task_time_limit_seconds + 60
     app.conf.update(
         task_serializer="json",

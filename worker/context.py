@@ -6,6 +6,7 @@ clients must not cross a fork. Tasks get them from :func:`get_context`; nothing 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 from functools import cached_property
@@ -63,10 +64,9 @@ class WorkerContext:
     def publish(self, task_id: str, event: str, data: dict[str, Any]) -> None:
         """Tell listeners of ``/api/v1/tasks/<id>/stream`` about progress or the result (best effort)."""
         message = json.dumps({"event": event, "data": data}, default=str)
-        try:
+        # Progress is a courtesy; the stored task record is the source of truth.
+        with contextlib.suppress(redis.RedisError):
             self.redis.publish(f"tasks:{task_id}", message)
-        except redis.RedisError:
-            pass  # progress is a courtesy; the stored task record is the source of truth
 
 
 _context: WorkerContext | None = None

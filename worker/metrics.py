@@ -7,11 +7,12 @@ from the worker's main process.
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Counter, Histogram, start_http_server
-from prometheus_client import multiprocess
+from prometheus_client import CollectorRegistry, Counter, Histogram, multiprocess, start_http_server
 
 TASKS = Counter(
-    "langchain_jenkins_tasks_total", "Tasks finished by the worker, by task name and outcome.", ["task", "outcome"]
+    "langchain_jenkins_tasks_total",
+    "Tasks finished by the worker, by task name and outcome.",
+    ["task", "outcome"],
 )
 TASK_SECONDS = Histogram(
     "langchain_jenkins_task_duration_seconds",
@@ -33,14 +34,16 @@ RECURRING_FAILURES = Counter(
     "Analyses whose fingerprint was seen before (a failure that came back).",
     ["category"],
 )
-LLM_TOKENS = Counter("langchain_jenkins_llm_tokens_total", "Tokens sent to and received from the LLM.", ["direction"])
+LLM_TOKENS = Counter(
+    "langchain_jenkins_llm_tokens_total", "Tokens sent to and received from the LLM.", ["direction"]
+)
 
 
 def start_metrics_server(port: int, *, multiprocess_dir: str | None) -> None:
     """Serve the metrics of every worker process on ``port`` (call once, in the main process)."""
     if multiprocess_dir:
         registry = CollectorRegistry()
-        multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
+        multiprocess.MultiProcessCollector(registry)
         start_http_server(port, registry=registry)
     else:
         start_http_server(port)

@@ -68,7 +68,9 @@ class BuildEvent(_Strict):
     @model_validator(mode="after")
     def _status_matches_event(self) -> BuildEvent:
         if self.event == "completed" and (self.status is None or self.status == "IN_PROGRESS"):
-            raise ValueError("status: a completed event needs a final status (SUCCESS, FAILURE, UNSTABLE, ...)")
+            raise ValueError(
+                "status: a completed event needs a final status (SUCCESS, FAILURE, UNSTABLE, ...)"
+            )
         return self
 
     @property

@@ -47,7 +47,9 @@ class Settings(BaseSettings):
     llm_token_budget: int = Field(8000, alias="LLM_TOKEN_BUDGET", gt=0)
 
     # Analysis
-    knowledge_base_dirs: str = Field("", alias="KNOWLEDGE_BASE_DIRS")  # extra rule folders, os.pathsep-separated
+    knowledge_base_dirs: str = Field(
+        "", alias="KNOWLEDGE_BASE_DIRS"
+    )  # extra rule folders, os.pathsep-separated
 
     # Worker: Prometheus metrics of all worker processes, served by the worker's main process on this port.
     worker_metrics_port: int | None = Field(None, alias="WORKER_METRICS_PORT", ge=1, le=65535)

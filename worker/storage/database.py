@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+
 from pymongo import ASCENDING, DESCENDING, MongoClient
 from pymongo.database import Database
 
@@ -35,7 +36,9 @@ def ensure_indexes(db: Database[Document]) -> None:
     )
     db.builds.create_index([("job", ASCENDING), ("build", DESCENDING)], name="job_builds")
     db.analyses.create_index(
-        [("jenkins_url", ASCENDING), ("job", ASCENDING), ("build", ASCENDING)], unique=True, name="analysis_key"
+        [("jenkins_url", ASCENDING), ("job", ASCENDING), ("build", ASCENDING)],
+        unique=True,
+        name="analysis_key",
     )
     db.analyses.create_index([("job", ASCENDING), ("build", DESCENDING)], name="job_analyses")
     db.analyses.create_index([("fingerprint", ASCENDING), ("created_at", DESCENDING)], name="fingerprint")

@@ -6,6 +6,7 @@ natural keys (``jenkins_url, job, build`` and ``task_id``) so every write is an 
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -112,7 +113,7 @@ class BuildRepository:
             upsert=True,
         )
 
-    def history(self, job: str, limit: int = 50) -> list[Document]:
+    def history(self, job: str, limit: int = 50) -> builtins.list[Document]:
         """Recent completed builds of a job with their fingerprints, for flaky detection."""
         return self.list(job, limit)
 
@@ -211,8 +212,10 @@ class AnalysisRepository:
                 fix=resolution.get("fix"),
             )
 
-        for doc in self._col.find({"fingerprint": fingerprint}, projection).sort("created_at", DESCENDING).limit(
-            limit + 1
+        for doc in (
+            self._col.find({"fingerprint": fingerprint}, projection)
+            .sort("created_at", DESCENDING)
+            .limit(limit + 1)
         ):
             add(doc, 1.0)
         if len(found) < limit and vector:
@@ -296,6 +299,10 @@ class TaskRepository:
             task_id,
             {
                 "status": "rejected",
-                "error": {"code": "invalid_payload", "message": "the task payload was invalid", "fields": errors},
+                "error": {
+                    "code": "invalid_payload",
+                    "message": "the task payload was invalid",
+                    "fields": errors,
+                },
             },
         )

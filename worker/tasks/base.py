@@ -71,7 +71,7 @@ def parse_payload(model: type[ModelT], payload: Any) -> ModelT:
         raise InvalidPayload(field_errors(exc)) from exc
 
 
-class LangchainJenkinsTask(Task):  # type: ignore[misc]  # Celery's Task is untyped
+class LangchainJenkinsTask(Task):
     """Base for all our tasks (``base=LangchainJenkinsTask``)."""
 
     abstract = True
@@ -106,7 +106,9 @@ class LangchainJenkinsTask(Task):  # type: ignore[misc]  # Celery's Task is unty
             except _transient_errors() as exc:
                 if self.request.retries < self.max_retries:
                     outcome = "retry"
-                    log.warning("transient failure, retrying", error=str(exc), attempt=self.request.retries + 1)
+                    log.warning(
+                        "transient failure, retrying", error=str(exc), attempt=self.request.retries + 1
+                    )
                     raise self.retry(exc=exc, countdown=self._backoff()) from exc
                 self._fail(task_id, exc)
                 raise

@@ -20,10 +20,12 @@ def ingest_event(self: LangchainJenkinsTask, event: dict[str, Any]) -> dict[str,
     """Upsert the build (the same event twice is one record); a new FAILURE/UNSTABLE queues its analysis."""
     parsed = parse_payload(BuildEvent, event)
     storage = self.ctx.storage
-    build, created = storage.builds.upsert_event(parsed)
+    _, created = storage.builds.upsert_event(parsed)
     analysis_task_id: str | None = None
     if created and parsed.needs_analysis:
-        storage.builds.set_analysis_status(parsed.job, parsed.build, "pending", jenkins_url=parsed.jenkins_url)
+        storage.builds.set_analysis_status(
+            parsed.job, parsed.build, "pending", jenkins_url=parsed.jenkins_url
+        )
         result = self.app.send_task(
             task_names.ANALYZE_BUILD,
             kwargs={"jenkins_url": parsed.jenkins_url, "job": parsed.job, "build": parsed.build},
@@ -33,7 +35,9 @@ def ingest_event(self: LangchainJenkinsTask, event: dict[str, Any]) -> dict[str,
         fixed = storage.analyses.mark_resolved(parsed.jenkins_url, parsed.job, parsed.build, parsed.commit)
         if fixed:
             log.info("failures resolved by a green build", job=parsed.job, build=parsed.build, count=fixed)
-    log.info("build event ingested", job=parsed.job, build=parsed.build, build_event=parsed.event, created=created)
+    log.info(
+        "build event ingested", job=parsed.job, build=parsed.build, build_event=parsed.event, created=created
+    )
     return {
         "job": parsed.job,
         "build": parsed.build,

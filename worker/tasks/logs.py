@@ -115,9 +115,10 @@ def _publish_description(
     """Write the short result on the build page. A refusal (no permission, build deleted) is logged, not fatal:
     the analysis is stored and readable through the API either way. Transient errors propagate (retry)."""
     try:
-        jenkins.set_build_description(job, build, description_text(doc, analysis_link(public_api_url, job, build)))
+        jenkins.set_build_description(
+            job, build, description_text(doc, analysis_link(public_api_url, job, build))
+        )
     except (JenkinsAuthError, JenkinsNotFound) as exc:
         log.warning("build description not set", job=job, build=build, error=str(exc))
         return False
     return True
-

@@ -65,7 +65,9 @@ def _event(jenkins_url: str, build: int, status: str, **extra: Any) -> dict[str,
 
 def test_failure_event_travels_the_whole_path(api_server: Any, jenkins_double: Any) -> None:
     jenkins_double.add_job("team/api-service")
-    jenkins_double.add_build("team/api-service", 41, "SUCCESS", console="Started by user admin\nFinished: SUCCESS\n")
+    jenkins_double.add_build(
+        "team/api-service", 41, "SUCCESS", console="Started by user admin\nFinished: SUCCESS\n"
+    )
     jenkins_double.add_build("team/api-service", 42, "FAILURE", console=FAILED_LOG)
     session = requests.Session()
     session.headers["Authorization"] = f"Bearer {api_server.token}"
@@ -102,13 +104,17 @@ def test_failure_event_travels_the_whole_path(api_server: Any, jenkins_double: A
     assert [b["build"] for b in listed["builds"]] == [42]
 
 
-def test_same_event_twice_is_one_build_and_one_analysis(api_server: Any, jenkins_double: Any, storage: Any) -> None:
+def test_same_event_twice_is_one_build_and_one_analysis(
+    api_server: Any, jenkins_double: Any, storage: Any
+) -> None:
     jenkins_double.add_job("team/api-service")
     jenkins_double.add_build("team/api-service", 7, "FAILURE", console=FAILED_LOG)
     headers = {"Authorization": f"Bearer {api_server.token}"}
     event = _event(jenkins_double.url, 7, "FAILURE")
     for _ in range(2):
-        assert requests.post(f"{api_server.url}/api/v1/events", json=event, headers=headers).status_code == 202
+        assert (
+            requests.post(f"{api_server.url}/api/v1/events", json=event, headers=headers).status_code == 202
+        )
 
     _wait_for(
         lambda: storage.builds.get("team/api-service", 7),
@@ -127,9 +133,13 @@ def test_recurring_failure_is_recognised_and_green_build_records_the_fix(
     jenkins_double.add_job("team/api-service")
     headers = {"Authorization": f"Bearer {api_server.token}"}
     for number in (10, 11):
-        jenkins_double.add_build("team/api-service", number, "FAILURE", console=FAILED_LOG.replace("0.412", f"0.{number}"))
+        jenkins_double.add_build(
+            "team/api-service", number, "FAILURE", console=FAILED_LOG.replace("0.412", f"0.{number}")
+        )
         requests.post(
-            f"{api_server.url}/api/v1/events", json=_event(jenkins_double.url, number, "FAILURE"), headers=headers
+            f"{api_server.url}/api/v1/events",
+            json=_event(jenkins_double.url, number, "FAILURE"),
+            headers=headers,
         )
         _wait_for(
             lambda n=number: storage.builds.get("team/api-service", n),

@@ -56,4 +56,6 @@ def test_rejects_unknown_fields_and_stage_without_name() -> None:
 
 def test_task_request_rejects_blank_task_and_huge_context() -> None:
     assert _fields({"task": "   "}, TaskRequest) == {"task": "value_error"}
-    assert _fields({"task": "x", "context": {"blob": "x" * 70_000}}, TaskRequest) == {"context": "value_error"}
+    assert _fields({"task": "x", "context": {"blob": "x" * 70_000}}, TaskRequest) == {
+        "context": "value_error"
+    }
