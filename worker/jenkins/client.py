@@ -44,6 +44,9 @@ from worker.jenkins.models import (
     StageInfo,
     ValidationResult,
     parse_parameters,
+    parse_stages,
+    pick_failed_stage,
+    pick_failed_step,
 )
 from worker.jenkins.transport import RETRY_STATUSES, JenkinsHttp
 from worker.jenkins.urls import build_path, check_build_number, job_path, split_job_name
@@ -72,7 +75,6 @@ _STEP_FUNCTIONS = {
     "Check out from version control": "checkout",
     "Git": "git",
 }
-_FAILED_STATUSES = ("FAILED", "UNSTABLE", "ABORTED")
 
 
 class JenkinsClient:
@@ -236,19 +238,9 @@ class JenkinsClient:
     def stages(self, job: str, build: int) -> list[StageInfo]:
         """Pipeline stages of a build from ``wfapi/describe`` (one GET); ``[]`` for non-Pipeline jobs."""
         try:
-            data = self._wfapi(f"{build_path(job, build)}/wfapi/describe")
+            return parse_stages(self._wfapi(f"{build_path(job, build)}/wfapi/describe"))
         except JenkinsNotFound:
             return []
-        return [
-            StageInfo(
-                id=str(s.get("id")),
-                name=str(s.get("name")),
-                status=str(s.get("status")),
-                duration_ms=s.get("durationMillis"),
-                error=(s.get("error") or {}).get("message"),
-            )
-            for s in data.get("stages") or []
-        ]
 
     def failed_stage(self, job: str, build: int) -> StageInfo | None:
         """The stage that failed and the step in it, e.g. stage "Test", step ``sh 'mvn verify'`` (two GETs).
@@ -256,16 +248,11 @@ class JenkinsClient:
         ``None`` when the job is not a Pipeline (no wfapi) or no stage failed. A FAILED stage wins over an
         UNSTABLE one, which wins over ABORTED; the step is the first failed step that carries an error.
         """
-        stage_list = self.stages(job, build)
-        stage = next(
-            (s for status in _FAILED_STATUSES for s in stage_list if s.status == status),
-            None,
-        )
+        stage = pick_failed_stage(self.stages(job, build))
         if stage is None:
             return None
         node = self._wfapi(f"{build_path(job, build)}/execution/node/{stage.id}/wfapi/describe")
-        steps = [n for n in node.get("stageFlowNodes") or [] if n.get("status") in _FAILED_STATUSES]
-        step = next((n for n in steps if n.get("error")), steps[0] if steps else None)
+        step = pick_failed_step(node)
         if step is not None:
             stage.step = describe_step(str(step.get("name") or ""), step.get("parameterDescription"))
             stage.error = (step.get("error") or {}).get("message") or stage.error

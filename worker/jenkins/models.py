@@ -154,6 +154,35 @@ class StageInfo(BaseModel):
     error: str | None = Field(default=None, description="the error Pipeline recorded for the failed step")
 
 
+# Which stage to blame, in order: a stage that failed beats one that is merely unstable or aborted.
+FAILED_STAGE_STATUSES = ("FAILED", "UNSTABLE", "ABORTED")
+
+
+def parse_stages(describe: dict[str, Any]) -> list[StageInfo]:
+    """Stages of a ``wfapi/describe`` (or ``wfapi/runs`` entry) answer, in order."""
+    return [
+        StageInfo(
+            id=str(s.get("id")),
+            name=str(s.get("name")),
+            status=str(s.get("status")),
+            duration_ms=s.get("durationMillis"),
+            error=(s.get("error") or {}).get("message"),
+        )
+        for s in describe.get("stages") or []
+    ]
+
+
+def pick_failed_stage(stages: list[StageInfo]) -> StageInfo | None:
+    """The stage to blame for a failed run: the first FAILED, else UNSTABLE, else ABORTED; else ``None``."""
+    return next((s for status in FAILED_STAGE_STATUSES for s in stages if s.status == status), None)
+
+
+def pick_failed_step(stage_node: dict[str, Any]) -> dict[str, Any] | None:
+    """The step to blame in a stage node's ``stageFlowNodes``: the first failed step carrying an error."""
+    failed = [n for n in stage_node.get("stageFlowNodes") or [] if n.get("status") in FAILED_STAGE_STATUSES]
+    return next((n for n in failed if n.get("error")), failed[0] if failed else None)
+
+
 class QueueItem(BaseModel):
     """An item in (or just out of) the build queue."""
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from typing import Any
@@ -19,6 +20,7 @@ from worker.jenkins import (
     pipeline_config_xml,
 )
 from worker.jenkins.client import _version_matches
+from worker.jenkins.models import parse_stages, pick_failed_stage, pick_failed_step
 
 Recorded = Callable[[str], Any]
 
@@ -120,3 +122,38 @@ def test_pipeline_config_xml_escapes_the_script_and_matches_the_recorded_shape(s
     assert root.findtext("definition/sandbox") == "true"
     with pytest.raises(ValueError, match="jenkinsfile"):
         pipeline_config_xml("  ")
+
+
+def test_the_failed_stage_of_a_recorded_failed_run(shared_dir: Any) -> None:
+    base = shared_dir / "fixtures/jenkins/pipeline-stage-view/model/runs_stage_grouped/getModelData"
+    runs = json.loads((base / "04_rest_api_runs_failed.json").read_text())
+    stages = parse_stages(runs[0])
+    assert [(s.name, s.status) for s in stages] == [
+        ("Dev", "SUCCESS"),
+        ("QA", "SUCCESS"),
+        ("Staging", "FAILED"),
+    ]
+    failed = pick_failed_stage(stages)
+    assert failed is not None and (failed.id, failed.name) == ("27", "Staging")
+    assert pick_failed_stage(parse_stages(runs[1])) is None  # the green run
+
+
+def test_unstable_and_running_recorded_runs(shared_dir: Any) -> None:
+    base = shared_dir / "fixtures/jenkins/pipeline-stage-view/model/runs_stage_grouped/getModelData"
+    unstable = json.loads((base / "08_rest_api_unstable_run.json").read_text())
+    running = json.loads((base / "07_rest_api_runs_in_progress.json").read_text())
+    unstable = unstable[0] if isinstance(unstable, list) else unstable
+    running = running[0] if isinstance(running, list) else running
+    stage = pick_failed_stage(parse_stages(unstable))
+    assert stage is not None and stage.name == "Staging"
+    assert pick_failed_stage(parse_stages(running)) is None
+
+
+def test_the_failed_step_is_the_one_with_an_error(recorded: Recorded) -> None:
+    node = recorded("jenkins-rest/pipeline-node.json")  # a green stage: nothing to blame
+    assert pick_failed_step(node) is None
+    node["stageFlowNodes"][0]["status"] = "FAILED"
+    node["stageFlowNodes"][1]["status"] = "FAILED"
+    node["stageFlowNodes"][1]["error"] = {"message": "script returned exit code 2"}
+    step = pick_failed_step(node)
+    assert step is not None and step["name"] == "Shell Script"
