@@ -17,7 +17,7 @@ from flask import current_app
 
 from api.queue import TaskQueue, create_celery_client
 from worker.settings import Settings
-from worker.storage import Storage
+from worker.storage import Storage, ensure_indexes
 
 EXTENSION_KEY = "langchain_jenkins"
 
@@ -38,7 +38,13 @@ class Services:
         if self._storage is None:
             with self._lock:
                 if self._storage is None:
-                    self._storage = Storage.from_settings(self.settings, create_indexes=True)
+                    storage = Storage.from_settings(self.settings, create_indexes=False)
+                    try:
+                        ensure_indexes(storage.db)  # idempotent; the API may start before any worker
+                    except Exception:
+                        storage.close()  # MongoDB is down: don't leak the client, retry on the next request
+                        raise
+                    self._storage = storage
         return self._storage
 
     @property

@@ -14,7 +14,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from tests.integration.api.conftest import AUTH
-from tests.services import REPO_ROOT
+from tests.integration.api.test_validation import VALID_EVENT
+from tests.services import REPO_ROOT, free_port
 
 
 def test_healthz_is_ok_without_any_dependency(make_app: Callable[..., Flask], closed_port_url: str) -> None:
@@ -140,3 +141,14 @@ def test_metrics_sum_every_gunicorn_worker_process(make_app: Callable[..., Flask
     client = make_app(PROMETHEUS_MULTIPROC_DIR=str(tmp_path)).test_client()
     text = client.get("/metrics").get_data(as_text=True)
     assert _sample(text, "langchain_jenkins_api_tasks_enqueued_total", task="plugins.inventory") == 6
+
+
+def test_mongo_down_is_503_for_reads_while_events_are_still_accepted(make_app: Callable[..., Flask]) -> None:
+    """Storage outage: reads answer 503 (never 500) after the driver's selection timeout; events need only
+    the broker."""
+    client = make_app(MONGO_URL=f"mongodb://127.0.0.1:{free_port()}").test_client()
+    response = client.get("/api/v1/jobs/team/api-service/builds", headers=AUTH)
+    assert response.status_code == 503
+    assert response.get_json()["error"]["code"] == "storage_unavailable"
+    assert response.headers["Retry-After"] == "5"
+    assert client.post("/api/v1/events", json=VALID_EVENT, headers=AUTH).status_code == 202
