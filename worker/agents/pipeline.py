@@ -137,7 +137,11 @@ def make_tools(ctx: ToolContext) -> list[BaseTool]:
 
 
 _CREATE = re.compile(r"\b(?:create|make|set up|add)\b.*\bjob\b|\bnew (?:pipeline )?job\b", re.I)
-_JOB_NAME = re.compile(r"\b(?:job|called|named)\s+['\"`]?([A-Za-z0-9][A-Za-z0-9._/-]*[A-Za-z0-9_])", re.I)
+_JOB_NAME = re.compile(
+    r"\b(?:called|named)\s+['\"`]?([A-Za-z0-9][A-Za-z0-9._/-]*[A-Za-z0-9_])"
+    r"|\bjob\s+(?!called\b|named\b)['\"`]?([A-Za-z0-9][A-Za-z0-9._/-]*[A-Za-z0-9_])",
+    re.I,
+)
 _NOT_NAMES = frozenset({"from", "with", "for", "called", "named", "using", "that", "a", "the"})
 
 
@@ -169,7 +173,7 @@ def offline(ctx: ToolContext, text: str) -> str:
     if ctx.services.jenkins is not None:
         parts.append(ctx.call("validate_jenkinsfile")[1])
     if _CREATE.search(text):
-        names = [n for n in _JOB_NAME.findall(text) if n.lower() not in _NOT_NAMES]
+        names = [a or b for a, b in _JOB_NAME.findall(text) if (a or b).lower() not in _NOT_NAMES]
         name = ctx.context.get("job") or (names[0] if names else None)
         if name is None:
             parts.append("To create the job, tell me its name ('create a job called api-ci ...' or job=...).")
