@@ -328,7 +328,15 @@ class JenkinsClient:
         interval = poll_interval or min(self.poll_interval, 1.0)
         deadline = time.monotonic() + timeout
         while True:
-            item = self.queue_item(queue_item.id)
+            try:
+                item = self.queue_item(queue_item.id)
+            except JenkinsNotFound as exc:
+                raise JenkinsNotFound(
+                    f"Jenkins no longer knows queue item {queue_item.id} for {queue_item.job} (it forgets "
+                    "items about 5 minutes after they leave the queue); find the build in job_status()",
+                    status=404,
+                    url=queue_item.url,
+                ) from exc
             if item.cancelled:
                 raise JenkinsError(f"queue item {item.id} for {item.job} was cancelled", url=item.url)
             if item.build_number is not None:
@@ -362,11 +370,20 @@ class JenkinsClient:
     def rebuild(self, job: str, build: int) -> QueueItem:
         """Queue a new build of ``job`` with the parameters of ``build`` (two GETs + one POST).
 
-        Password parameters come back from Jenkins without their value and are therefore sent empty; file
-        parameters are not supported.
+        Jenkins never returns the value of a password parameter (it comes back as null); such parameters
+        are left out so the job's default applies instead of an empty string. File parameters cannot be
+        replayed over REST.
         """
         data = self.http.get_json(build_path(job, build), TREES["build_parameters"])
-        return self.trigger_build(job, parse_parameters(data.get("actions")) or None)
+        hidden = {
+            str(p.get("name"))
+            for action in data.get("actions") or []
+            if isinstance(action, dict)
+            for p in action.get("parameters") or []
+            if isinstance(p, dict) and p.get("value") is None
+        }
+        parameters = {k: v for k, v in parse_parameters(data.get("actions")).items() if k not in hidden}
+        return self.trigger_build(job, parameters)
 
     def queue(self) -> list[QueueItem]:
         """Everything in the build queue, each with Jenkins' reason for waiting (``why``) (one GET)."""

@@ -135,6 +135,25 @@ def test_rebuild_queues_the_same_parameters(client: JenkinsClient, jenkins_doubl
     assert client.get_build("team/api", number).parameters == {"BRANCH": "hotfix", "ENV": "qa"}
 
 
+def test_rebuild_leaves_hidden_password_values_to_the_job_default(
+    client: JenkinsClient, jenkins_double: JenkinsDouble
+) -> None:
+    jenkins_double.add_job("deploy", parameters={"ENV": "dev", "TOKEN": "default-secret"})
+    jenkins_double.add_build("deploy", 1, "FAILURE", "x\n", parameters={"ENV": "prod", "TOKEN": None})  # type: ignore[dict-item]
+    item = client.rebuild("deploy", 1)
+    assert item.parameters == {"ENV": "prod"}
+    number = client.wait_for_build_number(item, timeout=5, poll_interval=0.01)
+    assert client.get_build("deploy", number).parameters == {"ENV": "prod", "TOKEN": "default-secret"}
+
+
+def test_a_forgotten_queue_item_says_so(client: JenkinsClient, jenkins_double: JenkinsDouble) -> None:
+    jenkins_double.add_job("app")
+    item = client.trigger_build("app")
+    del jenkins_double.queue_entries[item.id]
+    with pytest.raises(JenkinsNotFound, match="no longer knows queue item"):
+        client.wait_for_build_number(item, timeout=1, poll_interval=0.01)
+
+
 def test_queue_lists_items_with_why_they_wait(client: JenkinsClient, jenkins_double: JenkinsDouble) -> None:
     jenkins_double.add_job("a")
     jenkins_double.add_job("team/b", parameters={"X": "1"})
