@@ -49,7 +49,7 @@ def build_chat_model(settings: Settings) -> BaseChatModel | None:
     return ChatOpenAI(
         model=settings.llm_model,
         base_url=settings.openai_base_url,
-        api_key=key,  # type: ignore[arg-type]  # str is accepted and wrapped in SecretStr
+        api_key=key,  # str is accepted and wrapped in SecretStr
         timeout=settings.llm_timeout_seconds,
         max_retries=settings.llm_max_retries,
         temperature=0,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, Literal
 
 from langchain.agents import create_agent
 from langchain.agents.middleware import ToolErrorMiddleware
@@ -70,7 +70,7 @@ def run_task(
     ctx = ToolContext(services=services, context=context)
     handoffs: list[str] = []
     answer = ""
-    mode: str = "offline"
+    mode: Literal["offline", "llm"] = "offline"
     while True:
         specialist = SPECIALISTS[agent]
         ctx.tools = {t.name: t for t in specialist.make_tools(ctx)}
@@ -105,7 +105,7 @@ def run_task(
         artifacts=ctx.artifacts,
         routing=decision,
         usage=usage,
-        mode=mode,  # type: ignore[arg-type]
+        mode=mode,
         handoffs=handoffs,
     )
 

@@ -39,7 +39,7 @@ def test_every_type_and_requirement_combination_passes_the_linter() -> None:
 
 @pytest.mark.parametrize("project_type", PROJECT_TYPES)
 def test_requested_requirements_become_stages(project_type: str) -> None:
-    spec = ProjectSpec(project_type=project_type, requirements=frozenset(REQUIREMENTS))  # type: ignore[arg-type]
+    spec = ProjectSpec(project_type=project_type, requirements=frozenset(REQUIREMENTS))
     text = generate_jenkinsfile(spec).jenkinsfile
     for stage in (
         "stage('Build')",
