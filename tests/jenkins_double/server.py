@@ -44,6 +44,11 @@ _BUILD_CLASSES = {
 }
 
 
+def _wfapi_status(status: str) -> str:
+    """wfapi says FAILED where a build result says FAILURE; accept either from tests."""
+    return {"FAILURE": "FAILED"}.get(status, status)
+
+
 class HttpError(Exception):
     def __init__(self, status: int, message: str = "", headers: dict[str, str] | None = None) -> None:
         super().__init__(message)
@@ -328,14 +333,17 @@ class JenkinsDouble:
 
     def _make_stage(self, spec: dict[str, Any]) -> Stage:
         stage = Stage(
-            self._node_id(), spec["name"], spec.get("status", "SUCCESS"), spec.get("duration_ms", 1000)
+            self._node_id(),
+            spec["name"],
+            _wfapi_status(spec.get("status", "SUCCESS")),
+            spec.get("duration_ms", 1000),
         )
         for s in spec.get("steps", []):
             stage.steps.append(
                 Step(
                     self._node_id(),
                     s.get("name", "Shell Script"),
-                    s.get("status", stage.status),
+                    _wfapi_status(s.get("status", stage.status)),
                     s.get("parameter"),
                     s.get("log", ""),
                     s.get("error"),
