@@ -125,8 +125,13 @@ def _is_llm_failure(exc: Exception) -> bool:
 def _run_offline(specialist: Specialist, ctx: ToolContext, text: str) -> str:
     try:
         return specialist.offline(ctx, text)
-    except ToolError as exc:
+    except ToolError as exc:  # the core's own "I cannot do that offline" answers
         return str(exc)
+    except Exception as exc:  # a Jenkins call outside a tool (e.g. looking up the last build)
+        answer = tool_error_text(exc)
+        if answer is None:
+            raise
+        return answer
 
 
 class HandoffArgs(BaseModel):

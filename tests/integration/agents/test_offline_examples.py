@@ -151,3 +151,10 @@ def test_queue_and_status(jenkins_double: Any, services_for: Any) -> None:
     assert queue.answer == "1 item(s) in the queue:\n  payments: Waiting for next available executor (X=1)"
     status = run_task("status of the last build of payments", {}, services=services_for(settings), llm=None)
     assert status.answer.startswith("payments #3: SUCCESS")
+
+
+def test_unknown_job_is_an_answer_not_a_crash(jenkins_double: Any, services_for: Any) -> None:
+    settings = agent_settings(jenkins_double)
+    for text in ("status of ghost-job", "rebuild ghost-job", "why did ghost-job #3 fail"):
+        result = run_task(text, {}, services=services_for(settings), llm=None)
+        assert result.answer.startswith("Error: Jenkins has no such job or build"), (text, result.answer)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 
 import pytest
 from click.testing import CliRunner
@@ -95,6 +96,19 @@ def test_text_for_the_model_is_redacted_and_bounded() -> None:
     assert len(text) < 260 and text.endswith("more characters cut]")
 
 
+@pytest.fixture
+def no_services_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The CLI reads the process settings: make sure no Jenkins or LLM from this machine is configured."""
+    from worker.settings import get_settings
+
+    for name in ("JENKINS_URL", "OPENAI_API_KEY", "OPENAI_BASE_URL"):
+        monkeypatch.delenv(name, raising=False)
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()
+
+
+@pytest.mark.usefixtures("no_services_env")
 def test_cli_json_output_has_exactly_the_documented_keys() -> None:
     result = CliRunner().invoke(
         ask, ["--offline", "--format", "json", "generate a pipeline for a python project with lint"]
@@ -106,6 +120,7 @@ def test_cli_json_output_has_exactly_the_documented_keys() -> None:
     assert "ruff check ." in data["artifacts"]["jenkinsfile"]
 
 
+@pytest.mark.usefixtures("no_services_env")
 def test_cli_route_only_and_context_parsing() -> None:
     result = CliRunner().invoke(
         ask, ["--offline", "--route-only", "--format", "json", "--context", "agent=log", "anything at all"]
