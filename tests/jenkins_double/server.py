@@ -474,8 +474,10 @@ class JenkinsDouble:
             url=self.job_url(name),
             builds=[self._build_ref(name, job.builds[n]) for n in numbers],
             color=colour + ("_anime" if last is not None and last.building else ""),
-            firstBuild=ref(lambda b: True) if not numbers else {"number": numbers[-1]},
-            lastBuild=ref(lambda b: True),
+            firstBuild=None
+            if not numbers
+            else {"number": numbers[-1], "url": f"{self.job_url(name)}{numbers[-1]}/"},
+            lastBuild=ref(lambda _: True),
             lastCompletedBuild=ref(lambda b: not b.building),
             lastFailedBuild=ref(lambda b: b.result == "FAILURE"),
             lastStableBuild=ref(lambda b: b.result == "SUCCESS"),
