@@ -33,6 +33,8 @@ SPECIALISTS: dict[AgentName, Specialist] = {
     s.name: s for s in (build.SPECIALIST, log.SPECIALIST, pipeline.SPECIALIST, plugin.SPECIALIST)
 }
 MAX_HANDOFFS = 2
+# Below this offline-router probability the answer says the routing was a guess (4 agents: chance is 0.25).
+UNSURE_CONFIDENCE = 0.45
 # Model calls + tool calls per specialist run; a loop that needs more is stuck, not thorough.
 RECURSION_LIMIT = 24
 # Context keys passed to the model verbatim (bounded and redacted); anything else is only named.
@@ -96,6 +98,12 @@ def run_task(
         services.report("handoff", source=agent, target=target, reason=reason)
         agent = target
 
+    if decision.method == "offline" and decision.confidence < UNSURE_CONFIDENCE and not handoffs:
+        answer = (
+            f"(I was unsure who should handle this: the {agent} specialist, at {decision.confidence:.0%}. "
+            "If this is not what you meant, rephrase the task or pass agent=build|log|pipeline|plugin in "
+            f"the context.)\n\n{answer}"
+        )
     services.report("answered", agent=agent)
     return TaskResult(
         agent=agent,

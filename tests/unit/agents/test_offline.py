@@ -134,3 +134,9 @@ def test_cli_route_only_and_context_parsing() -> None:
     }
     bad = CliRunner().invoke(ask, ["--route-only", "--context", "novalue", "x"])
     assert bad.exit_code == 2 and "'novalue' is not KEY=VALUE" in bad.output
+
+
+def test_an_unsure_offline_route_says_so(services: AgentServices) -> None:
+    result = run_task("summarise what the team did this week", {}, services=services, llm=None)
+    assert result.confidence < 0.45
+    assert result.answer.startswith(f"(I was unsure who should handle this: the {result.agent} specialist")
