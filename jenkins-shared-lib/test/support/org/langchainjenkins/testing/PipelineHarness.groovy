@@ -57,6 +57,15 @@ class PipelineHarness {
         return binding.getVariable(step).call(args)
     }
 
+    /**
+     * Runs a scripted Jenkinsfile against the harness. `@Library` lines are dropped: the library is already
+     * loaded, as Jenkins would have done before running the script.
+     */
+    Object runJenkinsfile(String text) {
+        String script = text.readLines().findAll { !it.trim().startsWith('@Library(') }.join('\n')
+        return shell.parse(script, 'Jenkinsfile').run()
+    }
+
     List<Map> callsTo(String step) {
         return calls.findAll { it.step == step }
     }
@@ -113,6 +122,15 @@ class PipelineHarness {
         }
         bind('timeout') { Map options, Closure body ->
             record('timeout', options)
+            return body.call()
+        }
+        bind('node') { Object... args ->
+            record('node', args.length > 1 ? args[0] : null)
+            return (args[-1] as Closure).call()
+        }
+        bind('stage') { String name, Closure body ->
+            record('stage', name)
+            console << "[Pipeline] { (${name})".toString()
             return body.call()
         }
         bind('readJSON') { Map options ->
