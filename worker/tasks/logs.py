@@ -48,7 +48,8 @@ def description_text(doc: dict[str, Any], link: str | None) -> str:
     parts = [f"AI analysis: {doc.get('category', 'unknown')} — {summary}"]
     stage = doc.get("failed_stage")
     if stage and stage.get("name"):
-        parts.append(f"(stage {stage['name']})")
+        step = f", step {stage['step']}" if stage.get("step") else ""
+        parts.append(f"(stage {stage['name']}{step})")
     if doc.get("similar"):
         parts.append(f"seen before: {len(doc['similar'])} similar failure(s)")
     if link:

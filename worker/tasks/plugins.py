@@ -19,14 +19,12 @@ class InstallPayload(BaseModel):
 @app.task(name=task_names.LIST_PLUGINS, base=LangchainJenkinsTask, bind=True)
 def inventory(self: LangchainJenkinsTask) -> dict[str, Any]:
     """Installed plugins with versions, available updates and active security warnings."""
-    jenkins = self.ctx.jenkins
-    plugins = jenkins.plugins()
-    updates = jenkins.plugin_updates()
-    warnings = jenkins.security_warnings()
+    report = self.ctx.jenkins.plugin_report()  # each source read once
     return {
-        "plugins": [p.model_dump(mode="json") for p in plugins],
-        "updates": [p.model_dump(mode="json") for p in updates],
-        "security_warnings": [w.model_dump(mode="json") for w in warnings],
+        "core_version": report.core_version,
+        "plugins": [p.model_dump(mode="json") for p in report.plugins],
+        "updates": [p.model_dump(mode="json") for p in report.updates],
+        "security_warnings": [w.model_dump(mode="json") for w in report.warnings],
     }
 
 

@@ -164,3 +164,48 @@ def test_recurring_failure_is_recognised_and_green_build_records_the_fix(
         10: "fixed in build #12 (commit f1x)",
         11: "fixed in build #12 (commit f1x)",
     }
+
+
+def _multi_mb_pipeline_log(noise_lines: int) -> str:
+    """A long Pipeline log: a noisy build stage, then the failing Test stage."""
+    head = "Started by user admin\n[Pipeline] Start of Pipeline\n[Pipeline] stage\n[Pipeline] { (Build)\n"
+    noise = "".join(
+        f"[INFO] Compiling module-{i % 97}/src/main/java/com/example/Gen{i}.java ({i * 37 % 1000} ms)\n"
+        for i in range(noise_lines)
+    )
+    return head + noise + "[Pipeline] }\n" + FAILED_LOG.split("Started by user admin\n", 1)[1]
+
+
+def test_failed_pipeline_stage_is_named_in_a_multi_megabyte_log(
+    api_server: Any, jenkins_double: Any, storage: Any
+) -> None:
+    console = _multi_mb_pipeline_log(60_000)
+    assert len(console) > 4_000_000
+    stages = [
+        {"name": "Build", "status": "SUCCESS", "duration_ms": 90_000},
+        {
+            "name": "Test",
+            "status": "FAILED",
+            "duration_ms": 30_000,
+            "steps": [{"name": "Shell Script", "status": "FAILED", "parameter": "mvn -B verify"}],
+        },
+    ]
+    jenkins_double.add_job("team/api-service")
+    jenkins_double.add_build("team/api-service", 90, "FAILURE", console=console, stages=stages)
+    headers = {"Authorization": f"Bearer {api_server.token}"}
+    requests.post(
+        f"{api_server.url}/api/v1/events", json=_event(jenkins_double.url, 90, "FAILURE"), headers=headers
+    )
+    _wait_for(
+        lambda: storage.builds.get("team/api-service", 90),
+        lambda doc: doc is not None and doc.get("analysis_status") in {"done", "failed"},
+    )
+    analysis = requests.get(
+        f"{api_server.url}/api/v1/jobs/team/api-service/builds/90/analysis", headers=headers
+    ).json()
+    assert analysis["failed_stage"]["name"] == "Test"
+    assert analysis["failed_stage"]["step"] == "sh 'mvn -B verify'"
+    assert analysis["stats"]["bytes"] == len(console.encode())
+    assert "expected: <400> but was: <200>" in analysis["excerpt"][0]["text"]
+    description = jenkins_double.description("team/api-service", 90)
+    assert "stage Test, step sh 'mvn -B verify'" in description
