@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING, Literal
 
 from langchain_core.tools import BaseTool, StructuredTool
 from pydantic import BaseModel, Field
 
 from worker.agents.parsing import parse_request
 from worker.agents.tools import Specialist, ToolContext, ToolError, bound
+
+if TYPE_CHECKING:
+    from worker.jenkins import QueueItem
 
 JOB_FIELD = "Full Jenkins job name, folders separated by '/', e.g. 'api-service' or 'team/api-service'."
 # Waiting for a triggered build to leave the queue: long enough for an idle executor, short enough for a task.
@@ -103,12 +107,12 @@ def make_tools(ctx: ToolContext) -> list[BaseTool]:
             return f"Triggered {job} with {shown}: it started as build #{number}."
         return f"Triggered {job} with {shown}: queued as item {item.id} ({item.why or 'waiting'})."
 
-    def _started_number(item: object) -> int | None:
+    def _started_number(item: QueueItem) -> int | None:
         from worker.jenkins import JenkinsTimeout
 
         try:
-            return ctx.jenkins().wait_for_build_number(item, timeout=START_TIMEOUT_SECONDS)  # type: ignore[arg-type]
-        except JenkinsTimeout:
+            return ctx.jenkins().wait_for_build_number(item, timeout=START_TIMEOUT_SECONDS)
+        except JenkinsTimeout:  # still queued (no free executor): report the queue item instead
             return None
 
     def abort_build(job: str, build: int) -> str:
@@ -214,62 +218,63 @@ def make_tools(ctx: ToolContext) -> list[BaseTool]:
 
 _ABORT = re.compile(r"\b(abort|stop|cancel|kill|terminate)\b", re.I)
 _REBUILD = re.compile(r"\b(rebuild|retry|re-?run|restart|re-?trigger|again)\b", re.I)
-_WAIT = re.compile(r"\b(wait|block until|until .* (?:done|finish))", re.I)
-_TRIGGER = re.compile(r"\b(trigger|start|run|kick|launch|fire|build|queue a)\b", re.I)
+_WAIT = re.compile(r"\b(wait|block until)\b", re.I)
 _QUEUE = re.compile(r"\bqueued?\b", re.I)
+_QUEUE_A_BUILD = re.compile(r"\bqueue (?:a|the|another) (?:new )?build\b", re.I)
+_TRIGGER = re.compile(r"\b(trigger|start|run|kick|launch|fire|build|deploy)\b", re.I)
+_STATUS = re.compile(
+    r"\b(status|result|history|recent|passing|green|red|succe\w*|how long|running|latest)", re.I
+)
+
+Intent = Literal["abort", "rebuild", "wait", "queue", "trigger", "status"]
+_EXAMPLES = (
+    "'status of api-service', 'trigger api-service with DEBUG=true', 'rebuild api-service 42', "
+    "'abort api-service #17', 'wait for api-service 42' and 'what is in the queue'"
+)
+
+
+def intent_of(text: str, has_parameters: bool, has_build: bool) -> Intent:
+    """Which build operation a request asks for, by its verbs, from the most to the least specific."""
+    if _ABORT.search(text):
+        return "abort"
+    if _REBUILD.search(text):
+        return "rebuild"
+    if _WAIT.search(text):
+        return "wait"
+    if _QUEUE.search(text) and not _QUEUE_A_BUILD.search(text):
+        return "queue"
+    # "build 230 of monorepo" names a build to look at; "trigger X with A=1" or "start X" asks for a new one.
+    if _TRIGGER.search(text) and (has_parameters or not (has_build or _STATUS.search(text))):
+        return "trigger"
+    return "status"
 
 
 def offline(ctx: ToolContext, text: str) -> str:
     """Answer a build request without an LLM: parse it and call the same tools."""
     req = parse_request(text, ctx.context)
-
-    def need_job(what: str) -> str:
-        return (
-            f"I understood you want to {what}, but found no job name. Name the job (e.g. 'api-service' or "
-            "'team/api-service') or pass job=... in the context."
-        )
-
-    def latest(job: str) -> int | None:
-        # Errors (no such job, Jenkins down) propagate and become the answer's text in the supervisor.
-        return ctx.jenkins().job_status(job, limit=1).last_build
-
-    if _ABORT.search(text):
-        if not req.job:
-            return need_job("abort a build")
-        build = req.build or latest(req.job)
-        if build is None:
-            return f"{req.job} has no build to abort."
-        return ctx.call("abort_build", job=req.job, build=build)[1]
-    if _REBUILD.search(text) and req.job:
-        build = req.build or latest(req.job)
-        if build is None:
-            return f"{req.job} has no earlier build to rebuild; say 'trigger {req.job}' to start one."
-        return ctx.call("rebuild", job=req.job, build=build, parameters=req.parameters)[1]
-    if _WAIT.search(text) and req.job:
-        build = req.build or latest(req.job)
-        if build is None:
-            return f"{req.job} has no build to wait for."
-        return ctx.call("wait_for_build", job=req.job, build=build)[1]
-    if _QUEUE.search(text) and not (req.job and re.search(r"\bqueue (?:a|the) (?:new )?build\b", text, re.I)):
+    intent = intent_of(text, bool(req.parameters), req.build is not None)
+    if intent == "queue":
         return ctx.call("list_queue")[1]
-    status_words = re.search(
-        r"\b(status|result|history|recent|passing|green|red|succe|how long|running|latest)", text, re.I
-    )
-    if _TRIGGER.search(text) and req.job and not (status_words and not req.parameters):
-        if req.build is not None and not req.parameters:
-            return ctx.call("build_status", job=req.job, build=req.build)[1]
+    if not req.job:
+        raise ToolError(
+            f"I understood '{intent}' but found no job name. Name the job (e.g. 'api-service' or "
+            f"'team/api-service') or pass job=... in the context. Without an LLM I understand {_EXAMPLES}."
+        )
+    if intent == "trigger":
         return ctx.call("trigger_build", job=req.job, parameters=req.parameters)[1]
-    if req.job:
-        if req.build is None and req.last_build:
-            build = latest(req.job)
-            if build is not None:
-                return ctx.call("build_status", job=req.job, build=build)[1]
-        return ctx.call("build_status", job=req.job, build=req.build)[1]
-    raise ToolError(
-        "I could not tell which job you mean. Without an LLM I understand requests such as "
-        "'status of api-service', 'trigger api-service with DEBUG=true', 'rebuild api-service 42', "
-        "'abort api-service #17', 'wait for api-service 42' and 'what is in the queue'."
-    )
+    build = req.build
+    if build is None and (intent != "status" or req.last_build):
+        # Errors (no such job, Jenkins down) propagate and become the answer's text in the supervisor.
+        build = ctx.jenkins().job_status(req.job, limit=1).last_build
+        if build is None:
+            return f"{req.job} has no builds yet; say 'trigger {req.job}' to start one."
+    if intent == "abort":
+        return ctx.call("abort_build", job=req.job, build=build)[1]
+    if intent == "rebuild":
+        return ctx.call("rebuild", job=req.job, build=build, parameters=req.parameters)[1]
+    if intent == "wait":
+        return ctx.call("wait_for_build", job=req.job, build=build)[1]
+    return ctx.call("build_status", job=req.job, build=build)[1]
 
 
 SPECIALIST = Specialist(

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any, Literal
 
 from langchain.agents import create_agent
-from langchain.agents.middleware import ToolErrorMiddleware
+from langchain.agents.middleware import AgentMiddleware, ToolErrorMiddleware
 from langchain.agents.middleware.types import ToolCallRequest
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, ToolMessage
 from langchain_core.tools import BaseTool, StructuredTool
+from langgraph.types import Command
 from pydantic import BaseModel, Field
 
 from worker.agents import build, log, pipeline, plugin
@@ -166,6 +168,20 @@ def _handoff_tool(ctx: ToolContext, current: AgentName) -> BaseTool:
     )
 
 
+class ProgressMiddleware(AgentMiddleware):
+    """Publishes a ``tool`` progress event for every tool the model calls, as the offline core does."""
+
+    def __init__(self, services: AgentServices) -> None:
+        super().__init__()
+        self.services = services
+
+    def wrap_tool_call(
+        self, request: ToolCallRequest, handler: Callable[[ToolCallRequest], ToolMessage | Command[Any]]
+    ) -> ToolMessage | Command[Any]:
+        self.services.report("tool", tool=request.tool_call.get("name"))
+        return handler(request)
+
+
 def _on_tool_error(exc: Exception, request: ToolCallRequest) -> str:
     text = tool_error_text(exc)
     if text is not None:
@@ -203,6 +219,7 @@ def _run_llm(
         system_prompt=specialist.system_prompt,
         middleware=[
             RedactionMiddleware(),
+            ProgressMiddleware(ctx.services),
             TokenBudgetMiddleware(budget, usage_so_far.input_tokens + usage_so_far.output_tokens),
             ToolErrorMiddleware(on_error=_on_tool_error),
         ],

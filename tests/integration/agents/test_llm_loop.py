@@ -55,10 +55,11 @@ def test_log_agent_loop_calls_the_tool_and_answers_from_its_result(
         lambda body: "From the analysis: " + last_tool_result(body).splitlines()[0],
     )
     settings = agent_settings(jenkins_double, llm_stub)
+    events: list[tuple[str, dict[str, Any]]] = []
     result = run_task(
         f"why did api-service #42 fail? (my password={SECRET})",
         {},
-        services=services_for(settings),
+        services=services_for(settings, progress=lambda stage, data: events.append((stage, data))),
         llm=build_chat_model(settings),
     )
 
@@ -85,6 +86,15 @@ def test_log_agent_loop_calls_the_tool_and_answers_from_its_result(
         max(1, len(json.dumps(r["messages"])) // 4) for r in llm_stub.requests
     )
     assert 0 < result.usage.cost_usd < 0.01
+    assert [stage for stage, _ in events] == [
+        "routing",
+        "routed",
+        "thinking",
+        "tool",
+        "analyzing",
+        "answered",
+    ]
+    assert events[3] == ("tool", {"tool": "analyze_build"})
     # Only loopback connections: no tiktoken download, no real OpenAI.
     assert outbound_connections and {host for host, _ in outbound_connections} == {"127.0.0.1"}
 
@@ -203,3 +213,21 @@ def test_chat_model_reads_text_and_tool_calls_from_the_stub(
         message = model.invoke("what is queued?")
     assert [c["name"] for c in message.tool_calls] == ["list_queue"]
     assert llm_stub.requests[0]["stream"] is streaming
+
+
+def test_unusable_llm_route_falls_back_to_the_offline_router(
+    jenkins_double: Any, llm_stub: StubLLM, services_for: Any
+) -> None:
+    llm_stub.script(
+        tool_call("RouteChoice", {"agent": "deploy", "confidence": 2, "reason": "?"}),  # not a specialist
+        lambda body: "plugins answer",
+    )
+    settings = agent_settings(jenkins_double, llm_stub)
+    result = run_task(
+        "which plugins have security warnings",
+        {},
+        services=services_for(settings),
+        llm=build_chat_model(settings),
+    )
+    assert (result.routing.method, result.agent, result.mode) == ("offline", "plugin", "llm")
+    assert result.answer == "plugins answer"

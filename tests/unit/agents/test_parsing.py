@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from worker.agents.build import intent_of
 from worker.agents.parsing import parse_parameters, parse_request
 from worker.agents.plugin import _plugin_name
 
@@ -59,3 +60,25 @@ def test_rejects_non_numeric_build_in_context() -> None:
 )
 def test_plugin_names(text: str, name: str | None) -> None:
     assert _plugin_name(text) == name
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        ("rebuild api-service 42 with DEBUG=true", "rebuild"),
+        ("retrigger the failed run 56 of mobile-ios", "rebuild"),
+        ("abort the hanging build #7 of ops/backup", "abort"),
+        ("cancel whatever is running for search-indexer", "abort"),
+        ("block until release-train build 44 is done", "wait"),
+        ("what's currently sitting in the jenkins queue?", "queue"),
+        ("queue a build of infra/terraform with PLAN_ONLY=true", "trigger"),
+        ("trigger deploy-prod with VERSION=2.4.1", "trigger"),
+        ("kick a fresh build of the android app", "trigger"),
+        ("was build 88 of billing successful?", "status"),
+        ("what was the result of build 230 of monorepo", "status"),
+        ("status of the last build of payments", "status"),
+    ],
+)
+def test_build_intent(text: str, intent: str) -> None:
+    parsed = parse_request(text)
+    assert intent_of(text, bool(parsed.parameters), parsed.build is not None) == intent
