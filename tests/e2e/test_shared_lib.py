@@ -185,3 +185,32 @@ def test_rejected_token_is_reported_without_leaking_it(api_server: Any, tmp_path
     assert result["ok"], result["error"]
     assert "HTTP 401 unauthorized" in "\n".join(result["console"])
     assert_token_not_leaked(result, "not-the-token-4711")
+
+
+def test_ask_jenkins_agent_returns_the_finished_task(
+    api_server: Any, jenkins_double: Any, maven_like_failure: str, tmp_path: Path
+) -> None:
+    env = build_env(jenkins_double.url, api_server.url)
+    spec = {
+        "step": "askJenkinsAgent",
+        "args": {"task": f"Why did build #{BUILD} of {JOB} fail?", "timeout": 90, "interval": 1},
+        "env": env,
+        "credentials": {CREDENTIALS_ID: api_server.token},
+        "httpRequestInstalled": False,
+    }
+
+    result = run_step(tmp_path, spec)
+
+    assert result["ok"], result["error"]
+    task = result["returned"]
+    assert task["status"] == "succeeded", task
+    assert task["result"]["answer"].strip()
+    request = urllib.request.Request(
+        f"{api_server.url}/api/v1/tasks/{task['task_id']}",
+        headers={"Authorization": f"Bearer {api_server.token}"},
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        stored = json.load(response)
+    assert task == stored
+    assert f"askJenkinsAgent: task {task['task_id']} {task['status']}" in "\n".join(result["console"])
+    assert_token_not_leaked(result, api_server.token)

@@ -67,7 +67,7 @@ printf '\\n%s\\n' "$rc"
      * @return [status: HTTP status or 0 when there was no response, data: parsed JSON body or null,
      *          error: a one-line description when status is 0 or >= 400, else null]
      */
-    Map request(String method, String path, Object body = null) {
+    Map request(String method, String path, Object body) {
         String url = cfg.apiUrl + path
         String payload = body == null ? null : Json.write(body)
         try {
@@ -111,7 +111,7 @@ printf '\\n%s\\n' "$rc"
         long sleptMs = 0L
         String last = 'no answer yet'
         while (true) {
-            Map response = request('GET', path)
+            Map response = request('GET', path, null)
             if (response.status == 200 && isFinished(kind, response.data)) {
                 return [data: response.data]
             }
