@@ -15,7 +15,6 @@ import time
 import uuid
 from typing import Any
 
-import pymongo.errors
 import redis.exceptions
 import structlog
 from celery import Celery
@@ -30,6 +29,7 @@ from api.metrics import REQUEST_SECONDS, REQUESTS
 from api.services import EXTENSION_KEY, Services, services
 from worker.logging import get_logger
 from worker.settings import Settings, get_settings
+from worker.storage import StorageUnavailable
 
 log = get_logger(__name__)
 
@@ -61,7 +61,7 @@ def create_app(settings: Settings | None = None, *, celery: Celery | None = None
     register_error_handlers(app)
     app.register_error_handler(redis.exceptions.ConnectionError, _redis_unavailable)
     app.register_error_handler(redis.exceptions.TimeoutError, _redis_unavailable)
-    app.register_error_handler(pymongo.errors.ConnectionFailure, _storage_unavailable)
+    app.register_error_handler(StorageUnavailable, _storage_unavailable)
 
     # Order matters: the request id first (every later log line carries it), then the rate limit, then auth.
     app.before_request(_start_request)

@@ -7,9 +7,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from celery.signals import setup_logging, worker_init, worker_process_init
+from celery.signals import setup_logging, worker_init, worker_process_init, worker_ready
 
 from worker.context import get_context
+from worker.health import JenkinsHealthReporter
 from worker.logging import configure_logging, get_logger
 from worker.metrics import start_metrics_server
 from worker.settings import get_settings
@@ -38,3 +39,11 @@ def _connect_after_fork(**_: Any) -> None:
         get_context().storage.ping()
     except Exception as exc:  # tasks retry on their own when the database comes back
         log.warning("MongoDB not reachable at process start", error=str(exc))
+
+
+@worker_ready.connect
+def _report_jenkins_health(**_: Any) -> None:
+    """Check Jenkins every 30 s from the main process, for the API's /readyz."""
+    ctx = get_context()
+    if ctx.has_jenkins:
+        JenkinsHealthReporter(ctx.jenkins.ping, ctx.redis).start()

@@ -10,6 +10,7 @@ from flask import Blueprint, Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest, multiprocess
 
 from api.services import services
+from worker.health import read_report
 
 bp = Blueprint("health", __name__)
 
@@ -33,15 +34,19 @@ def _probe(check: Callable[[], object]) -> dict[str, Any]:
 def readyz() -> tuple[dict[str, Any], int]:
     """Redis, MongoDB and the broker, each reported; 503 unless all three answer.
 
-    Jenkins is not checked here: the API never talks to Jenkins (the worker does, and reports it).
+    Jenkins is not checked here: the API never talks to Jenkins. Workers check it every 30 s and leave the
+    result in Redis; it is reported, but does not decide readiness (the API still accepts work without it).
     """
     svc = services()
     report: dict[str, Any] = {
         "redis": _probe(svc.redis.ping),
         "mongo": _probe(lambda: svc.storage.ping()),
         "broker": _probe(svc.queue.ping),
-        "jenkins": {"ok": None, "detail": "not checked by the API; the worker talks to Jenkins"},
     }
+    try:
+        report["jenkins"] = read_report(svc.redis)  # as last seen by a worker; informational only
+    except Exception as exc:  # Redis down is already reported above
+        report["jenkins"] = {"ok": None, "detail": f"unknown: {type(exc).__name__}"}
     ready = all(report[name]["ok"] for name in ("redis", "mongo", "broker"))
     report["status"] = "ready" if ready else "unavailable"
     return report, 200 if ready else 503

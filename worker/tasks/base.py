@@ -88,7 +88,10 @@ class LangchainJenkinsTask(Task):
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         task_id = self.request.id or "local"
-        structlog.contextvars.bind_contextvars(task_id=task_id, task=self.name)
+        # The API sends the id of the HTTP request that queued the task as a message header.
+        structlog.contextvars.bind_contextvars(
+            task_id=task_id, task=self.name, request_id=self.request.get("request_id")
+        )
         started = time.perf_counter()
         outcome = "error"
         try:
@@ -123,7 +126,7 @@ class LangchainJenkinsTask(Task):
         finally:
             metrics.TASKS.labels(task=self.name, outcome=outcome).inc()
             metrics.TASK_SECONDS.labels(task=self.name).observe(time.perf_counter() - started)
-            structlog.contextvars.unbind_contextvars("task_id", "task")
+            structlog.contextvars.unbind_contextvars("task_id", "task", "request_id")
 
     def _backoff(self) -> float:
         from celery.utils.time import get_exponential_backoff_interval

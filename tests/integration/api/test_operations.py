@@ -31,7 +31,7 @@ def test_readyz_reports_each_dependency(client: FlaskClient) -> None:
     assert body["status"] == "ready"
     for name in ("redis", "mongo", "broker"):
         assert body[name]["ok"] is True and body[name]["latency_ms"] >= 0
-    assert body["jenkins"]["ok"] is None and "not checked by the API" in body["jenkins"]["detail"]
+    assert body["jenkins"]["ok"] is None and "no worker has reported" in body["jenkins"]["detail"]
 
 
 def test_readyz_is_503_naming_the_dependency_that_is_down(
