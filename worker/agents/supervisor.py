@@ -57,6 +57,7 @@ def run_task(
     usage = Usage()
     services.report("routing")
     decision: RoutingDecision | None = None
+    notes: list[str] = []
     if llm is not None and "agent" not in context:
         try:
             decision, raw = route_with_llm(text, llm)
@@ -65,6 +66,7 @@ def run_task(
             if not _is_llm_failure(exc):
                 raise
             logger.warning("llm routing failed, routing offline", error=str(exc))
+            notes.append(f"The LLM server failed ({type(exc).__name__}); this answer was made without it.")
             llm = None
     if decision is None:
         decision = route(text, context)
@@ -91,6 +93,14 @@ def run_task(
                     raise
                 logger.warning("llm failed, answering offline", agent=agent, error=str(exc))
                 llm = None
+                notes.append(
+                    f"The LLM server failed ({type(exc).__name__}); this answer was made without it."
+                )
+                if ctx.actions:
+                    # Tools already changed Jenkins: running the offline core could repeat them (a second
+                    # trigger). Report what was done instead.
+                    done = "; ".join(f"{a['action']} {a['target']} ({a['detail']})" for a in ctx.actions)
+                    answer, answered = f"Done before the failure: {done}.", True
         if not answered:
             answer = _run_offline(specialist, ctx, text)
         if ctx.handoff is None or len(handoffs) >= MAX_HANDOFFS:
@@ -106,6 +116,8 @@ def run_task(
             "If this is not what you meant, rephrase the task or pass agent=build|log|pipeline|plugin in "
             f"the context.)\n\n{answer}"
         )
+    if notes:
+        answer = "\n".join(f"({note})" for note in notes) + "\n\n" + answer
     services.report("answered", agent=agent)
     return TaskResult(
         agent=agent,

@@ -196,6 +196,22 @@ def test_unreachable_llm_falls_back_to_the_offline_core(
     assert len(llm_stub.requests) == 1
     assert (result.mode, result.routing.method, result.agent) == ("offline", "offline", "pipeline")
     assert "golangci-lint run" in result.artifacts["jenkinsfile"]
+    assert result.answer.startswith(
+        "(The LLM server failed (OpenAIAPIError); this answer was made without it.)"
+    )
+
+
+def test_llm_failing_after_a_trigger_does_not_trigger_again(
+    jenkins_double: Any, llm_stub: StubLLM, services_for: Any
+) -> None:
+    jenkins_double.add_job("nightly")
+    # Routing and one tool call are scripted; the model's next call gets a 500.
+    llm_stub.script(route_to("build"), tool_call("trigger_build", {"job": "nightly"}))
+    settings = agent_settings(jenkins_double, llm_stub)
+    result = run_task("run nightly", {}, services=services_for(settings), llm=build_chat_model(settings))
+    assert sorted(jenkins_double.jobs["nightly"].builds) == [1]
+    assert [a["action"] for a in result.actions] == ["trigger"]
+    assert "Done before the failure: trigger nightly" in result.answer
 
 
 @pytest.mark.parametrize("streaming", [False, True])
