@@ -5,16 +5,16 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING
 
 import click
-from rich.console import Console
-from rich.markup import escape
-from rich.text import Text
 
 from worker.analysis.engine import analyze_path
 from worker.analysis.kb import KnowledgeBaseError, load_knowledge_base
 from worker.analysis.models import Analysis
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 _CATEGORY_STYLE = {
     "compilation": "bold red",
@@ -80,7 +80,12 @@ def analyze(
     failed = False
     results: list[dict[str, object]] = []
     out = click.get_text_stream("stdout")
-    console = Console(file=out, highlight=False, soft_wrap=True)
+    console = None
+    if output_format == "text":
+        # rich is imported only for people: start-up time matters when a program runs us per log.
+        from rich.console import Console
+
+        console = Console(file=out, highlight=False, soft_wrap=True)
     for name in files:
         try:
             analysis = analyze_path(name, previous=previous, knowledge_base=kb, max_blocks=max_blocks)
@@ -99,7 +104,7 @@ def analyze(
             out.flush()
         elif output_format == "json":
             results.append(document)
-        else:
+        elif console is not None:
             _print_text(console, name, analysis)
     if output_format == "json":
         payload: object = results[0] if len(results) == 1 and len(files) == 1 else results
@@ -121,6 +126,9 @@ def _describe_error(name: str, exc: BaseException) -> str:
 
 
 def _print_text(console: Console, name: str, analysis: Analysis) -> None:
+    from rich.markup import escape
+    from rich.text import Text
+
     style = _CATEGORY_STYLE.get(analysis.category, "bold")
     console.rule(Text(name, style="bold"))
     console.print(Text.assemble(("category ", "dim"), (analysis.category, style)))
@@ -142,10 +150,6 @@ def _print_text(console: Console, name: str, analysis: Analysis) -> None:
         f"\n[dim]{stats.lines} lines, {stats.bytes} bytes in {stats.seconds:.3f}s · fingerprint "
         f"{analysis.fingerprint}[/dim]"
     )
-
-
-def _stdout() -> TextIO:  # pragma: no cover - convenience for `python -m`
-    return sys.stdout
 
 
 if __name__ == "__main__":  # pragma: no cover

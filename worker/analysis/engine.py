@@ -15,6 +15,7 @@ How it stays fast and bounded on multi-gigabyte logs:
 
 from __future__ import annotations
 
+import bisect
 import heapq
 import math
 import re
@@ -43,6 +44,8 @@ MAX_BLOCK_LINES = 60
 KEEP_BEST = 200
 KEEP_RECENT = 64
 TAIL_LINES = 100
+# How much later evidence is preferred over earlier evidence (failures are usually near the end).
+RECENCY = 0.0
 # The output of a failed step that is kept as a candidate even without any matching rule.
 FAIL_TAIL_LINES = 20
 FAIL_TAIL_PARAGRAPH = 4
@@ -86,31 +89,54 @@ class _Candidate:
 
 
 class _BlockLines:
-    """Random access to the lines of one block, by line number, using offsets found on demand."""
+    """Random access to the lines of one block by line number.
 
-    def __init__(self, data: bytes, first_line: int) -> None:
+    Line starts are found from *anchors* (lines whose offset is known: the block's first and last line and every
+    matched line), walking with ``find``/``rfind`` from the nearest one, so only the few lines around evidence
+    are ever located; the bulk of the block is never split into lines.
+    """
+
+    def __init__(self, data: bytes, first_line: int, last_line: int) -> None:
         self.data = data
         self.first_line = first_line
-        # A sparse index of (line, offset of its start) anchors; lookups walk from the nearest one.
-        self._anchor_line = first_line
-        self._anchor_off = 0
+        self.last_line = last_line
+        self._lines = [first_line]
+        self._offsets = [0]
+        if last_line > first_line:
+            self.add_anchor(last_line, data.rfind(b"\n", 0, len(data) - 1) + 1)
+
+    def add_anchor(self, line: int, offset: int) -> None:
+        i = bisect.bisect_left(self._lines, line)
+        if i < len(self._lines) and self._lines[i] == line:
+            return
+        self._lines.insert(i, line)
+        self._offsets.insert(i, offset)
 
     def offset_of(self, line: int) -> int:
         data = self.data
-        if line < self._anchor_line:
-            self._anchor_line, self._anchor_off = self.first_line, 0
-        off = self._anchor_off
-        for _ in range(line - self._anchor_line):
-            off = data.find(b"\n", off) + 1
-            if off == 0:
-                off = len(data)
-                break
-        self._anchor_line, self._anchor_off = line, off
+        i = bisect.bisect_right(self._lines, line) - 1
+        below, off = self._lines[i], self._offsets[i]
+        if below == line:
+            return off
+        if i + 1 < len(self._lines) and self._lines[i + 1] - line < line - below:
+            above, off = self._lines[i + 1], self._offsets[i + 1]
+            for _ in range(above - line):
+                off = data.rfind(b"\n", 0, off - 1) + 1
+        else:
+            for _ in range(line - below):
+                off = data.find(b"\n", off) + 1
+                if off == 0:
+                    return len(data)
+        self.add_anchor(line, off)
         return off
 
     def get(self, first: int, last: int) -> list[str]:
         """Cleaned text of lines ``first..last`` (clipped to this block)."""
+        first = max(first, self.first_line)
+        last = min(last, self.last_line)
         out: list[str] = []
+        if first > last:
+            return out
         off = self.offset_of(first)
         data = self.data
         for _ in range(first, last + 1):
@@ -175,20 +201,43 @@ class _State:
 
 def _scan_block(state: _State, data: bytes) -> None:
     kb = state.kb
-    first_line = state.lines + 1 if state.ends_with_newline else state.lines
-    lines = _BlockLines(data, first_line)
-    matches = kb.scan(data)
-
-    # Attribute matches to lines (matches arrive sorted by end offset).
-    per_line: dict[int, list[int]] = {}
+    first_line = state.lines + 1  # line n starts after the (n-1)-th newline, even mid-line after a cut
+    # Stage 1: the trigger patterns (anything that can make a line evidence, and the structure markers) over the
+    # whole block. Only the lines they hit are looked at again.
+    starts: dict[int, int] = {}
     pos = 0
     line = first_line
-    for pattern, end in matches:
-        last = end - 1  # offset of the match's last byte: its line is the match's line
+    for _pattern, end in kb.scan_triggers(data):
+        last = end - 1  # the match's last byte is on the match's line
         if last > pos:
             line += data.count(b"\n", pos, last)
             pos = last
-        per_line.setdefault(line, []).append(pattern)
+        if line not in starts:
+            starts[line] = data.rfind(b"\n", 0, last) + 1
+    newlines = (line - first_line) + data.count(b"\n", pos)
+    ends_with_newline = data.endswith(b"\n")
+    last_line = first_line + newlines - (1 if ends_with_newline else 0)
+    lines = _BlockLines(data, first_line, max(first_line, last_line))
+
+    # Stage 2: every pattern (weights, caps, causes, markers) over just the triggered lines, in one scan.
+    per_line: dict[int, list[int]] = {}
+    if starts:
+        numbers = sorted(starts)
+        raw: list[bytes] = []
+        for number in numbers:
+            start = starts[number]
+            lines.add_anchor(number, start)
+            stop = data.find(b"\n", start)
+            raw.append(data[start : stop if stop >= 0 else len(data)])
+        joined = b"\n".join(raw)
+        pos = 0
+        index = 0
+        for pattern, end in kb.scan(joined):
+            last = end - 1
+            if last > pos:
+                index += joined.count(b"\n", pos, last)
+                pos = last
+            per_line.setdefault(numbers[index], []).append(pattern)
 
     patterns = kb.patterns
     for line_no in sorted(per_line):
@@ -219,7 +268,6 @@ def _scan_block(state: _State, data: bytes) -> None:
         for cause in causes:
             state.first_cause_line.setdefault(cause, line_no)
 
-    last_line = first_line + data.count(b"\n") - (1 if data.endswith(b"\n") else 0)
     # Extend the open candidate with lines of this block up to its needed end.
     if state.open is not None:
         _extend_open(state, lines, last_line)
@@ -228,9 +276,9 @@ def _scan_block(state: _State, data: bytes) -> None:
     tail_lines = lines.get(tail_first, last_line)
     state.tail.extend(tail_lines)
     state.prev_tail = tail_lines[-max(CONTEXT_BEFORE, FAIL_TAIL_LINES) :]
-    state.lines += data.count(b"\n")
+    state.lines += newlines
     state.bytes += len(data)
-    state.ends_with_newline = data.endswith(b"\n")
+    state.ends_with_newline = ends_with_newline
 
 
 def _on_marker(state: _State, lines: _BlockLines, kind: str, line_no: int) -> None:
@@ -471,7 +519,7 @@ def _rank(
                 score *= 1.3
                 break
         position = cand.last_hit / total_lines if total_lines else 1.0
-        score *= 0.6 + 0.4 * position
+        score *= 1.0 - RECENCY + RECENCY * position
         cand.score = score
     ordered = sorted(candidates, key=lambda c: (-c.score, c.last_hit))
     # A block that mostly repeats a better one (a failed step's tail around a rule's hit) adds nothing.
