@@ -18,12 +18,14 @@ from collections import Counter
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
-from langchain_core.language_models import BaseChatModel
 from pydantic import BaseModel, Field
 
 from worker.agents.models import AGENT_NAMES, AgentName, RoutingDecision
+
+if TYPE_CHECKING:  # the offline router needs no LangChain import
+    from langchain_core.language_models import BaseChatModel
 
 # Function words say nothing about the agent and only add noise to small-sample centroids.
 _STOPWORDS = frozenset(
