@@ -3,7 +3,8 @@
 It keeps the state a test needs (jobs in folders, builds with growing console logs and Pipeline stages, the
 queue, descriptions, plugins, the update site) and renders every JSON answer from a recorded Jenkins response
 in ``../shared/fixtures/jenkins`` (see :mod:`tests.jenkins_double.templates`), filled with that state and cut
-down by ``tree=`` like Stapler does. Security behaves like a Jenkins 2.x controller:
+down by ``tree=`` like Stapler does. Every ``.../api/json`` also answers as ``.../api/python`` (the same data
+as a Python literal, ``text/x-python``), which is what jenkinsapi reads. Security behaves like a Jenkins 2.x controller:
 
 * HTTP Basic with ``user`` + API ``token`` (or ``password``); no or wrong credentials -> 401.
 * CSRF: ``crumbIssuer/api/json`` issues a crumb bound to the session cookie. A POST authenticated with an API
@@ -30,7 +31,7 @@ from typing import Any
 from urllib.parse import parse_qs, quote, unquote, urlsplit
 
 from tests.jenkins_double.templates import template
-from tests.jenkins_double.tree import apply_tree, parse_tree
+from tests.jenkins_double.tree import apply_tree, parse_tree, to_python_literal
 
 JENKINS_VERSION = "2.462.3"
 _JOB_CLASSES = {
@@ -726,6 +727,7 @@ class _Handler(BaseHTTPRequestHandler):
     # for the client's delayed ACK (~40 ms).
     disable_nagle_algorithm = True
     server_version = "Jetty(10.0.20)"
+    python_flavour = False  # set per request: the path asked for api/python rather than api/json
 
     def log_message(self, format: str, *args: Any) -> None:  # keep test output clean
         pass
@@ -766,6 +768,11 @@ class _Handler(BaseHTTPRequestHandler):
                 if not path.startswith(j.context_path + "/"):
                     raise HttpError(404, "outside the context path")
                 path = path[len(j.context_path) :]
+            # Every exported object answers api/json and api/python alike (jenkinsapi reads api/python):
+            # route both the same way and let _json pick the rendering.
+            self.python_flavour = path.endswith("/api/python")
+            if self.python_flavour:
+                path = path[: -len("python")] + "json"
             auth_kind = self._authenticate()
             if method == "POST" and path != "/update-center.json":
                 self._check_crumb(auth_kind)
@@ -824,6 +831,9 @@ class _Handler(BaseHTTPRequestHandler):
                 data = apply_tree(data, parse_tree(tree))
             except ValueError as exc:
                 raise HttpError(400, str(exc)) from exc
+        if self.python_flavour:
+            body = to_python_literal(data).encode()
+            return self._send(200, body, "text/x-python;charset=utf-8", headers)
         self._send(200, json.dumps(data).encode(), "application/json;charset=utf-8", headers)
 
     def _redirect(self, location: str, status: int = 302) -> None:

@@ -1,4 +1,5 @@
-"""Jenkins' ``tree=`` query parameter: parse it and cut a JSON document down to the requested fields.
+"""Stapler's export flavours: the ``tree=`` query parameter (parse it, cut a document down to the requested
+fields) and the ``api/python`` rendering.
 
 Grammar (as Stapler implements it): ``fields := field ("," field)*``,
 ``field := name ("[" fields "]")? range?``, ``range := "{" (M | M "," | "," N | M "," N) "}"``.
@@ -8,6 +9,7 @@ it reads gets nothing, as with a real Jenkins); a plain map is a value and is ke
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -91,3 +93,24 @@ def _apply_child(value: Any, child: TreeNode) -> Any:
             return [_apply_child(v, child) for v in items]
         return value
     return apply_tree(value, child)
+
+
+def to_python_literal(value: Any) -> str:
+    """Render a document the way Stapler's ``api/python`` does: the JSON rendering, but with ``True``,
+    ``False`` and ``None`` for the literals, so that ``ast.literal_eval`` reads it back.
+
+    Strings use JSON's escapes (``\\"``, ``\\n``, ``\\uXXXX`` for control characters), which Python string
+    literals understand the same way; other characters are written as they are.
+    """
+    if value is True:
+        return "True"
+    if value is False:
+        return "False"
+    if value is None:
+        return "None"
+    if isinstance(value, dict):
+        items = (f"{json.dumps(str(k), ensure_ascii=False)}:{to_python_literal(v)}" for k, v in value.items())
+        return "{" + ",".join(items) + "}"
+    if isinstance(value, list | tuple):
+        return "[" + ",".join(to_python_literal(v) for v in value) + "]"
+    return json.dumps(value, ensure_ascii=False)

@@ -1,12 +1,23 @@
-"""``JenkinsClient``: everything the product does with a Jenkins controller, over its REST API.
+"""``JenkinsClient``: everything the product does with a Jenkins controller.
 
-Why not jenkinsapi for this? jenkinsapi 0.3.23 reads ``api/python`` without ``tree=`` (``Job(...)`` fetches
-the whole job, ``Queue``/``QueueItem`` the whole queue), fetches crumbs before POSTs even with API tokens, and
-installs plugins by downloading ``update-center.json`` from updates.jenkins.io itself. Each of those is an
-extra or oversized request per build event, so this client speaks REST directly through one pooled session
-(:class:`~worker.jenkins.transport.JenkinsHttp`) and asks for exactly the fields it reads (``models.TREES``).
+Two ways in, one transport (:class:`~worker.jenkins.transport.JenkinsHttp`: one pooled session, retries with
+backoff, timeouts, lazy CSRF crumb, one error hierarchy):
 
-REST calls per failed-build event (the ``logs.analyze_build`` path), counted against the test double:
+* **jenkinsapi** (:attr:`JenkinsClient.api`, built lazily, see :mod:`worker.jenkins.jenkinsapi_bridge`) for
+  the admin-side reads it models well: job listing (:meth:`~JenkinsClient.jobs`, folders resolved),
+  the queue and its items (:meth:`~JenkinsClient.queue`, :meth:`~JenkinsClient.queue_item`), nodes
+  (:meth:`~JenkinsClient.nodes`) and the plugin inventory (:meth:`~JenkinsClient.plugins`), each polled once
+  with ``tree=``.
+* **Plain REST** where jenkinsapi would cost more than the answer is worth. ``jenkinsapi.job.Job`` and
+  ``jenkinsapi.build.Build`` poll their whole object on construction (a job with its build list, a build
+  with every action), ``Job.invoke`` reads the job again before and after triggering, ``has_job`` lists
+  every job in every folder to answer one name, ``Jenkins.version`` renders the dashboard HTML, and plugin
+  installs download ``update-center.json`` from updates.jenkins.io itself (ignoring a configured mirror).
+  So builds, console streams, stages, descriptions, triggers, job status, existence checks and plugin
+  updates/installs speak REST directly and ask for exactly the fields they read (``models.TREES``).
+
+REST calls per failed-build event (the ``logs.analyze_build`` path, all plain REST), counted against the
+test double:
 
 * ``get_build`` 1 GET, ``last_successful_build_number`` 1 GET, ``set_build_description`` 1 POST when given the
   description already read by ``get_build`` (``current_description=``), else 1 GET + 1 POST;
@@ -22,6 +33,7 @@ import re
 import time
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
+from functools import cached_property
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import urlsplit
@@ -30,6 +42,15 @@ import requests
 
 from worker.jenkins.description import merge_description
 from worker.jenkins.errors import JenkinsError, JenkinsNotFound, JenkinsTimeout
+from worker.jenkins.jenkinsapi_bridge import (
+    LiteralSafeJenkins,
+    TreeNodes,
+    TreePlugins,
+    TreeQueue,
+    TreeQueueItem,
+    job_names,
+    make_jenkins,
+)
 from worker.jenkins.models import (
     TREES,
     BuildInfo,
@@ -103,6 +124,8 @@ class JenkinsClient:
         if poll_interval <= 0:
             raise ValueError(f"poll_interval: must be > 0 seconds, got {poll_interval!r}")
         self.http = JenkinsHttp(base_url, user, token, timeout=timeout, retries=retries, backoff=backoff)
+        self._user = user
+        self._token = token
         self.chunk_size = chunk_size
         self.poll_interval = poll_interval
         self._retries = retries
@@ -125,6 +148,11 @@ class JenkinsClient:
     @property
     def base_url(self) -> str:
         return self.http.base_url
+
+    @cached_property
+    def api(self) -> LiteralSafeJenkins:
+        """A jenkinsapi ``Jenkins`` on this client's session (built on first use; no request until asked)."""
+        return make_jenkins(self.http, self._user, self._token)
 
     def close(self) -> None:
         self.http.close()
@@ -313,9 +341,10 @@ class JenkinsClient:
         return QueueItem(id=int(match.group(1)), job=job, url=self.http.url(location), parameters=parameters)
 
     def queue_item(self, item_id: int) -> QueueItem:
-        """Current state of a queue item (one GET). Jenkins forgets items a few minutes after they leave."""
-        data = self.http.get_json(f"queue/item/{int(item_id)}", TREES["queue_item"])
-        return QueueItem.from_api(data, base_url=self.base_url)
+        """Current state of a queue item (one GET, through jenkinsapi). Jenkins forgets items a few minutes
+        after they leave the queue (then :class:`JenkinsNotFound`)."""
+        item = TreeQueueItem(f"{self.api.get_queue_url()}/item/{int(item_id)}", self.api)
+        return QueueItem.from_api(item.row, base_url=self.base_url)
 
     def wait_for_build_number(
         self, queue_item: QueueItem, timeout: float, *, poll_interval: float | None = None
@@ -387,8 +416,8 @@ class JenkinsClient:
 
     def queue(self) -> list[QueueItem]:
         """Everything in the build queue, each with Jenkins' reason for waiting (``why``) (one GET)."""
-        data = self.http.get_json("queue", TREES["queue"])
-        return [QueueItem.from_api(item, base_url=self.base_url) for item in data.get("items") or []]
+        queue = TreeQueue(self.api.get_queue_url(), self.api)  # jenkinsapi, one GET with tree=
+        return [QueueItem.from_api(item, base_url=self.base_url) for item in queue.rows]
 
     def nodes(self) -> list[NodeInfo]:
         """Build agents with their executors, labels and, when offline, Jenkins' reason (one GET).
@@ -396,8 +425,25 @@ class JenkinsClient:
         Read with :meth:`queue`: an item "Waiting for next available executor on 'linux'" and every 'linux'
         agent offline is the whole story.
         """
-        data = self.http.get_json("computer", TREES["nodes"])
-        return [NodeInfo.from_api(c) for c in data.get("computer") or []]
+        # jenkinsapi's Node objects would poll each agent again (and once more per is_online()); the
+        # container's one tree= poll already holds everything NodeInfo reads.
+        return [NodeInfo.from_api(c) for c in TreeNodes(self.api.baseurl, self.api).rows]
+
+    def jobs(self) -> list[str]:
+        """Full names of every job (folders walked, folders themselves left out), sorted (through jenkinsapi:
+        one GET for the root plus one per folder, each with ``tree=jobs[name,color...]``)."""
+        return sorted(job_names(self.api))
+
+    def has_job(self, job: str) -> bool:
+        """Whether ``job`` (a full name such as ``team/api-service``) exists and is visible to us (one GET).
+
+        Plain REST on purpose: jenkinsapi's ``has_job`` lists every job in every folder to answer one name.
+        """
+        try:
+            self.http.get_json(job_path(job), "name")
+        except JenkinsNotFound:
+            return False
+        return True
 
     def job_status(self, job: str, limit: int = 10) -> JobStatus:
         """Health, queue state and the ``limit`` most recent builds of a job (one GET)."""
@@ -409,10 +455,11 @@ class JenkinsClient:
     # -- plugins --------------------------------------------------------------------------------------------
 
     def plugins(self) -> list[PluginInfo]:
-        """Installed plugins with versions, update flags and dependencies (one GET)."""
-        data = self.http.get_json("pluginManager", TREES["plugins"])
+        """Installed plugins with versions, enabled/active, update flags and dependencies (one GET, through
+        jenkinsapi's ``Plugins`` polled with ``tree=``)."""
+        inventory = TreePlugins(f"{self.api.baseurl}/pluginManager/api/python", self.api)
         return sorted(
-            (PluginInfo.from_api(p) for p in data.get("plugins") or []), key=lambda p: p.short_name.lower()
+            (PluginInfo.from_api(vars(p)) for p in inventory.values()), key=lambda p: p.short_name.lower()
         )
 
     def plugin_updates(self) -> list[PluginInfo]:

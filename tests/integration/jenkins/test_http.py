@@ -153,9 +153,20 @@ def test_every_json_call_names_its_fields_with_tree(
     client.plugin_updates()
     client.set_build_description("team/app", 1, "x")
     client.rebuild("team/app", 1)
-    json_calls = [r for r in jenkins_double.request_log if r["path"].endswith("/api/json")]
-    assert len(json_calls) >= 9
-    assert [r["path"] for r in json_calls if "tree" not in r["query"]] == []
+    client.nodes()
+    client.jobs()
+    client.has_job("team/app")
+    client.queue_item(client.trigger_build("team/app").id)
+    api_calls = [r for r in jenkins_double.request_log if r["path"].endswith(("/api/json", "/api/python"))]
+    assert {r["path"] for r in api_calls if r["path"].endswith("/api/python")} >= {
+        "/api/python",
+        "/job/team/api/python",
+        "/queue/api/python",
+        "/computer/api/python",
+        "/pluginManager/api/python",
+    }  # the jenkinsapi reads
+    assert len(api_calls) >= 15
+    assert [r["path"] for r in api_calls if "tree" not in r["query"]] == []
 
 
 def test_a_jenkins_under_a_context_path_works() -> None:

@@ -117,7 +117,7 @@ def test_the_plugin_report_reads_each_source_once(
     assert report.core_version == "2.462.3" and len(report.plugins) == 21
     assert sorted(jenkins_double.requests[start:]) == sorted(
         [
-            ("GET", "/pluginManager/api/json"),
+            ("GET", "/pluginManager/api/python"),  # jenkinsapi's Plugins, with tree=
             ("GET", "/api/json"),
             ("GET", "/updateCenter/site/default/api/json"),  # available updates
             ("GET", "/updateCenter/site/default/api/json"),  # the update site's URL
