@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import ast
+from typing import Any
+
 import pytest
 
-from tests.jenkins_double.tree import apply_tree, parse_tree
+from tests.jenkins_double.tree import apply_tree, parse_tree, to_python_literal
 
 DOC = {
     "_class": "Job",
@@ -41,3 +44,10 @@ def test_ranges_slice_lists() -> None:
 def test_malformed_trees_are_errors(bad: str) -> None:
     with pytest.raises(ValueError):
         parse_tree(bad)
+
+
+def test_api_python_rendering_reads_back_as_the_same_data(recorded: Any) -> None:
+    doc = recorded("jenkins-rest/computer.json")  # nulls, booleans, nested maps, numbers
+    doc["displayName"] = 'Nodes "None" & True\n\u2018quoted\u2019 \\ back\tslash \x01'
+    text = to_python_literal(doc)
+    assert ast.literal_eval(text) == doc
