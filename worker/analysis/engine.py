@@ -73,6 +73,7 @@ class _Candidate:
     hits: list[_Hit] = field(default_factory=list)
     score: float = 0.0
     last_text: str = ""
+    settled: bool = False  # its continuation lines are complete
 
     @property
     def end(self) -> int:
@@ -167,7 +168,6 @@ class _State:
         self.recent: deque[_Candidate] = deque(maxlen=KEEP_RECENT)
         self.counter = 0
         self.open: _Candidate | None = None
-        self.prev_tail: list[str] = []  # cleaned last lines of the previous block (context before)
         self.tail: deque[str] = deque(maxlen=TAIL_LINES)
         self.first_cause_line: dict[int, int] = {}
         self.seq_last_first: dict[int, int] = {}  # sequence index -> last line where ``first`` matched
@@ -275,7 +275,6 @@ def _scan_block(state: _State, data: bytes) -> None:
     tail_first = max(first_line, last_line - max(CONTEXT_BEFORE, TAIL_LINES) + 1)
     tail_lines = lines.get(tail_first, last_line)
     state.tail.extend(tail_lines)
-    state.prev_tail = tail_lines[-max(CONTEXT_BEFORE, FAIL_TAIL_LINES) :]
     state.lines += newlines
     state.bytes += len(data)
     state.ends_with_newline = ends_with_newline
@@ -283,6 +282,9 @@ def _scan_block(state: _State, data: bytes) -> None:
 
 def _on_marker(state: _State, lines: _BlockLines, kind: str, line_no: int) -> None:
     if kind in ("step_start", "stage"):
+        if state.open is not None:
+            # Whatever continued the open block ends here: finish it as if the next block had started.
+            _continue(state.open, lines, line_no - 1)
         state.close_open()
         state.step += 1
         state.step_status.append(_STEP_UNKNOWN)
@@ -305,7 +307,7 @@ def _add_failed_step_tail(state: _State, lines: _BlockLines, fail_line: int) -> 
         return
     text: list[str] = []
     if first < lines.first_line:
-        text.extend(state.prev_tail[-(lines.first_line - first) :])
+        text.extend(_before_block(state, lines.first_line - first))
     text.extend(lines.get(max(first, lines.first_line), fail_line - 1))
     start = fail_line - len(text)
     # Trim blank lines and runner echoes at the end, then keep the last paragraph(s) up to the limit.
@@ -343,10 +345,11 @@ def _on_hit(state: _State, lines: _BlockLines, hit: _Hit) -> None:
         _continue(cand, lines, hit.line - 1)
         close_enough = hit.line - cand.end <= MERGE_GAP
         if close_enough and hit.line - cand.start < MAX_BLOCK_LINES:
-            _extend_to(cand, lines, hit.line)
+            _extend_to(cand, lines, hit.line, state)
             cand.last_hit = hit.line
             cand.last_text = cand.lines[-1]
             cand.hits.append(hit)
+            cand.settled = False
             return
         state.close_open()
     start = max(1, hit.line - CONTEXT_BEFORE)
@@ -354,7 +357,7 @@ def _on_hit(state: _State, lines: _BlockLines, hit: _Hit) -> None:
     if start < lines.first_line:
         # Context from the previous block's tail.
         need = lines.first_line - start
-        cand.lines.extend(state.prev_tail[-need:] if need else [])
+        cand.lines.extend(_before_block(state, need))
         cand.start = lines.first_line - len(cand.lines)
     cand.lines.extend(lines.get(max(start, lines.first_line), hit.line))
     cand.last_text = cand.lines[-1] if cand.lines else ""
@@ -362,9 +365,21 @@ def _on_hit(state: _State, lines: _BlockLines, hit: _Hit) -> None:
     state.open = cand
 
 
-def _extend_to(cand: _Candidate, lines: _BlockLines, upto: int) -> None:
-    if upto > cand.end:
-        cand.lines.extend(lines.get(max(cand.end + 1, lines.first_line), upto))
+def _before_block(state: _State, count: int) -> list[str]:
+    """The last ``count`` lines before the current block (kept in the tail ring)."""
+    if count <= 0:
+        return []
+    tail = state.tail
+    return [tail[i] for i in range(max(0, len(tail) - count), len(tail))]
+
+
+def _extend_to(cand: _Candidate, lines: _BlockLines, upto: int, state: _State | None = None) -> None:
+    if upto <= cand.end:
+        return
+    if state is not None and cand.end + 1 < lines.first_line:
+        # The gap to a hit just after a block boundary: its lines are in the tail ring.
+        cand.lines.extend(_before_block(state, lines.first_line - cand.end - 1))
+    cand.lines.extend(lines.get(max(cand.end + 1, lines.first_line), upto))
 
 
 # Lines that belong to the message above them: stack frames, indented detail, "Caused by".
@@ -383,24 +398,28 @@ def _is_continuation(previous: str, text: str) -> bool:
     return bool(tag and text.lstrip().startswith(tag.group(1).strip()))
 
 
-def _continue(cand: _Candidate, lines: _BlockLines, last_line: int) -> bool:
-    """Append the lines that continue the block's last message; True once the block is complete."""
-    while cand.end < last_line:
+def _continue(cand: _Candidate, lines: _BlockLines, last_line: int) -> None:
+    """Append the lines that continue the block's last message, up to ``last_line``.
+
+    Once a line that is not a continuation is seen the block is *settled*: later calls (after a block boundary,
+    or at the next hit) do not look again, so the result never depends on where blocks were cut.
+    """
+    while not cand.settled and cand.end < last_line:
         if cand.end - cand.last_hit >= MAX_CONTINUATION or len(cand.lines) >= MAX_BLOCK_LINES:
-            return True
+            cand.settled = True
+            return
         text = lines.get(cand.end + 1, cand.end + 1)
         if not text or not _is_continuation(cand.last_text, text[0]):
-            _extend_to(cand, lines, min(last_line, cand.end + CONTEXT_AFTER))
-            return cand.end >= cand.last_hit + CONTEXT_AFTER or cand.end < last_line
+            cand.settled = True
+            return
         cand.lines.append(text[0])
-    return False
 
 
 def _extend_open(state: _State, lines: _BlockLines, last_line: int) -> None:
+    """At the end of a block: follow the open block's continuation; it stays open for a nearby next hit."""
     cand = state.open
     assert cand is not None
-    if _continue(cand, lines, last_line):
-        state.close_open()
+    _continue(cand, lines, last_line)
 
 
 # ------------------------------------------------------------------------------------------------------

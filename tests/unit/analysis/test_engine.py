@@ -1,0 +1,122 @@
+"""The engine on whole logs: the right block first, the right category, the green log used as noise."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+import worker.analysis.engine as engine
+from worker.analysis import analyze_path, analyze_stream
+
+SAMPLES = Path(__file__).resolve().parents[3] / "samples" / "logs"
+
+
+@pytest.mark.parametrize(
+    ("sample", "category", "cause", "line"),
+    [
+        ("maven-test-failure.log", "test", "maven.test-failure", "expected: <107.00> but was: <100.00>"),
+        ("npm-dependency-error.log", "dependency", "npm.dependency-resolution", "ERESOLVE unable to resolve"),
+        ("gradle-compile-error.log", "compilation", "javac.compile-error", "error: cannot find symbol"),
+        ("agent-oom-killed.log", "infrastructure", "jenkins.agent-offline", "ChannelClosedException"),
+    ],
+)
+def test_sample_logs_are_explained(sample: str, category: str, cause: str, line: str) -> None:
+    analysis = analyze_path(SAMPLES / sample)
+    assert analysis.category == category
+    assert cause in [c.id for c in analysis.causes[:3]]
+    assert line in analysis.excerpt[0].text
+    assert analysis.summary and "\n" not in analysis.summary
+
+
+def test_excerpt_text_is_exactly_the_numbered_log_lines() -> None:
+    data = (SAMPLES / "gradle-compile-error.log").read_text()
+    lines = data.split("\n")
+    analysis = analyze_stream([data.encode()])
+    for block in analysis.excerpt:
+        assert 1 <= block.start_line <= block.end_line <= len(lines)
+        assert block.text.split("\n") == [ln.rstrip() for ln in lines[block.start_line - 1 : block.end_line]]
+    scores = [b.score for b in analysis.excerpt]
+    assert scores == sorted(scores, reverse=True)
+
+
+def test_failed_step_output_is_found_without_any_rule() -> None:
+    """A step that exited non-zero is evidence by itself: its last output is a candidate block."""
+    log = (
+        "$ ./check-links.sh\n"
+        "checking 212 links\n"
+        "README.md:88 https://old.example.org/guide -> 404\n"
+        'The command "./check-links.sh" exited with 1.\n'
+        "$ ./publish.sh\n"
+        "published\n"
+        'The command "./publish.sh" exited with 0.\n'
+    )
+    analysis = analyze_stream([log.encode()])
+    first = analysis.excerpt[0]
+    assert (first.start_line, first.end_line) == (2, 3)
+    assert "README.md:88" in first.text
+
+
+def test_green_log_lines_are_noise() -> None:
+    failing = (
+        "+ make test\n"
+        "ERROR: connection pool warning treated as error\n"  # also in the green build: noise
+        "x\ny\nz\nw\nv\n"
+        "tests/test_cart.py::test_total FAILED\n"
+        "E   AssertionError: assert 90 == 81\n"
+        "make: *** [test] Error 1\n"
+    )
+    green = "+ make test\nERROR: connection pool warning treated as error\nall 212 tests passed\n"
+    alone = analyze_stream([failing.encode()])
+    with_previous = analyze_stream([failing.encode()], previous=[green.encode()])
+    assert "AssertionError" in with_previous.excerpt[0].text
+    noisy = next(b for b in with_previous.excerpt if "connection pool" in b.text)
+    quiet = next(b for b in alone.excerpt if "connection pool" in b.text)
+    assert noisy.score < quiet.score
+
+
+def test_green_log_is_compared_after_normalisation() -> None:
+    failing = b"+ run\n[12:00:01] ERROR worker 4411 lost heartbeat after 31s\nFAILED tests/a.py::t - assert 1 == 2\n"
+    green = b"+ run\n[09:13:59] ERROR worker 87 lost heartbeat after 2s\nok\n"
+    analysis = analyze_stream([failing], previous=[green])
+    assert "FAILED tests/a.py::t" in analysis.excerpt[0].text
+
+
+def test_empty_and_clean_logs() -> None:
+    empty = analyze_stream([])
+    assert empty.category == "unknown" and empty.excerpt == [] and empty.stats.lines == 0
+    clean = analyze_stream([b"compiling\nall good\nFinished: SUCCESS\n"])
+    assert clean.category == "unknown"
+    assert clean.summary == "no failure evidence found in the log"
+    assert clean.excerpt[0].end_line == 3  # the tail, for a human to look at
+
+
+def test_max_blocks_is_respected_and_validated() -> None:
+    log = "".join(f"step {i}\nERROR: thing {i} failed badly\n\n\n\n\n" for i in range(30)).encode()
+    assert len(analyze_stream([log], max_blocks=2).excerpt) == 2
+    with pytest.raises(ValueError, match="max_blocks"):
+        analyze_stream([log], max_blocks=0)
+
+
+def test_state_stays_bounded_on_a_log_full_of_errors(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Memory must not grow with the log: only a bounded number of candidate blocks is ever kept."""
+    seen: list[int] = []
+    original = engine._State.add_candidate
+
+    def spy(self: engine._State, cand: engine._Candidate) -> None:
+        original(self, cand)
+        seen.append(len(self.best) + len(self.recent))
+
+    monkeypatch.setattr(engine._State, "add_candidate", spy)
+    log = "".join(f"ERROR: failure number {i}\nfine\nfine\nfine\nfine\nfine\n" for i in range(5000)).encode()
+    analysis = analyze_stream([log])
+    assert len(seen) >= 5000
+    assert max(seen) <= engine.KEEP_BEST + engine.KEEP_RECENT
+    assert analysis.stats.lines == 30000
+
+
+def test_signature_text_is_normalised() -> None:
+    analysis = analyze_path(SAMPLES / "maven-test-failure.log")
+    signature = analysis.signature_text()
+    assert "cause:maven.test-failure" in signature
+    assert "107.00" not in signature  # numbers are masked
