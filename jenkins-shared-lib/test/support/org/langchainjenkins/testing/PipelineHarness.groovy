@@ -1,6 +1,7 @@
 package org.langchainjenkins.testing
 
 import groovy.json.JsonSlurperClassic
+import org.codehaus.groovy.runtime.InvokerHelper
 
 /**
  * A small pipeline runner in the style of JenkinsPipelineUnit: it loads the library's `vars/*.groovy` scripts
@@ -37,16 +38,21 @@ class PipelineHarness {
     /** Seconds slept through the `sleep` step (only really slept when live). */
     long sleptSeconds = 0
 
+    /**
+     * Compiled library code, shared by every harness of this JVM: src/ classes and vars/ scripts compile once,
+     * each harness gets fresh script instances bound to its own stubs.
+     */
+    private static final Map<String, GroovyClassLoader> LOADERS = [:]
+    private static final Map<String, Class> SCRIPT_CLASSES = [:]
+
     private final File libraryRoot
     private final Binding binding = new Binding()
     private final GroovyShell shell
     private final Map<String, Script> steps = [:]
 
     PipelineHarness(File libraryRoot) {
-        this.libraryRoot = libraryRoot
-        GroovyClassLoader loader = new GroovyClassLoader(getClass().classLoader)
-        loader.addClasspath(new File(libraryRoot, 'src').path)
-        shell = new GroovyShell(loader, binding)
+        this.libraryRoot = libraryRoot.canonicalFile
+        shell = new GroovyShell(loaderFor(this.libraryRoot), binding)
         bindGlobals()
         bindSteps()
         bindLibrarySteps()
@@ -190,12 +196,21 @@ class PipelineHarness {
     private void bindLibrarySteps() {
         new File(libraryRoot, 'vars').listFiles().findAll { it.name.endsWith('.groovy') }.sort().each { File file ->
             String name = file.name - '.groovy'
-            Script script = shell.parse(file)
+            Class scriptClass = SCRIPT_CLASSES.computeIfAbsent(file.canonicalPath) { shell.classLoader.parseClass(file) }
+            Script script = InvokerHelper.createScript(scriptClass, binding)
             steps[name] = script
             bind(name) { Object[] args ->
                 record(name, args.toList())
                 return script.invokeMethod('call', args)
             }
+        }
+    }
+
+    private static synchronized GroovyClassLoader loaderFor(File libraryRoot) {
+        return LOADERS.computeIfAbsent(libraryRoot.path) {
+            GroovyClassLoader loader = new GroovyClassLoader(PipelineHarness.classLoader)
+            loader.addClasspath(new File(libraryRoot, 'src').path)
+            return loader
         }
     }
 
