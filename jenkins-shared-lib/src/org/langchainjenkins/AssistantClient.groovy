@@ -31,6 +31,9 @@ class AssistantClient implements Serializable {
      * the HTTP status and curl's exit code on lines of their own (curl's own message goes to the console).
      */
     static final String CURL_SCRIPT = '''set +x
+# curl's config syntax needs '\\' and '"' escaped; sed reads the token on stdin, never from its arguments.
+token=$(printf '%s' "$LJ_API_TOKEN" | sed 's/[\\\\"]/\\\\&/g')
+# The body is always a JSON object or array (never "@file", which curl would read as a file name).
 if [ -n "${LJ_HTTP_BODY:-}" ]; then
   set -- --header 'Content-Type: application/json' --data-binary "$LJ_HTTP_BODY"
 else
@@ -39,7 +42,7 @@ fi
 rc=0
 curl --silent --show-error --max-time "$LJ_HTTP_TIMEOUT" --request "$LJ_HTTP_METHOD" \\
   --header 'Accept: application/json' --write-out '\\n%{http_code}' --config - "$@" "$LJ_HTTP_URL" <<LJ_EOF || rc=$?
-header = "Authorization: Bearer $LJ_API_TOKEN"
+header = "Authorization: Bearer $token"
 LJ_EOF
 printf '\\n%s\\n' "$rc"
 '''
