@@ -27,7 +27,7 @@ from pathlib import Path
 
 from worker.analysis.kb import KnowledgeBase, load_knowledge_base
 from worker.analysis.models import Analysis, Category, Cause, ExcerptBlock, Stats
-from worker.analysis.reader import BLOCK_SIZE, clean_line, iter_blocks, open_chunks, strip_ansi
+from worker.analysis.reader import BLOCK_SIZE, clean_line, iter_blocks, open_chunks, strip_ansi, strip_prefix
 from worker.analysis.redact import redact
 from worker.analysis.similarity import fingerprint_text, normalize_line
 
@@ -390,6 +390,7 @@ _TAG = re.compile(r"^\s*(\[[^\]]{1,20}\]|[A-Za-z]+ ERR!|[A-Z]\s{2,}|[A-Za-z_.-]+
 
 
 def _is_continuation(previous: str, text: str) -> bool:
+    previous, text = strip_prefix(previous), strip_prefix(text)
     if not text.strip():
         return False
     if _CONTINUATION.match(text):
@@ -498,7 +499,8 @@ def analyze_stream(
             )
         ]
     causes = _causes(state, ranked)
-    category: Category = causes[0].category if causes else "unknown"
+    # A cause that names a category beats a generic one ("the build failed") ranked above it.
+    category: Category = next((c.category for c in causes if c.category != "unknown"), "unknown")
     summary = _summary(ranked, causes)
     fingerprint = fingerprint_text(
         "\n".join([*(c.id for c in causes[:3]), *(_key_lines(ranked[0]) if ranked else [])])
@@ -587,11 +589,8 @@ def _key_lines(cand: _Candidate) -> list[str]:
     return out
 
 
-_PREFIX = re.compile(r"^\s*(?:\[\d{4}-\d\d-\d\d[T ][^\]]*\]|\d{4}-\d\d-\d\dT\S+Z)\s*")
-
-
 def _strip_prefix(text: str) -> str:
-    return _PREFIX.sub("", text).strip()
+    return strip_prefix(text).strip()
 
 
 def _summary(ranked: list[_Candidate], causes: list[Cause]) -> str:

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import tempfile
 import threading
 from collections.abc import Iterable, Sequence
@@ -244,6 +245,20 @@ class Re2Scanner(Scanner):
         return found
 
 
+#: What CI runners put before a tool's output on each line: GitHub Actions and Jenkins timestamper
+#: timestamps, ``HH:MM:SS`` clocks, and GitHub Actions ``##[error]``-style commands.
+LINE_PREFIX = (
+    r"(?:\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?Z ?|\[\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?Z?\] ?"
+    r"|\[?\d\d:\d\d:\d\d(?:\.\d+)?\]? )?(?:##\[(?:error|warning)\])?"
+)
+_LINE_START = re.compile(r"(^|(?<!\\)\||\(\?:|(?<!\\)\()\^")
+
+
+def anchor_after_prefix(regex: str) -> str:
+    """Let ``^`` also match after a runner's timestamp prefix: rules are written against the tool's output."""
+    return _LINE_START.sub(lambda m: f"{m.group(1)}^{LINE_PREFIX}", regex)
+
+
 def build_scanner(expressions: Sequence[tuple[str, bool]], engine: str | None = None) -> Scanner:
     """Hyperscan when importable (x86-64), else google-re2."""
     if engine in (None, "hyperscan"):
@@ -283,7 +298,7 @@ class _Builder:
     def add_pattern(self, regex: str, caseless: bool, info: PatternInfo, where: str) -> int:
         if "\n" in regex:
             raise KnowledgeBaseError(f"{where}: patterns must not contain a newline: {regex!r}")
-        self.kb.expressions.append((regex, caseless))
+        self.kb.expressions.append((anchor_after_prefix(regex), caseless))
         self.kb.patterns.append(info)
         return len(self.kb.patterns) - 1
 

@@ -27,8 +27,22 @@ MAX_LINE_CHARS = 1000
 
 # CSI sequences (colours, cursor moves, erase-line) and OSC sequences (titles, hyperlinks).
 ANSI_RE = re.compile(rb"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b\][^\x07\x1b\n]*(?:\x07|\x1b\\)|\x1b[^\[\]\n]")
+# The same codes after a tool escaped ESC as "^[" (seen when logs are re-printed or uploaded as text).
+_CARET_ANSI_RE = re.compile(rb"\^\[\[[0-9;?]*[A-Za-z]")
 # Travis CI control lines: they are folded away in the UI and carry no information.
 _TRAVIS_CONTROL = re.compile(r"^(?:travis_(?:fold|time):[a-z]+:[^\r]*)$")
+
+
+# The same runner prefixes the knowledge base allows before ``^`` (timestamps, ``##[error]``).
+_PREFIX_RE = re.compile(
+    r"^(?:\ufeff)?(?:\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?Z ?|\[\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?Z?\] ?"
+    r"|\[?\d\d:\d\d:\d\d(?:\.\d+)?\]? )?(?:##\[(?:error|warning)\])?"
+)
+
+
+def strip_prefix(text: str) -> str:
+    """The tool's own output: without the runner's timestamp or ``##[error]`` prefix."""
+    return _PREFIX_RE.sub("", text, count=1)
 
 
 def iter_blocks(chunks: Iterable[bytes], block_size: int = BLOCK_SIZE) -> Iterator[bytes]:
@@ -63,9 +77,11 @@ def iter_blocks(chunks: Iterable[bytes], block_size: int = BLOCK_SIZE) -> Iterat
 
 def strip_ansi(block: bytes) -> bytes:
     """Remove terminal escape sequences (no-op, at memchr speed, when there are none)."""
-    if b"\x1b" not in block:
-        return block
-    return ANSI_RE.sub(b"", block)
+    if b"\x1b" in block:
+        block = ANSI_RE.sub(b"", block)
+    if b"^[[" in block:
+        block = _CARET_ANSI_RE.sub(b"", block)
+    return block
 
 
 def clean_line(raw: bytes) -> str:

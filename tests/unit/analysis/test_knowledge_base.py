@@ -180,6 +180,14 @@ EXAMPLES: list[tuple[str, str]] = [
     ),
     ("xcode.build-failure", "** TEST FAILED **"),
     ("shellcheck.lint", "In scripts/deploy.sh line 14:"),
+    ("ci.token-permission", "HttpError: Resource not accessible by integration"),
+    ("ci.workflow-config", "Error: Input required and not supplied: token"),
+    ("git.unsafe-directory", "fatal: detected dubious ownership in repository at '/__w/api/api'"),
+    (
+        "bot.dependency-update",
+        "Dependabot encountered '1' error(s) during execution, please check the logs for more details.",
+    ),
+    ("npm.audit", "found 3 high severity vulnerabilities"),
 ]
 
 NOISE_BEFORE = """Started by user admin
