@@ -221,7 +221,7 @@ _REBUILD = re.compile(r"\b(rebuild|retry|re-?run|restart|re-?trigger|again)\b", 
 _WAIT = re.compile(r"\b(wait|block until)\b", re.I)
 _QUEUE = re.compile(r"\bqueued?\b", re.I)
 _QUEUE_A_BUILD = re.compile(r"\bqueue (?:a|the|another) (?:new )?build\b", re.I)
-_TRIGGER = re.compile(r"\b(trigger|start|run|kick|launch|fire|build|deploy)\b", re.I)
+_TRIGGER = re.compile(r"\b(trigger|start|run|kick|launch|fire|build)\b", re.I)
 _STATUS = re.compile(
     r"\b(status|result|history|recent|passing|green|red|succe\w*|how long|running|latest)", re.I
 )

@@ -121,7 +121,9 @@ _BUILD_OF = re.compile(
 _JOB_NUM = re.compile(rf"(?P<job>{_JOB_CHARS})\s+(?:build\s+)?#?(?P<num>\d+)\b")
 _QUOTED = re.compile(rf"""['"`](?P<job>{_JOB_CHARS})['"`]""")
 _PREP_JOB = re.compile(
-    rf"\b(?:of|for|job|on|in|named|called)\s+(?:the\s+)?(?:job\s+)?(?P<job>{_JOB_CHARS})", re.IGNORECASE
+    # Not "in": "in plain words", "in the log" name no job far more often than "in api-service" does.
+    rf"\b(?:of|for|job|on|named|called)\s+(?:the\s+)?(?:job\s+)?(?P<job>{_JOB_CHARS})",
+    re.IGNORECASE,
 )
 _BUILD_NUM = re.compile(r"\b(?:build|run|number|no\.?)\s+#?(\d+)\b", re.IGNORECASE)
 _LAST = re.compile(r"\b(?:last|latest|most recent|previous|current(?:ly)?)\b", re.IGNORECASE)

@@ -86,7 +86,7 @@ def tool_error_text(exc: Exception) -> str | None:
     if isinstance(exc, ToolError):
         return f"Error: {exc}"
     if isinstance(exc, JenkinsNotFound):
-        return f"Error: Jenkins has no such job or build ({redact_text(str(exc), 300)})."
+        return f"Error: Jenkins has no such job, build or plugin ({redact_text(str(exc), 300)})."
     if isinstance(exc, JenkinsAuthError):
         return "Error: Jenkins refused the credentials or the permission for this call."
     if isinstance(exc, JenkinsUnavailable):

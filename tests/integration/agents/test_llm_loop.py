@@ -111,7 +111,7 @@ def test_tool_errors_go_back_to_the_model_as_text(
     result = run_task(
         "status of no-such-job", {}, services=services_for(settings), llm=build_chat_model(settings)
     )
-    assert result.answer.startswith("Sorry: Error: Jenkins has no such job or build")
+    assert result.answer.startswith("Sorry: Error: Jenkins has no such job, build or plugin")
     tool_messages = [m for m in llm_stub.requests[2]["messages"] if m["role"] == "tool"]
     assert len(tool_messages) == 1 and tool_messages[0]["content"].startswith(
         "Error: Jenkins has no such job"

@@ -157,4 +157,4 @@ def test_unknown_job_is_an_answer_not_a_crash(jenkins_double: Any, services_for:
     settings = agent_settings(jenkins_double)
     for text in ("status of ghost-job", "rebuild ghost-job", "why did ghost-job #3 fail"):
         result = run_task(text, {}, services=services_for(settings), llm=None)
-        assert "Error: Jenkins has no such job or build" in result.answer, (text, result.answer)
+        assert "Error: Jenkins has no such job, build or plugin" in result.answer, (text, result.answer)
