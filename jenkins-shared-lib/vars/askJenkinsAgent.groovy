@@ -28,7 +28,7 @@ Map call(Map args = [:]) {
     if (cfg.jenkinsUrl) {
         context.jenkins_url = cfg.jenkinsUrl
     }
-    context.putAll(cfg.context as Map)
+    context.putAll((cfg.context ?: [:]) as Map)
 
     AssistantClient client = new AssistantClient(this, 'askJenkinsAgent', cfg)
     Map submitted = client.request('POST', ApiPaths.tasks(), [task: cfg.task, context: context])

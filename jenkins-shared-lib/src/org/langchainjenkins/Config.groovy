@@ -28,7 +28,6 @@ class Config implements Serializable {
             setDescription : true,
             maxExcerptLines: 40,
             // askJenkinsAgent
-            context        : [:],
             wait           : true,
     ]
 
@@ -104,7 +103,7 @@ class Config implements Serializable {
         List known = STEP_KEYS[step] as List
         for (Object key : args.keySet()) {
             if (!known.contains(key)) {
-                return "${step}: unknown option '${key}' (known options: ${known.sort().join(', ')})".toString()
+                return "${step}: unknown option '${key}' (known options: ${known.sort(false).join(', ')})".toString()
             }
         }
         if (blank(cfg.apiUrl)) {
@@ -163,7 +162,7 @@ class Config implements Serializable {
                 return "askJenkinsAgent: task must be at most ${MAX_TASK_CHARS} characters, got " +
                         "${cfg.task.toString().length()}".toString()
             }
-            if (!(cfg.context instanceof Map)) {
+            if (cfg.context != null && !(cfg.context instanceof Map)) {
                 return 'askJenkinsAgent: context must be a map, e.g. context: [job: env.JOB_NAME]'
             }
         }
