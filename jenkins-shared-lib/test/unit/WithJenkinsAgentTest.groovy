@@ -85,4 +85,25 @@ class WithJenkinsAgentTest extends PipelineTestCase {
                 [apiUrl: API, commit: 'c0ffee', event: 'started'],
                 [apiUrl: API, commit: 'c0ffee', event: 'completed', status: 'SUCCESS']]
     }
+
+    @Test
+    void keeps_the_body_failure_when_the_assistant_fails_the_build_too() {
+        api.on('POST /api/v1/events', accepted([accepted: true]), { throw new ConnectException('Connection refused') })
+
+        AbortException thrown = shouldFail(AbortException) {
+            harness.run('withJenkinsAgent', [failOnError: true], { -> throw new AbortException('tests failed') })
+        }
+
+        assert thrown.message == 'tests failed'
+        assert thrown.suppressed*.message == ['analyzeFailure: could not submit team/api-service #42 for analysis: ' +
+                                              'no response (ConnectException: Connection refused)']
+    }
+
+    @Test
+    void says_that_a_body_is_needed() {
+        AbortException e = shouldFail(AbortException) { harness.run('withJenkinsAgent', [timeout: 30]) }
+
+        assert e.message == 'withJenkinsAgent: a body is required: withJenkinsAgent(timeout: 120) { ... }'
+        assert api.requests.isEmpty()
+    }
 }
