@@ -271,4 +271,29 @@ class AnalyzeFailureTest extends PipelineTestCase {
 
         assert api.requestsTo('POST', '/api/v1/events')[0].body.job == 'team a/repo/feature%2Flogin'
     }
+
+    @Test
+    void keeps_polling_through_rate_limits_and_server_errors() {
+        api.on('POST /api/v1/events', accepted([accepted: true]))
+        api.on('GET ' + BUILD_PATH, error(429, 'rate_limited', 'slow down'), error(503, 'unavailable', 'restarting'),
+                buildAnswer('done', sampleAnalysis()))
+        harness.currentBuild.result = 'FAILURE'
+
+        assert harness.run('analyzeFailure', [interval: 2]).category == 'test'
+
+        assert harness.sleptSeconds == 4
+        assert !harness.consoleText().contains('WARNING')
+    }
+
+    @Test
+    void prints_no_more_excerpt_lines_than_asked() {
+        analysisReadyAfterTwoPolls()
+
+        harness.run('analyzeFailure', [maxExcerptLines: 1])
+
+        String console = harness.consoleText()
+        assert console.contains('   117 | [ERROR] Tests run: 12, Failures: 1')
+        assert !console.contains('   118 |')
+        assert console.contains('... (2 more lines)')
+    }
 }
