@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from pydantic import BaseModel, Field, field_validator
@@ -15,6 +15,9 @@ from worker.jenkins import JenkinsAuthError, JenkinsClient, JenkinsNotFound
 from worker.logging import get_logger
 from worker.models import validate_job_name
 from worker.tasks.base import LangchainJenkinsTask, is_transient, parse_payload
+
+if TYPE_CHECKING:
+    from langchain_core.language_models import BaseChatModel
 
 log = get_logger(__name__)
 
@@ -88,7 +91,7 @@ def analyze_build(self: LangchainJenkinsTask, **payload: Any) -> dict[str, Any]:
         doc["similar"] = [s.model_dump(mode="json") for s in similar]
         if any(s.score >= 1.0 for s in similar):
             metrics.RECURRING_FAILURES.labels(category=analysis.category).inc()
-        doc["explanation"] = None  # filled by the LLM explainer when one is configured
+        doc["explanation"] = _explain(ctx.chat_model, doc, ctx.settings.llm_token_budget)
         storage.analyses.save(req.jenkins_url, req.job, req.build, {**doc, "vector": vector})
         published = _publish_description(jenkins, req.job, req.build, doc, ctx.settings.public_api_url)
         # "done" last: whoever polls for it (the shared library) then finds the description set too.
@@ -108,6 +111,20 @@ def analyze_build(self: LangchainJenkinsTask, **payload: Any) -> dict[str, Any]:
         "similar": len(similar),
         "description_set": published,
     }
+
+
+def _explain(llm: BaseChatModel | None, doc: dict[str, Any], token_budget: int) -> dict[str, Any] | None:
+    """The LLM's explanation of the evidence, when an LLM is configured (None without one, or if it failed)."""
+    if llm is None:
+        return None
+    from worker.agents.explain import explain_failure
+
+    explanation = explain_failure(llm, doc, token_budget=token_budget)
+    if explanation:
+        usage = explanation["usage"]
+        metrics.LLM_TOKENS.labels(direction="input").inc(usage.get("input_tokens", 0))
+        metrics.LLM_TOKENS.labels(direction="output").inc(usage.get("output_tokens", 0))
+    return explanation
 
 
 def _publish_description(

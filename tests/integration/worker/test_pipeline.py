@@ -6,6 +6,7 @@ Everything talks over real sockets: the Flask API served by Werkzeug, a real Red
 
 from __future__ import annotations
 
+import json
 import time
 from typing import Any
 
@@ -209,3 +210,44 @@ def test_failed_pipeline_stage_is_named_in_a_multi_megabyte_log(
     assert "expected: <400> but was: <200>" in analysis["excerpt"][0]["text"]
     description = jenkins_double.description("team/api-service", 90)
     assert "stage Test, step sh 'mvn -B verify'" in description
+
+
+def test_with_an_llm_the_analysis_carries_a_grounded_explanation(
+    api_server: Any, jenkins_double: Any, storage: Any, llm_stub: Any
+) -> None:
+    from worker.context import get_context
+
+    explanation = (
+        "Line 23: OrderServiceTest expects HTTP 400 for a negative quantity but got 200; validate it."
+    )
+    llm_stub.script(explanation)
+    # The worker's settings gain an OpenAI-compatible server: the real ChatOpenAI client over HTTP.
+    context = get_context()
+    context.settings = context.settings.model_copy(
+        update={"openai_base_url": llm_stub.url, "openai_api_key": None, "llm_model": "stub-model"}
+    )
+    jenkins_double.add_job("team/api-service")
+    secret_log = FAILED_LOG.replace(
+        "[ERROR] Failures:",
+        "[ERROR] Failures:\n[ERROR] report upload to https://deploy:hunter2-s3cr3t@nexus.example.com/r failed"
+        "\n[ERROR] AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+    )
+    jenkins_double.add_build("team/api-service", 50, "FAILURE", console=secret_log)
+    headers = {"Authorization": f"Bearer {api_server.token}"}
+    requests.post(
+        f"{api_server.url}/api/v1/events", json=_event(jenkins_double.url, 50, "FAILURE"), headers=headers
+    )
+    doc = _wait_for(
+        lambda: storage.analyses.get("team/api-service", 50),
+        lambda d: d is not None,
+    )
+    assert doc["explanation"]["text"] == explanation
+    assert doc["explanation"]["model"] == "stub-model"
+    sent = json.dumps(llm_stub.requests)
+    assert "expected: <400> but was: <200>" in sent  # grounded in the excerpt
+    assert (
+        "nexus.example.com" in sent and "AWS_SECRET_ACCESS_KEY" in sent
+    )  # the lines were in the evidence...
+    assert "hunter2-s3cr3t" not in sent and "wJalrXUtnFEMI" not in sent  # ...but never their secrets
+    assert "hunter2-s3cr3t" not in json.dumps(doc) and "wJalrXUtnFEMI" not in json.dumps(doc)
+    assert "[INFO] Scanning for projects" not in sent  # the evidence, not the log
