@@ -32,10 +32,11 @@ from worker.analysis.redact import redact
 from worker.analysis.similarity import fingerprint_text, normalize_line
 
 # Context kept around the evidence: enough for a human to see what ran and what followed.
-CONTEXT_BEFORE = 1
+CONTEXT_BEFORE = 0
 CONTEXT_AFTER = 0
 # A message's continuation (stack trace, indented detail) is followed at most this far.
 MAX_CONTINUATION = 40
+ALLOW_BLANK_IN_MESSAGE = True
 # Hits closer than this (in lines) belong to the same block.
 MERGE_GAP = 3
 # A block never grows beyond this many lines; a longer run of errors is split.
@@ -46,6 +47,8 @@ KEEP_RECENT = 64
 TAIL_LINES = 100
 # How much later evidence is preferred over earlier evidence (failures are usually near the end).
 RECENCY = 0.0
+# Blocks scoring at least this fraction of the best one compete on position: the earliest is shown first.
+FIRST_AMONG = 0.9
 # The output of a failed step that is kept as a candidate even without any matching rule.
 FAIL_TAIL_LINES = 20
 FAIL_TAIL_PARAGRAPH = 4
@@ -284,7 +287,7 @@ def _on_marker(state: _State, lines: _BlockLines, kind: str, line_no: int) -> No
     if kind in ("step_start", "stage"):
         if state.open is not None:
             # Whatever continued the open block ends here: finish it as if the next block had started.
-            _continue(state.open, lines, line_no - 1)
+            _continue(state.open, lines, line_no - 1, state)
         state.close_open()
         state.step += 1
         state.step_status.append(_STEP_UNKNOWN)
@@ -342,7 +345,7 @@ def _on_hit(state: _State, lines: _BlockLines, hit: _Hit) -> None:
     cand = state.open
     if cand is not None:
         # Output that continues the open block (a stack trace, an indented message) up to this hit?
-        _continue(cand, lines, hit.line - 1)
+        _continue(cand, lines, hit.line - 1, state)
         close_enough = hit.line - cand.end <= MERGE_GAP
         if close_enough and hit.line - cand.start < MAX_BLOCK_LINES:
             _extend_to(cand, lines, hit.line, state)
@@ -399,7 +402,15 @@ def _is_continuation(previous: str, text: str) -> bool:
     return bool(tag and text.lstrip().startswith(tag.group(1).strip()))
 
 
-def _continue(cand: _Candidate, lines: _BlockLines, last_line: int) -> None:
+def _line(state: _State, lines: _BlockLines, number: int) -> list[str]:
+    """Line ``number`` (as a 0- or 1-element list): from this block, or from the tail ring just before it."""
+    if number >= lines.first_line:
+        return lines.get(number, number)
+    back = lines.first_line - number
+    return [state.tail[-back]] if back <= len(state.tail) else []
+
+
+def _continue(cand: _Candidate, lines: _BlockLines, last_line: int, state: _State) -> None:
     """Append the lines that continue the block's last message, up to ``last_line``.
 
     Once a line that is not a continuation is seen the block is *settled*: later calls (after a block boundary,
@@ -409,7 +420,15 @@ def _continue(cand: _Candidate, lines: _BlockLines, last_line: int) -> None:
         if cand.end - cand.last_hit >= MAX_CONTINUATION or len(cand.lines) >= MAX_BLOCK_LINES:
             cand.settled = True
             return
-        text = lines.get(cand.end + 1, cand.end + 1)
+        text = _line(state, lines, cand.end + 1)
+        if text and not text[0].strip() and ALLOW_BLANK_IN_MESSAGE:
+            # A blank line inside a message (test failure details, diffs) when what follows still continues it.
+            if cand.end + 2 > last_line:
+                return  # decide when the next line is available
+            following = _line(state, lines, cand.end + 2)
+            if following and following[0].strip() and _is_continuation(cand.last_text, following[0]):
+                cand.lines.extend([text[0], following[0]])
+                continue
         if not text or not _is_continuation(cand.last_text, text[0]):
             cand.settled = True
             return
@@ -420,7 +439,7 @@ def _extend_open(state: _State, lines: _BlockLines, last_line: int) -> None:
     """At the end of a block: follow the open block's continuation; it stays open for a nearby next hit."""
     cand = state.open
     assert cand is not None
-    _continue(cand, lines, last_line)
+    _continue(cand, lines, last_line, state)
 
 
 # ------------------------------------------------------------------------------------------------------
@@ -550,6 +569,15 @@ def _rank(
         if any(len(span & set(range(p.start, p.end + 1))) * 2 > len(span) for p in picked):
             continue
         picked.append(cand)
+    # The first of several comparable blocks is the one to read: later ones are often repeats or consequences
+    # (the second failing test, the summary that lists them again).
+    if picked and FIRST_AMONG < 1.0:
+        best = picked[0].score
+        close = [c for c in picked if c.score >= FIRST_AMONG * best]
+        first = min(close, key=lambda c: c.start)
+        if first is not picked[0]:
+            picked.remove(first)
+            picked.insert(0, first)
     return picked
 
 
