@@ -569,6 +569,7 @@ def _rank(
         if any(len(span & set(range(p.start, p.end + 1))) * 2 > len(span) for p in picked):
             continue
         picked.append(cand)
+    _prefer_first_occurrence(picked)
     # The first of several comparable blocks is the one to read: later ones are often repeats or consequences
     # (the second failing test, the summary that lists them again).
     if picked and FIRST_AMONG < 1.0:
@@ -579,6 +580,40 @@ def _rank(
             picked.remove(first)
             picked.insert(0, first)
     return picked
+
+
+_WORD = re.compile(r"[a-z][a-z0-9_]{2,}")
+
+
+def _key_words(cand: _Candidate) -> list[frozenset[str]]:
+    """Word sets of a block's strongest lines (normalised), to recognise the same message printed twice."""
+    out = []
+    for hit in sorted(cand.hits, key=lambda h: -h.weight)[:3]:
+        index = hit.line - cand.start
+        if 0 <= index < len(cand.lines):
+            words = frozenset(_WORD.findall(normalize_line(strip_prefix(cand.lines[index])).lower()))
+            if len(words) >= 4:
+                out.append(words)
+    return out
+
+
+def _prefer_first_occurrence(ranked: list[_Candidate], depth: int = 30) -> None:
+    """When a later block repeats an earlier block's message (a summary listing the failures again, an error
+    echoed by a wrapper), the earlier one, where the message appears with its details, takes the better score."""
+    top = ranked[:depth]
+    keys = {id(c): _key_words(c) for c in top}
+    changed = False
+    for later in top:
+        for earlier in top:
+            if earlier.start >= later.start or earlier.score >= later.score:
+                continue
+            if any(
+                len(a & b) >= 0.8 * min(len(a), len(b)) for a in keys[id(later)] for b in keys[id(earlier)]
+            ):
+                earlier.score = later.score * 1.001
+                changed = True
+    if changed:
+        ranked[:depth] = sorted(top, key=lambda c: (-c.score, c.last_hit))
 
 
 def _causes(state: _State, ranked: list[_Candidate]) -> list[Cause]:
