@@ -12,8 +12,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import BaseModel
-from pymongo import DESCENDING, ReturnDocument
+from pymongo import DESCENDING
 from pymongo.database import Database
+from pymongo.errors import DuplicateKeyError
 
 from worker.models import BuildEvent
 
@@ -50,11 +51,29 @@ class BuildRepository:
 
     def __init__(self, db: Database[Document]) -> None:
         self._col = db.builds
+        self._events = db.build_events  # one document per (build, event): the idempotency record
 
     def upsert_event(self, event: BuildEvent) -> tuple[Document, bool]:
-        """Record ``event``; returns the build and whether this event was new (False for a repeat)."""
+        """Record ``event``; returns the build and whether this event was new (False for a repeat).
+
+        "New" is decided by inserting the event under a unique ``_id``: of two deliveries of the same event,
+        however concurrent, exactly one insert succeeds, so exactly one caller goes on to queue an analysis.
+        """
         key = {"jenkins_url": event.jenkins_url, "job": event.job, "build": event.build}
         now = _now()
+        try:
+            self._events.insert_one(
+                {
+                    "_id": f"{event.jenkins_url}|{event.job}|{event.build}|{event.event}",
+                    **key,
+                    "event": event.event,
+                    "payload": event.model_dump(mode="json"),
+                    "received_at": now,
+                }
+            )
+            created = True
+        except DuplicateKeyError:
+            created = False
         fields: Document = {
             "url": event.url,
             "commit": event.commit,
@@ -76,16 +95,12 @@ class BuildRepository:
         on_insert: Document = {**key, "created_at": now, "analysis_status": "none"}
         if "status" not in update_set:  # a field may be in $set or $setOnInsert, never both
             on_insert["status"] = event.status or "IN_PROGRESS"
-        before = self._col.find_one_and_update(
-            key,
-            {"$set": update_set, "$setOnInsert": on_insert},
-            upsert=True,
-            return_document=ReturnDocument.BEFORE,
-            projection={"events": 1},
-        )
-        created = before is None or event.event not in (before.get("events") or {})
-        after = self._col.find_one(key)
-        return to_json_ready(after) or {}, created
+        update = {"$set": update_set, "$setOnInsert": on_insert}
+        try:
+            self._col.update_one(key, update, upsert=True)
+        except DuplicateKeyError:  # two first events raced to insert the build: the loser updates it
+            self._col.update_one(key, update, upsert=True)
+        return to_json_ready(self._col.find_one(key)) or {}, created
 
     def get(self, job: str, build: int, *, jenkins_url: str | None = None) -> Document | None:
         """The build, or None. Without ``jenkins_url`` the most recently updated match is returned."""
