@@ -875,6 +875,14 @@ class _Handler(BaseHTTPRequestHandler):
         if path == "computer/api/json":
             # The recorded computer set of a real controller: the built-in node, 6 offline and 3 idle agents.
             return self._json(template("jenkins-rest/computer.json"), query)
+        if m := re.fullmatch(r"computer/([^/]+)/api/json", path):
+            # One agent (jenkinsapi's Node polls these); the built-in node is also "(built-in)"/"(master)".
+            name = {"(built-in)": "master", "(master)": "master"}.get(m.group(1), m.group(1))
+            computers = template("jenkins-rest/computer.json")["computer"]
+            row = next((c for c in computers if c.get("displayName") == name), None)
+            if row is None:
+                raise HttpError(404, f"no node {name}")
+            return self._json(row, query)
         if path == "pluginManager/api/json":
             return self._json(j.render_plugins(), query)
         if path == "updateCenter/site/default/api/json":

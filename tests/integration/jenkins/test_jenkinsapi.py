@@ -159,3 +159,6 @@ def test_stock_jenkinsapi_with_password_auth_works_against_the_double(jenkins_do
     stock.get_queue().delete_item_by_id(item)  # a POST: needs a crumb with password auth
     assert jenkins_double.queue_entries[item].cancelled
     assert ("GET", "/crumbIssuer/api/python") in jenkins_double.requests
+    master = stock.get_node("master")  # polls computer/master/api/python
+    assert master.is_online() and master.get_num_executors() == 2
+    assert not stock.get_node("alpine-i686").is_online()

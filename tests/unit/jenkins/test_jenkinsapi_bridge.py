@@ -65,3 +65,12 @@ def test_jenkinsapi_file_uploads_are_refused_rather_than_sent_without_our_rules(
     client = JenkinsClient("https://ci.example/")
     with pytest.raises(NotImplementedError, match="upload"):
         client.api.requester.post_url("https://ci.example/pluginManager/uploadPlugin", files={"f": b"x"})
+
+
+def test_escaped_quotes_and_backslashes_do_not_confuse_the_literal_words() -> None:
+    text = r'{"a":"say \"True\" \\","b":None,"c":["None\\",False],"d":"x\nNone"}'
+    assert parse_api_body(text) == {"a": 'say "True" \\', "b": None, "c": ["None\\", False], "d": "x\nNone"}
+
+
+def test_other_python_literals_still_decode() -> None:
+    assert parse_api_body("{'name': 'git', 'enabled': True}") == {"name": "git", "enabled": True}
