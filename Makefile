@@ -10,9 +10,14 @@ setup:  ## install the project with its development extra
 setup-system:  ## system packages for the tests (redis-server, JRE, groovy, junit4)
 	./scripts/system-deps.sh
 
+SAMPLES := samples/logs/maven-test-failure.log samples/logs/gradle-compile-error.log \
+           samples/logs/npm-dependency-error.log samples/logs/agent-oom-killed.log
+
 demo: setup  ## analyse the sample logs: no Redis, MongoDB, Jenkins or LLM needed
-	jenkins-ai analyze samples/logs/*.log
-	jenkins-ai analyze --format jsonl samples/logs/*.log
+	jenkins-ai analyze $(SAMPLES)
+	jenkins-ai analyze --previous samples/logs/maven-test-failure.previous.log samples/logs/maven-test-failure.log
+	jenkins-ai analyze --format jsonl $(SAMPLES)
+	jenkins-ai ask --offline "generate a pipeline for a Gradle project with tests and docker push"
 	jenkins-ai ask --route-only "why did api-service #42 fail"
 
 test: setup-system setup  ## the whole suite: unit, integration (real services) and e2e
