@@ -1,4 +1,5 @@
-"""Everything that talks to Jenkins: the REST client, its typed results and errors, and flaky-build detection.
+"""Everything that talks to Jenkins: the client (plain REST, plus jenkinsapi for the admin-side reads), its typed
+results and errors, and flaky-build detection.
 
 This package is the only code that knows Jenkins REST paths. Import what you need from here::
 

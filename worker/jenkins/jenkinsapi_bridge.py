@@ -15,7 +15,8 @@ but its defaults are costly or fragile for a service that talks to Jenkins all d
   named "TrueNAS", a queue reason mentioning "None"). :func:`parse_api_body` translates those words only
   outside strings, which is exact.
 
-Nothing here does I/O on import or construction; :class:`LiteralSafeJenkins` is built with ``lazy=True``.
+Nothing here does I/O on import, and :class:`LiteralSafeJenkins` is built with ``lazy=True``; the ``Tree*``
+containers poll when constructed (jenkinsapi's design), and that poll is the one read each client method makes.
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ from jenkinsapi.utils.requester import Requester
 
 from worker.jenkins.errors import JenkinsError
 from worker.jenkins.models import TREES
-from worker.jenkins.transport import JenkinsHttp
+from worker.jenkins.transport import JenkinsHttp, _safe
 
 # A JSON string token (escapes included) or one of Python's literal words. Strings are matched whole, so a word
 # inside a string is never taken for a literal.
@@ -64,13 +65,13 @@ def parse_api_body(text: str, *, url: str = "") -> Any:
     try:
         return ast.literal_eval(text)
     except (ValueError, SyntaxError, MemoryError, RecursionError) as exc:
-        where = urlsplit(url).path or "its API"
         raise JenkinsError(
-            f"Jenkins answered {where} with neither JSON nor a Python literal", url=where
+            f"Jenkins answered {urlsplit(url).path or 'its API'} with neither JSON nor a Python literal",
+            url=_safe(url) if url else None,
         ) from exc
 
 
-class SessionRequester(Requester):  # jenkinsapi ships no type information
+class SessionRequester(Requester):
     """A jenkinsapi ``Requester`` that sends every request through our :class:`JenkinsHttp`.
 
     Credentials live on the shared session, so they are never copied into jenkinsapi's request kwargs, and

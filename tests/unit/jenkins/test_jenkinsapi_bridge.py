@@ -45,7 +45,7 @@ def test_json_is_decoded_as_json() -> None:
 def test_anything_else_is_a_jenkins_error_naming_the_path_and_runs_nothing(text: str) -> None:
     with pytest.raises(JenkinsError, match="/queue/api/python") as caught:
         parse_api_body(text, url="http://ci.example/queue/api/python?tree=items[id]")
-    assert caught.value.url == "/queue/api/python"
+    assert caught.value.url == "http://ci.example/queue/api/python"  # no query string, no credentials
 
 
 def test_the_jenkinsapi_object_is_lazy_and_shares_the_clients_session() -> None:
