@@ -47,6 +47,12 @@ KEEP_RECENT = 64
 TAIL_LINES = 100
 # How much later evidence is preferred over earlier evidence (failures are usually near the end).
 RECENCY = 0.0
+# Structure: evidence inside a step that exited non-zero counts more; evidence in steps that succeeded (or
+# outside any step when some step failed) counts less; evidence just above the failing exit counts more.
+FAILED_STEP_BOOST = 2.0
+OTHER_STEP_FACTOR = 0.5
+NEAR_FAIL_LINES = 40
+NEAR_FAIL_BOOST = 1.5
 # Blocks scoring at least this fraction of the best one compete on position: the earliest is shown first.
 FIRST_AMONG = 0.9
 # The output of a failed step that is kept as a candidate even without any matching rule.
@@ -89,7 +95,7 @@ class _Candidate:
             return 0.0
         # The strongest line counts fully, the others with diminishing returns: ten "ERROR" lines are not
         # ten times more telling than one compiler error.
-        return weights[0] + math.log1p(sum(max(w, 0.0) for w in weights[1:]))
+        return weights[0] + 0.5 * math.log1p(sum(max(w, 0.0) for w in weights[1:]))
 
 
 class _BlockLines:
@@ -550,13 +556,13 @@ def _rank(
         score = cand.evidence()
         status = state.step_status[cand.step] if cand.step < len(state.step_status) else _STEP_UNKNOWN
         if status == _STEP_FAIL:
-            score *= 2.0
+            score *= FAILED_STEP_BOOST
         elif status == _STEP_OK or (any_failed_step and status == _STEP_UNKNOWN):
-            score *= 0.5
+            score *= OTHER_STEP_FACTOR
         # Close before a failing exit: the output just above "exited with 1" is what broke the step.
         for fail_line in fail_lines:
-            if 0 <= fail_line - cand.last_hit <= 40:
-                score *= 1.3
+            if 0 <= fail_line - cand.last_hit <= NEAR_FAIL_LINES:
+                score *= NEAR_FAIL_BOOST
                 break
         position = cand.last_hit / total_lines if total_lines else 1.0
         score *= 1.0 - RECENCY + RECENCY * position
