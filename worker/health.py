@@ -46,7 +46,7 @@ def write_report(client: redis.Redis, report: dict[str, Any]) -> None:
 
 def read_report(client: redis.Redis) -> dict[str, Any]:
     """The latest worker report, or ``ok: None`` when no worker reported within the TTL."""
-    raw = client.get(JENKINS_HEALTH_KEY)
+    raw: bytes | None = client.get(JENKINS_HEALTH_KEY)  # type: ignore[assignment]  # sync client
     if raw is None:
         return {
             "ok": None,
