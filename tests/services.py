@@ -183,7 +183,19 @@ def make_settings(**env: Any) -> Settings:
 
 
 @pytest.fixture
-def settings(redis_url: str, mongo_url: str, mongo_db_name: str, jenkins_double: Any) -> Iterator[Settings]:
+def settings_overrides() -> dict[str, Any]:
+    """Extra settings for the tests of a module or folder (override this fixture there)."""
+    return {}
+
+
+@pytest.fixture
+def settings(
+    redis_url: str,
+    mongo_url: str,
+    mongo_db_name: str,
+    jenkins_double: Any,
+    settings_overrides: dict[str, Any],
+) -> Iterator[Settings]:
     """Settings wired to this test's Redis, fresh MongoDB database and Jenkins double."""
     yield make_settings(
         REDIS_URL=redis_url,
@@ -194,6 +206,7 @@ def settings(redis_url: str, mongo_url: str, mongo_db_name: str, jenkins_double:
         JENKINS_TOKEN=jenkins_double.token,
         PUBLIC_API_URL="http://assistant.example",
         LOG_FORMAT="console",
+        **settings_overrides,
     )
     client: pymongo.MongoClient[dict[str, Any]] = pymongo.MongoClient(mongo_url)
     client.drop_database(mongo_db_name)

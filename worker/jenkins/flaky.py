@@ -181,29 +181,40 @@ def _flips(seq: list[tuple[BuildRecord, State]]) -> int:
     return sum(1 for (_, a), (_, b) in pairwise(seq) if a != b)
 
 
+FlakyReason = Literal["same_commit", "intermittent"]
+
+
+def _judge(
+    seq: list[tuple[BuildRecord, State]], min_failures: int, min_flips: int
+) -> tuple[FlakyReason, dict[str, Any]] | None:
+    """Whether a pass/fail history is flaky, and the evidence: the same commit both failed and passed, or
+    enough failures that flip back and forth."""
+    failed_builds = [r.build for r, s in seq if s == "fail"]
+    commits = _same_commit(seq)
+    flips = _flips(seq)
+    reason: FlakyReason | None = None
+    if commits:
+        reason = "same_commit"
+    elif len(failed_builds) >= min_failures and flips >= min_flips:
+        reason = "intermittent"
+    if reason is None:
+        return None
+    evidence = {
+        "failures": len(failed_builds),
+        "flips": flips,
+        "failed_builds": failed_builds,
+        "commits": commits,
+    }
+    return reason, evidence
+
+
 def _flaky_tests(records: list[BuildRecord], min_failures: int, min_flips: int) -> list[FlakyTest]:
     found = []
     for name, seq in _test_states(records).items():
-        failed_builds = [r.build for r, s in seq if s == "fail"]
-        commits = _same_commit(seq)
-        flips = _flips(seq)
-        reason: Literal["same_commit", "intermittent"] | None = None
-        if commits:
-            reason = "same_commit"
-        elif len(failed_builds) >= min_failures and flips >= min_flips:
-            reason = "intermittent"
-        if reason:
-            found.append(
-                FlakyTest(
-                    name=name,
-                    reason=reason,
-                    failures=len(failed_builds),
-                    observations=len(seq),
-                    flips=flips,
-                    failed_builds=failed_builds,
-                    commits=commits,
-                )
-            )
+        judged = _judge(seq, min_failures, min_flips)
+        if judged:
+            reason, evidence = judged
+            found.append(FlakyTest(name=name, reason=reason, observations=len(seq), **evidence))
     return sorted(found, key=lambda t: (t.reason != "same_commit", -t.failures, t.name))
 
 
@@ -219,23 +230,8 @@ def _flaky_fingerprints(
             for r in records
             if r.result in PASSING or r.fingerprint == fp
         ]
-        failed_builds = [r.build for r, s in seq if s == "fail"]
-        commits = _same_commit(seq)
-        flips = _flips(seq)
-        reason: Literal["same_commit", "intermittent"] | None = None
-        if commits:
-            reason = "same_commit"
-        elif len(failed_builds) >= min_failures and flips >= min_flips:
-            reason = "intermittent"
-        if reason:
-            found.append(
-                FlakyFingerprint(
-                    fingerprint=fp,
-                    reason=reason,
-                    failures=len(failed_builds),
-                    flips=flips,
-                    failed_builds=failed_builds,
-                    commits=commits,
-                )
-            )
+        judged = _judge(seq, min_failures, min_flips)
+        if judged:
+            reason, evidence = judged
+            found.append(FlakyFingerprint(fingerprint=fp, reason=reason, **evidence))
     return found

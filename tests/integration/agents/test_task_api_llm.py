@@ -4,16 +4,12 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from typing import Any
 
-import pymongo
 import pytest
 import requests
 
 from tests.llm_stub import StubLLM, tool_call
-from tests.services import make_settings
-from worker.settings import Settings
 
 FAILED_LOG = (
     "+ npm ci\n"
@@ -25,25 +21,9 @@ FAILED_LOG = (
 
 
 @pytest.fixture
-def settings(
-    redis_url: str, mongo_url: str, mongo_db_name: str, jenkins_double: Any, llm_stub: StubLLM
-) -> Iterator[Settings]:
-    """The suite's settings plus the LLM stub as the configured OpenAI-compatible server."""
-    yield make_settings(
-        REDIS_URL=redis_url,
-        MONGO_URL=mongo_url,
-        MONGO_DB=mongo_db_name,
-        JENKINS_URL=jenkins_double.url,
-        JENKINS_USER=jenkins_double.user,
-        JENKINS_TOKEN=jenkins_double.token,
-        OPENAI_BASE_URL=llm_stub.url,
-        OPENAI_API_KEY="sk-stub",
-        LLM_MAX_RETRIES=0,
-        LOG_FORMAT="console",
-    )
-    client: pymongo.MongoClient[dict[str, Any]] = pymongo.MongoClient(mongo_url)
-    client.drop_database(mongo_db_name)
-    client.close()
+def settings_overrides(llm_stub: StubLLM) -> dict[str, Any]:
+    """The LLM stub as the configured OpenAI-compatible server."""
+    return {"OPENAI_BASE_URL": llm_stub.url, "OPENAI_API_KEY": "sk-stub", "LLM_MAX_RETRIES": 0}
 
 
 def wait_for_task(api: Any, task_id: str, timeout: float = 60.0) -> dict[str, Any]:
