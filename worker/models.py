@@ -54,6 +54,8 @@ class BuildEvent(_Strict):
     commit: str | None = Field(None, max_length=128)
     branch: str | None = Field(None, max_length=512)
     cause: str | None = Field(None, max_length=1024)
+    #: Names of the tests that failed (e.g. from the JUnit results), for flaky-test detection.
+    failed_tests: list[str] = Field(default_factory=list, max_length=2000)
 
     @field_validator("job")
     @classmethod

@@ -52,6 +52,7 @@ class BuildRepository:
     def __init__(self, db: Database[Document]) -> None:
         self._col = db.builds
         self._events = db.build_events  # one document per (build, event): the idempotency record
+        self._analyses = db.analyses
 
     def upsert_event(self, event: BuildEvent) -> tuple[Document, bool]:
         """Record ``event``; returns the build and whether this event was new (False for a repeat).
@@ -87,6 +88,7 @@ class BuildRepository:
                 status=event.status,
                 duration_ms=event.duration_ms,
                 stages=[s.model_dump() for s in event.stages],
+                failed_tests=event.failed_tests,
                 completed_at=now,
             )
         # Only non-empty values overwrite: a "completed" event without a commit must not erase the one sent at start.
@@ -129,8 +131,27 @@ class BuildRepository:
         )
 
     def history(self, job: str, limit: int = 50) -> builtins.list[Document]:
-        """Recent completed builds of a job with their fingerprints, for flaky detection."""
-        return self.list(job, limit)
+        """The job's recent builds with what their analyses found, oldest first, for flaky detection:
+        ``{"build", "result", "commit", "fingerprint", "category", "failed_tests"}``."""
+        builds = self.list(job, limit)
+        numbers = [b["build"] for b in builds]
+        found = {
+            doc["build"]: doc
+            for doc in self._analyses.find(
+                {"job": job, "build": {"$in": numbers}}, {"build": 1, "fingerprint": 1, "category": 1}
+            )
+        }
+        return [
+            {
+                "build": b["build"],
+                "result": b.get("status"),
+                "commit": b.get("commit"),
+                "fingerprint": found.get(b["build"], {}).get("fingerprint"),
+                "category": found.get(b["build"], {}).get("category"),
+                "failed_tests": b.get("failed_tests") or [],
+            }
+            for b in reversed(builds)
+        ]
 
 
 class SimilarFailure(BaseModel):

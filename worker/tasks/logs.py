@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field, field_validator
 from worker import metrics, task_names
 from worker.analysis import analyze_stream, text_vector
 from worker.celery_app import app
-from worker.jenkins import JenkinsAuthError, JenkinsClient, JenkinsNotFound
+from worker.jenkins import JenkinsAuthError, JenkinsClient, JenkinsNotFound, detect_flaky
 from worker.logging import get_logger
 from worker.models import validate_job_name
 from worker.tasks.base import LangchainJenkinsTask, is_transient, parse_payload
@@ -53,6 +53,13 @@ def description_text(doc: dict[str, Any], link: str | None) -> str:
     if stage and stage.get("name"):
         step = f", step {stage['step']}" if stage.get("step") else ""
         parts.append(f"(stage {stage['name']}{step})")
+    if doc.get("flaky"):
+        same_commit = doc["flaky"]["reason"] == "same_commit"
+        parts.append(
+            "flaky: failed and passed on the same commit" if same_commit else "flaky: comes and goes"
+        )
+    elif doc.get("retry_candidate"):
+        parts.append("retry candidate")
     if doc.get("similar"):
         parts.append(f"seen before: {len(doc['similar'])} similar failure(s)")
     if link:
@@ -91,6 +98,9 @@ def analyze_build(self: LangchainJenkinsTask, **payload: Any) -> dict[str, Any]:
         doc["similar"] = [s.model_dump(mode="json") for s in similar]
         if any(s.score >= 1.0 for s in similar):
             metrics.RECURRING_FAILURES.labels(category=analysis.category).inc()
+        doc.update(
+            _flakiness(storage.builds.history(req.job), req.build, analysis.fingerprint, analysis.category)
+        )
         doc["explanation"] = _explain(ctx.chat_model, doc, ctx.settings.llm_token_budget)
         storage.analyses.save(req.jenkins_url, req.job, req.build, {**doc, "vector": vector})
         published = _publish_description(jenkins, req.job, req.build, doc, ctx.settings.public_api_url)
@@ -110,6 +120,21 @@ def analyze_build(self: LangchainJenkinsTask, **payload: Any) -> dict[str, Any]:
         "fingerprint": analysis.fingerprint,
         "similar": len(similar),
         "description_set": published,
+    }
+
+
+def _flakiness(history: list[dict[str, Any]], build: int, fingerprint: str, category: str) -> dict[str, Any]:
+    """Whether this failure looks flaky (it came and went on recent builds) or is worth a plain retry
+    (infrastructure, timeout), judged on the job's stored history with this analysis filled in."""
+    for record in history:
+        if record["build"] == build:
+            record.update(fingerprint=fingerprint, category=category)
+    report = detect_flaky(history)
+    candidate = next((c for c in report.retry_candidates if c.build == build), None)
+    flaky = next((f for f in report.flaky_fingerprints if f.fingerprint == fingerprint), None)
+    return {
+        "retry_candidate": candidate.model_dump(mode="json") if candidate else None,
+        "flaky": flaky.model_dump(mode="json") if flaky else None,
     }
 
 

@@ -255,3 +255,54 @@ def test_with_an_llm_the_analysis_carries_a_grounded_explanation(
     assert "hunter2-s3cr3t" not in sent and "wJalrXUtnFEMI" not in sent  # ...but never their secrets
     assert "hunter2-s3cr3t" not in json.dumps(doc) and "wJalrXUtnFEMI" not in json.dumps(doc)
     assert "[INFO] Scanning for projects" not in sent  # the evidence, not the log
+
+
+def test_failure_that_passed_on_the_same_commit_is_flagged_flaky(
+    api_server: Any, jenkins_double: Any, storage: Any
+) -> None:
+    jenkins_double.add_job("team/api-service")
+    headers = {"Authorization": f"Bearer {api_server.token}"}
+    for number, status in ((30, "FAILURE"), (31, "SUCCESS"), (32, "FAILURE")):
+        if status == "FAILURE":
+            jenkins_double.add_build("team/api-service", number, status, console=FAILED_LOG)
+        requests.post(
+            f"{api_server.url}/api/v1/events",
+            json=_event(jenkins_double.url, number, status, commit="c0ffee"),
+            headers=headers,
+        )
+        if status == "FAILURE":
+            _wait_for(
+                lambda n=number: storage.builds.get("team/api-service", n),
+                lambda doc: doc is not None and doc.get("analysis_status") == "done",
+            )
+        else:
+            _wait_for(lambda n=number: storage.builds.get("team/api-service", n), lambda doc: doc is not None)
+    first, last = storage.analyses.get("team/api-service", 30), storage.analyses.get("team/api-service", 32)
+    assert first["flaky"] is None  # one failure says nothing yet
+    assert last["flaky"]["reason"] == "same_commit" and last["flaky"]["commits"] == ["c0ffee"]
+    assert last["retry_candidate"]["reason"] == "flaky failure fingerprint"  # worth running again
+    assert "flaky: failed and passed on the same commit" in jenkins_double.description("team/api-service", 32)
+
+
+def test_agent_disconnect_is_a_retry_candidate(api_server: Any, jenkins_double: Any, storage: Any) -> None:
+    console = (
+        "[Pipeline] sh\n+ ./gradlew test\n"
+        "Cannot contact agent-3: java.io.EOFException\n"
+        'hudson.remoting.ChannelClosedException: Channel "hudson.remoting.Channel@1f:agent-3": '
+        "Remote call on agent-3 failed. The channel is closing down or has closed down\n"
+        "Finished: FAILURE\n"
+    )
+    jenkins_double.add_build("infra-job", 3, "FAILURE", console=console)
+    requests.post(
+        f"{api_server.url}/api/v1/events",
+        json={"jenkins_url": jenkins_double.url, "job": "infra-job", "build": 3, "status": "FAILURE"},
+        headers={"Authorization": f"Bearer {api_server.token}"},
+    )
+    _wait_for(
+        lambda: storage.builds.get("infra-job", 3),
+        lambda doc: doc is not None and doc.get("analysis_status") == "done",
+    )
+    analysis = storage.analyses.get("infra-job", 3)
+    assert analysis["category"] == "infrastructure"
+    assert analysis["retry_candidate"]["category"] == "infrastructure"
+    assert "retry candidate" in jenkins_double.description("infra-job", 3)
