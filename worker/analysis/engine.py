@@ -27,7 +27,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from worker.analysis.kb import KnowledgeBase, load_knowledge_base
+from worker.analysis.kb import KnowledgeBase, build_scanner, load_knowledge_base
 from worker.analysis.models import Analysis, Category, Cause, ExcerptBlock, Stats
 from worker.analysis.reader import BLOCK_SIZE, clean_line, iter_blocks, open_chunks, strip_ansi, strip_prefix
 from worker.analysis.redact import redact
@@ -461,15 +461,33 @@ def _normalized_bytes_lines(text_lines: Iterable[str]) -> set[bytes]:
     return {normalize_line(t).encode("utf-8") for t in text_lines if t.strip()}
 
 
+# Words this long are rare enough in a log to make good anchors; shorter ones ("INFO") are everywhere.
+_ANCHOR_WORD = re.compile(r"[A-Za-z_]{7,}")
+
+
 def _seen_in_previous(previous: Iterable[bytes], wanted: set[bytes]) -> set[bytes]:
-    """Which of ``wanted`` (normalised lines) occur in the green log; streams it, keeps only matches."""
+    """Which of ``wanted`` (normalised lines) occur in the green log; streams it, keeps only matches.
+
+    Normalising every line of a large green log in Python would dominate the analysis, so each wanted line
+    contributes its longest word (normalisation never changes words) to a small literal scanner; only green
+    lines containing one of those words are normalised and compared.
+    """
+    anchors = {max(_ANCHOR_WORD.findall(w.decode("utf-8", "replace")), key=len, default="") for w in wanted}
+    anchors.discard("")  # a line without a long word is never found in the green log: it stays evidence
+    if not anchors:
+        return set()
+    scanner = build_scanner([(re.escape(word), False) for word in sorted(anchors)])
     found: set[bytes] = set()
     for block in iter_blocks(previous):
         text = strip_ansi(block)
-        for raw in text.split(b"\n"):
-            if not raw:
+        last_start = -1
+        for _pattern, end in scanner.scan(text):
+            start = text.rfind(b"\n", 0, max(end - 1, 0)) + 1
+            if start == last_start:
                 continue
-            norm = normalize_line(clean_line(raw)).encode("utf-8")
+            last_start = start
+            stop = text.find(b"\n", start)
+            norm = normalize_line(clean_line(text[start : stop if stop >= 0 else len(text)])).encode("utf-8")
             if norm in wanted:
                 found.add(norm)
         if len(found) == len(wanted):
@@ -505,7 +523,13 @@ def analyze_stream(
 
     noise: set[bytes] = set()
     if previous is not None and candidates:
-        wanted = _normalized_bytes_lines(line for c in candidates for line in c.lines)
+        # Only evidence lines can be discounted as noise, so only they are looked up in the green log.
+        wanted = _normalized_bytes_lines(
+            c.lines[h.line - c.start]
+            for c in candidates
+            for h in c.hits
+            if 0 <= h.line - c.start < len(c.lines)
+        )
         noise = _seen_in_previous(previous, wanted)
 
     ranked = _rank(state, candidates, total_lines, noise)
