@@ -175,6 +175,10 @@ EXAMPLES: list[tuple[str, str]] = [
     ("bundler.install-failure", 'Bundler could not find compatible versions for gem "rack":'),
     ("phpunit.test-failure", "There was 1 failure:"),
     (
+        "php.run-tests-failure",
+        "FAIL Bug #60120 (proc_open hangs with large data) [ext/standard/tests/general_functions/bug60120.phpt]",
+    ),
+    (
         "composer.install-failure",
         "Your requirements could not be resolved to an installable set of packages.",
     ),
