@@ -46,6 +46,7 @@ EXAMPLES: list[tuple[str, str]] = [
         "powershell.error",
         "    + CategoryInfo          : ObjectNotFound: (Invoke-Build:String) [], CommandNotFoundException",
     ),
+    ("pester.test-failure", "[-] Get-Config returns the default profile 41ms"),
     ("go.test-failure", "--- FAIL: TestParseConfig (0.00s)"),
     ("go.compile-error", "internal/server/handler.go:57:9: undefined: NewRouter"),
     (
