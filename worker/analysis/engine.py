@@ -476,7 +476,8 @@ def _seen_in_previous(previous: Iterable[bytes], wanted: set[bytes]) -> set[byte
     anchors.discard("")  # a line without a long word is never found in the green log: it stays evidence
     if not anchors:
         return set()
-    scanner = build_scanner([(re.escape(word), False) for word in sorted(anchors)])
+    # A one-off scanner: not written to the compiled-database cache.
+    scanner = build_scanner([(re.escape(word), False) for word in sorted(anchors)], cache=False)
     found: set[bytes] = set()
     for block in iter_blocks(previous):
         text = strip_ansi(block)

@@ -141,7 +141,7 @@ class HyperscanScanner(Scanner):
 
     name = "hyperscan"
 
-    def __init__(self, expressions: Sequence[tuple[str, bool]]) -> None:
+    def __init__(self, expressions: Sequence[tuple[str, bool]], *, cache: bool = True) -> None:
         import hyperscan
 
         self._hs = hyperscan
@@ -155,13 +155,13 @@ class HyperscanScanner(Scanner):
         key = hashlib.sha256(
             repr((encoded, flags, getattr(hyperscan, "__version__", ""))).encode()
         ).hexdigest()
-        cache_dir = _cache_dir()
-        cache = cache_dir / f"hs-{key[:32]}.db" if cache_dir is not None else None
-        if cache is not None and cache.is_file():
+        cache_dir = _cache_dir() if cache else None
+        cache_file = cache_dir / f"hs-{key[:32]}.db" if cache_dir is not None else None
+        if cache_file is not None and cache_file.is_file():
             try:
-                self._db = hyperscan.loadb(cache.read_bytes(), hyperscan.HS_MODE_BLOCK)
+                self._db = hyperscan.loadb(cache_file.read_bytes(), hyperscan.HS_MODE_BLOCK)
             except Exception:  # a corrupt or foreign cache file: compile instead
-                cache.unlink(missing_ok=True)
+                cache_file.unlink(missing_ok=True)
             else:
                 self._local = threading.local()
                 return
@@ -169,11 +169,12 @@ class HyperscanScanner(Scanner):
         self._db.compile(
             expressions=encoded, ids=list(range(len(encoded))), elements=len(encoded), flags=flags
         )
-        if cache is not None:
+        if cache_file is not None:
             try:
-                tmp = cache.with_suffix(f".{os.getpid()}.tmp")
+                tmp = cache_file.with_suffix(f".{os.getpid()}.tmp")
                 tmp.write_bytes(hyperscan.dumpb(self._db))
-                tmp.replace(cache)  # atomic: concurrent workers never read half a file
+                tmp.replace(cache_file)  # atomic: concurrent workers never read half a file
+                _prune_cache(cache_file.parent)
             except OSError:
                 pass
         # Scratch space is per thread: a Celery worker or the API may analyse in several threads.
@@ -191,6 +192,16 @@ class HyperscanScanner(Scanner):
 
         self._db.scan(data, match_event_handler=on_match, scratch=scratch)
         return found
+
+
+_CACHE_KEEP = 8
+
+
+def _prune_cache(directory: Path) -> None:
+    """Keep the newest few databases: every edit of a rule file makes a new one."""
+    files = sorted(directory.glob("hs-*.db"), key=lambda f: f.stat().st_mtime, reverse=True)
+    for old in files[_CACHE_KEEP:]:
+        old.unlink(missing_ok=True)
 
 
 def _cache_dir() -> Path | None:
@@ -259,11 +270,13 @@ def anchor_after_prefix(regex: str) -> str:
     return _LINE_START.sub(lambda m: f"{m.group(1)}^{LINE_PREFIX}", regex)
 
 
-def build_scanner(expressions: Sequence[tuple[str, bool]], engine: str | None = None) -> Scanner:
-    """Hyperscan when importable (x86-64), else google-re2."""
+def build_scanner(
+    expressions: Sequence[tuple[str, bool]], engine: str | None = None, *, cache: bool = True
+) -> Scanner:
+    """Hyperscan when importable (x86-64), else google-re2. ``cache=False`` for one-off scanners."""
     if engine in (None, "hyperscan"):
         try:
-            return HyperscanScanner(expressions)
+            return HyperscanScanner(expressions, cache=cache)
         except ImportError:
             if engine == "hyperscan":
                 raise
@@ -422,7 +435,7 @@ def _explain_compile_error(kb: KnowledgeBase, exc: Exception) -> str:
     """Find the offending pattern by compiling each alone, so the error names the rule."""
     for (regex, caseless), info in zip(kb.expressions, kb.patterns, strict=True):
         try:
-            build_scanner([(regex, caseless)])
+            build_scanner([(regex, caseless)], cache=False)
         except Exception as single:
             owner = kb.causes[info.cause].id if info.cause >= 0 else info.kind
             return f"pattern {regex!r} of {owner} does not compile: {single}"
