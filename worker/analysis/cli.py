@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 import sys
+import zlib
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -89,7 +91,7 @@ def analyze(
     for name in files:
         try:
             analysis = analyze_path(name, previous=previous, knowledge_base=kb, max_blocks=max_blocks)
-        except (OSError, EOFError, ValueError) as exc:
+        except (OSError, EOFError, ValueError, zlib.error) as exc:
             failed = True
             message = _describe_error(name, exc)
             click.echo(f"error: {name}: {message}", err=True)
@@ -120,7 +122,7 @@ def _describe_error(name: str, exc: BaseException) -> str:
         return "is a directory"
     if isinstance(exc, PermissionError):
         return "permission denied"
-    if (isinstance(exc, EOFError | OSError) and "gzip" in str(exc).lower()) or isinstance(exc, EOFError):
+    if isinstance(exc, EOFError | gzip.BadGzipFile | zlib.error):
         return f"not a readable gzip file ({exc})"
     return str(exc) or exc.__class__.__name__
 
