@@ -265,9 +265,15 @@ LINE_PREFIX = (
 _LINE_START = re.compile(r"(^|(?<!\\)\||\(\?:|(?<!\\)\()\^")
 
 
+# ``$`` at the end of the pattern or of a top-level alternative (not escaped).
+_LINE_END = re.compile(r"(?<!\\)\$(?=\)|\||$)")
+
+
 def anchor_after_prefix(regex: str) -> str:
-    """Let ``^`` also match after a runner's timestamp prefix: rules are written against the tool's output."""
-    return _LINE_START.sub(lambda m: f"{m.group(1)}^{LINE_PREFIX}", regex)
+    """Anchors as a rule's author means them: ``^`` also after a runner's timestamp prefix, ``$`` also before
+    the carriage returns of CRLF logs. Rules are written against the tool's output, not the transport."""
+    regex = _LINE_START.sub(lambda m: f"{m.group(1)}^{LINE_PREFIX}", regex)
+    return _LINE_END.sub(lambda _m: "\\r*$", regex)
 
 
 def build_scanner(

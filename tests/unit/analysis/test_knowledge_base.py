@@ -184,6 +184,7 @@ EXAMPLES: list[tuple[str, str]] = [
         "Your requirements could not be resolved to an installable set of packages.",
     ),
     ("xcode.build-failure", "** TEST FAILED **"),
+    ("ghc.compile-error", "src/ShellCheck/Fixer.hs:38:10: error:"),
     ("shellcheck.lint", "In scripts/deploy.sh line 14:"),
     ("ci.token-permission", "HttpError: Resource not accessible by integration"),
     ("ci.workflow-config", "Error: Input required and not supplied: token"),
