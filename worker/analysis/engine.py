@@ -410,7 +410,24 @@ def _is_continuation(previous: str, text: str) -> bool:
     if _CONTINUATION.match(text):
         return True
     tag = _TAG.match(previous)
-    return bool(tag and text.lstrip().startswith(tag.group(1).strip()))
+    if not tag:
+        return False
+    label = tag.group(1).strip()
+    stripped = text.lstrip()
+    if not stripped.startswith(label):
+        return False
+    if _ERROR_TAG.search(label):
+        return True  # "[error] ...", "npm ERR! ...": the tool is still reporting the same failure
+    # Same neutral tag ("[info]"): only the detail indented under the message belongs to it.
+    rest, previous_rest = stripped[len(label) :], previous.lstrip()[len(label) :]
+    return _indent(rest) > _indent(previous_rest)
+
+
+_ERROR_TAG = re.compile(r"(?i)err|fail|fatal|^E$")
+
+
+def _indent(text: str) -> int:
+    return len(text) - len(text.lstrip())
 
 
 def _line(state: _State, lines: _BlockLines, number: int) -> list[str]:
