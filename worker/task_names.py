@@ -11,6 +11,7 @@ HANDLE_TASK: Final = "agents.handle_task"
 TRIGGER_BUILD: Final = "builds.trigger"
 ABORT_BUILD: Final = "builds.abort"
 REBUILD: Final = "builds.rebuild"
+FLAKY_REPORT: Final = "builds.flaky_report"
 LIST_PLUGINS: Final = "plugins.inventory"
 INSTALL_PLUGIN: Final = "plugins.install"
 
@@ -22,6 +23,7 @@ ALL_TASK_NAMES: Final = frozenset(
         TRIGGER_BUILD,
         ABORT_BUILD,
         REBUILD,
+        FLAKY_REPORT,
         LIST_PLUGINS,
         INSTALL_PLUGIN,
     }

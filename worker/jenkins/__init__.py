@@ -1,5 +1,5 @@
 """Everything that talks to Jenkins: the client (plain REST, plus jenkinsapi for the admin-side reads), its typed
-results and errors, and flaky-build detection.
+results and errors. (Flaky detection is pure history analysis: ``worker.analysis.flaky``.)
 
 This package is the only code that knows Jenkins REST paths. Import what you need from here::
 
@@ -21,7 +21,6 @@ from worker.jenkins.errors import (
     JenkinsTimeout,
     JenkinsUnavailable,
 )
-from worker.jenkins.flaky import BuildRecord, FlakyReport, RetryCandidate, detect_flaky
 from worker.jenkins.models import (
     BuildInfo,
     BuildSummary,
@@ -43,9 +42,7 @@ __all__ = [
     "MARK_END",
     "MARK_START",
     "BuildInfo",
-    "BuildRecord",
     "BuildSummary",
-    "FlakyReport",
     "JenkinsAuthError",
     "JenkinsClient",
     "JenkinsError",
@@ -60,13 +57,11 @@ __all__ = [
     "PluginInfo",
     "PluginReport",
     "QueueItem",
-    "RetryCandidate",
     "SecurityWarning",
     "StageInfo",
     "ValidationResult",
     "build_path",
     "describe_step",
-    "detect_flaky",
     "extract_block",
     "format_analysis_line",
     "job_name_from_url",

@@ -7,6 +7,7 @@ from typing import Any
 from pydantic import BaseModel, Field, field_validator
 
 from worker import task_names
+from worker.analysis.flaky import detect_flaky
 from worker.celery_app import app
 from worker.logging import get_logger
 from worker.models import BuildEvent, validate_job_name
@@ -93,3 +94,15 @@ def rebuild(self: LangchainJenkinsTask, **payload: Any) -> dict[str, Any]:
     req = parse_payload(BuildRef, payload)
     item = self.ctx.jenkins.rebuild(req.job, req.build)
     return {"job": req.job, "rebuild_of": req.build, "queue_item": item.model_dump(mode="json")}
+
+
+class FlakyPayload(JobRef):
+    window: int = Field(30, ge=2, le=200)
+
+
+@app.task(name=task_names.FLAKY_REPORT, base=LangchainJenkinsTask, bind=True)
+def flaky_report(self: LangchainJenkinsTask, **payload: Any) -> dict[str, Any]:
+    """Flaky tests and failures and retry candidates of a job, from its stored history."""
+    req = parse_payload(FlakyPayload, payload)
+    report = detect_flaky(self.ctx.storage.builds.history(req.job, req.window), window=req.window)
+    return {"job": req.job, **report.model_dump(mode="json")}

@@ -10,8 +10,9 @@ from pydantic import BaseModel, Field, field_validator
 
 from worker import metrics, task_names
 from worker.analysis import analyze_stream, text_vector
+from worker.analysis.flaky import detect_flaky
 from worker.celery_app import app
-from worker.jenkins import JenkinsAuthError, JenkinsClient, JenkinsNotFound, detect_flaky
+from worker.jenkins import JenkinsAuthError, JenkinsClient, JenkinsNotFound
 from worker.logging import get_logger
 from worker.models import validate_job_name
 from worker.tasks.base import LangchainJenkinsTask, is_transient, parse_payload

@@ -12,7 +12,8 @@ import pytest
 
 from tests.jenkins_double import JenkinsDouble
 from worker.analysis import Analysis, analyze_stream
-from worker.jenkins import MARK_START, JenkinsClient, detect_flaky, extract_block, format_analysis_line
+from worker.analysis.flaky import detect_flaky
+from worker.jenkins import MARK_START, JenkinsClient, extract_block, format_analysis_line
 
 STAGES: list[dict[str, Any]] = [
     {"name": "Checkout", "status": "SUCCESS", "steps": [{"name": "Git", "status": "SUCCESS"}]},

@@ -12,6 +12,8 @@ from typing import Any
 
 import requests
 
+from worker import task_names
+
 FAILED_LOG = """Started by user admin
 [Pipeline] Start of Pipeline
 [Pipeline] node
@@ -282,6 +284,18 @@ def test_failure_that_passed_on_the_same_commit_is_flagged_flaky(
     assert last["flaky"]["reason"] == "same_commit" and last["flaky"]["commits"] == ["c0ffee"]
     assert last["retry_candidate"]["reason"] == "flaky failure fingerprint"  # worth running again
     assert "flaky: failed and passed on the same commit" in jenkins_double.description("team/api-service", 32)
+
+    # The same judgement from the API (stored history, no Jenkins call) and from a task sent by name.
+    report = requests.get(
+        f"{api_server.url}/api/v1/jobs/team/api-service/flaky", params={"window": 10}, headers=headers
+    ).json()
+    assert [f["failed_builds"] for f in report["flaky_fingerprints"]] == [[30, 32]]
+    bad = requests.get(f"{api_server.url}/api/v1/jobs/team/api-service/flaky?window=1", headers=headers)
+    assert bad.status_code in {400, 422} and bad.json()["error"]["fields"][0]["field"] == "window"
+    from worker.celery_app import app
+
+    result = app.send_task(task_names.FLAKY_REPORT, kwargs={"job": "team/api-service"}).get(timeout=30)
+    assert result["flaky_fingerprints"] == report["flaky_fingerprints"]
 
 
 def test_agent_disconnect_is_a_retry_candidate(api_server: Any, jenkins_double: Any, storage: Any) -> None:
