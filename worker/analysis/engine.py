@@ -73,6 +73,7 @@ class _Hit:
     line: int
     weight: float
     causes: list[int]
+    section: bool = False
 
 
 @dataclass
@@ -88,6 +89,7 @@ class _Candidate:
     score: float = 0.0
     last_text: str = ""
     settled: bool = False  # its continuation lines are complete
+    section: bool = False  # a report section: every line up to a double blank line belongs to it
 
     @property
     def end(self) -> int:
@@ -256,6 +258,7 @@ def _scan_block(state: _State, data: bytes) -> None:
     patterns = kb.patterns
     for line_no in sorted(per_line):
         weight = 0.0
+        section = False
         cap = math.inf
         causes: list[int] = []
         for index in set(per_line[line_no]):
@@ -263,6 +266,7 @@ def _scan_block(state: _State, data: bytes) -> None:
             if info.kind == "signal":
                 weight += info.weight
                 cap = min(cap, info.cap)
+                section = section or info.section
             elif info.kind == "cause":
                 weight += info.weight
                 causes.append(info.cause)
@@ -278,7 +282,7 @@ def _scan_block(state: _State, data: bytes) -> None:
                 _on_marker(state, lines, info.marker, line_no)
         weight = min(weight, cap)
         if weight >= 1.0:
-            _on_hit(state, lines, _Hit(line_no, weight, causes))
+            _on_hit(state, lines, _Hit(line_no, weight, causes, section))
         for cause in causes:
             state.first_cause_line.setdefault(cause, line_no)
 
@@ -364,6 +368,7 @@ def _on_hit(state: _State, lines: _BlockLines, hit: _Hit) -> None:
             cand.last_text = cand.lines[-1]
             cand.hits.append(hit)
             cand.settled = False
+            cand.section = cand.section or hit.section
             return
         state.close_open()
     start = max(1, hit.line - CONTEXT_BEFORE)
@@ -376,6 +381,7 @@ def _on_hit(state: _State, lines: _BlockLines, hit: _Hit) -> None:
     cand.lines.extend(lines.get(max(start, lines.first_line), hit.line))
     cand.last_text = cand.lines[-1] if cand.lines else ""
     cand.hits.append(hit)
+    cand.section = hit.section
     state.open = cand
 
 
@@ -454,9 +460,16 @@ def _continue(cand: _Candidate, lines: _BlockLines, last_line: int, state: _Stat
             if cand.end + 2 > last_line:
                 return  # decide when the next line is available
             following = _line(state, lines, cand.end + 2)
-            if following and following[0].strip() and _is_continuation(cand.last_text, following[0]):
+            if (
+                following
+                and following[0].strip()
+                and (cand.section or _is_continuation(cand.last_text, following[0]))
+            ):
                 cand.lines.extend([text[0], following[0]])
                 continue
+        if cand.section and text and text[0].strip():
+            cand.lines.append(text[0])  # inside a report section every line is part of the report
+            continue
         if not text or not _is_continuation(cand.last_text, text[0]):
             cand.settled = True
             return

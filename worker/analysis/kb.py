@@ -13,7 +13,8 @@ directories given by the user (``KNOWLEDGE_BASE_DIRS``). A file looks like::
         patterns: ['Tests run: \\d+, Failures: [1-9]']          # single-line indications
         sequences:                                             # multi-line indications
           - {first: 'BUILD FAILURE', then: 'Compilation failure', within: 30}
-    signals:                              # generic evidence: no cause, only ranks lines
+    signals:                              # generic evidence: no cause, only ranks lines; "section: true"
+                                          # marks a report header: the report's lines follow it
       - {pattern: '\\bERROR\\b', weight: 2}
       - {pattern: 'npm ERR! Test failed', cap: 0.3}   # only echoes a failure reported above: weighs <= cap
     markers:                              # structure: where steps begin and how they end
@@ -79,9 +80,9 @@ class PatternInfo:
     marker: str = ""
     sequence: int = -1  # index into KnowledgeBase.sequences
     regex: str = ""
-    cap: float = float(
-        "inf"
-    )  # a line matching this weighs at most ``cap`` (messages that only echo a failure)
+    # A line matching this weighs at most ``cap`` (messages that only echo a failure reported elsewhere).
+    cap: float = float("inf")
+    section: bool = False  # heads a report section (e.g. "There were 2 failures:"): its body follows it
 
 
 @dataclass(frozen=True)
@@ -342,7 +343,7 @@ class _Builder:
             self.add_pattern(
                 regex,
                 bool(rule.get("caseless", False)),
-                PatternInfo("signal", weight, regex=regex, cap=cap),
+                PatternInfo("signal", weight, regex=regex, cap=cap, section=bool(rule.get("section", False))),
                 where,
             )
         for n, rule in enumerate(data.get("markers") or []):
