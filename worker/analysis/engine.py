@@ -424,9 +424,13 @@ def _is_continuation(previous: str, text: str) -> bool:
         return False
     if _ERROR_TAG.search(label):
         return True  # "[error] ...", "npm ERR! ...": the tool is still reporting the same failure
-    # Same neutral tag ("[info]"): only the detail indented under the message belongs to it.
+    # Same neutral tag ("[info]"): the output goes on, unless it starts the next item of the same list
+    # ("[info] - next test" after "[info] - failing test *** FAILED ***").
     rest, previous_rest = stripped[len(label) :], previous.lstrip()[len(label) :]
-    return _indent(rest) > _indent(previous_rest)
+    if _indent(rest) > _indent(previous_rest):
+        return True
+    first, previous_first = rest.split(None, 1)[:1], previous_rest.split(None, 1)[:1]
+    return not (first and first == previous_first and _indent(rest) == _indent(previous_rest))
 
 
 _ERROR_TAG = re.compile(r"(?i)err|fail|fatal|^E$")
