@@ -120,3 +120,46 @@ def test_signature_text_is_normalised() -> None:
     signature = analysis.signature_text()
     assert "cause:maven.test-failure" in signature
     assert "107.00" not in signature  # numbers are masked
+
+
+def test_report_section_keeps_its_whole_report() -> None:
+    """A report header ("There were 2 failures:") keeps the report under it, up to a double blank line."""
+    log = (
+        "PHPUnit 9.6.0 by Sebastian Bergmann and contributors.\n"
+        "..F.F\n"
+        "There were 2 failures:\n"
+        "\n"
+        "1) App\\Tests\\CartTest::testTotal\n"
+        "Failed asserting that 90 matches expected 81.\n"
+        "\n"
+        "/src/tests/CartTest.php:42\n"
+        "\n"
+        "2) App\\Tests\\CartTest::testTax\n"
+        "Failed asserting that false is true.\n"
+        "\n"
+        "\n"
+        "Time: 00:00.120, Memory: 6.00 MB\n"
+    )
+    block = analyze_stream([log.encode()]).excerpt[0]
+    assert (block.start_line, block.end_line) == (3, 11)
+
+
+def test_rules_anchored_at_line_end_match_crlf_logs() -> None:
+    unix = b"> Task :app:compileJava\n:app:test FAILED\n5 tests completed, 1 failed\n"
+    windows = unix.replace(b"\n", b"\r\n")
+    a = analyze_stream([unix])
+    b = analyze_stream([windows])
+    assert [c.id for c in a.causes] == [c.id for c in b.causes]
+    assert [(x.start_line, x.end_line, x.score) for x in a.excerpt] == [
+        (x.start_line, x.end_line, x.score) for x in b.excerpt
+    ]
+
+
+def test_rules_anchored_at_line_start_match_after_runner_timestamps() -> None:
+    plain = b"+ pytest\nFAILED tests/test_cart.py::test_total - assert 90 == 81\n"
+    stamped = b"".join(
+        b"2026-11-27T10:00:0%dZ " % i + line + b"\n" for i, line in enumerate(plain.splitlines())
+    )
+    jenkins = b"".join(b"[2026-11-27T10:00:00.123Z] " + line + b"\n" for line in plain.splitlines())
+    for log in (stamped, jenkins):
+        assert analyze_stream([log]).causes[0].id == "pytest.test-failure"
