@@ -26,6 +26,7 @@ ROUTES = [
     ("GET", "/api/v1/jobs/team/api-service/builds/7/analysis"),
     ("POST", "/api/v1/jobs/team/api-service/builds/7/abort"),
     ("POST", "/api/v1/jobs/team/api-service/builds/7/rebuild"),
+    ("GET", "/api/v1/jobs/team/api-service/flaky"),
     ("GET", "/api/v1/plugins"),
     ("POST", "/api/v1/plugins/git/install"),
     ("POST", "/api/v1/analyze"),
