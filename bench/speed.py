@@ -255,7 +255,9 @@ def main() -> None:
     )
     growth = _analysis_peak_growth_kb(big)
     if growth is not None:
-        print(f"peak RSS growth during the analysis itself (VmHWM reset after start-up): {growth / 1024:.1f} MB")
+        print(
+            f"peak RSS growth during the analysis itself (VmHWM reset after start-up): {growth / 1024:.1f} MB"
+        )
 
     command = [
         sys.executable,
