@@ -268,14 +268,15 @@ def _scan_block(state: _State, data: bytes) -> None:
                 cap = min(cap, info.cap)
                 section = section or info.section
             elif info.kind == "cause":
-                weight += info.weight
-                causes.append(info.cause)
+                if info.cause not in causes:  # several indications of one cause on a line count once
+                    weight += info.weight
+                    causes.append(info.cause)
             elif info.kind == "seq_first":
                 state.seq_last_first[info.sequence] = line_no
             elif info.kind == "seq_then":
                 seq = kb.sequences[info.sequence]
                 started = state.seq_last_first.get(info.sequence)
-                if started is not None and 0 <= line_no - started <= seq.within:
+                if started is not None and 0 <= line_no - started <= seq.within and info.cause not in causes:
                     weight += info.weight
                     causes.append(info.cause)
             elif info.kind == "marker":

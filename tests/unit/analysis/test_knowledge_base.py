@@ -185,6 +185,7 @@ EXAMPLES: list[tuple[str, str]] = [
     ),
     ("xcode.build-failure", "** TEST FAILED **"),
     ("ghc.compile-error", "src/ShellCheck/Fixer.hs:38:10: error:"),
+    ("erlang.common-test-failure", "suite:send_recv failed on line 593"),
     ("shellcheck.lint", "In scripts/deploy.sh line 14:"),
     ("ci.token-permission", "HttpError: Resource not accessible by integration"),
     ("ci.workflow-config", "Error: Input required and not supplied: token"),
