@@ -29,7 +29,8 @@ _RULES: tuple[tuple[re.Pattern[str], str], ...] = (
         rf"\1{MASK}",
     ),
     # user:password@ in URLs.
-    (re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://[^/\s:@]+:)[^@\s/]+(@)"), rf"\1{MASK}\2"),
+    # Bounded like the assignment rule below, so long unbroken text cannot make the scan quadratic.
+    (re.compile(r"(?i)\b([a-z][a-z0-9+.-]{0,31}://[^/\s:@]{1,256}:)[^@\s/]{1,256}(@)"), rf"\1{MASK}\2"),
     # JSON Web Tokens.
     (re.compile(r"\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}"), MASK),
     # Well-known token shapes: AWS, GitHub, GitLab, Slack, Google, npm, PyPI, Stripe, OpenAI-style keys.
@@ -41,10 +42,12 @@ _RULES: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"\bnpm_[A-Za-z0-9]{36}\b|\bpypi-[A-Za-z0-9_-]{50,}\b"), MASK),
     (re.compile(r"\b(?:sk|rk|pk)_(?:live|test)_[A-Za-z0-9]{16,}\b|\bsk-[A-Za-z0-9_-]{20,}\b"), MASK),
     # Assignments: password=..., "secret": "...", AWS_SECRET_ACCESS_KEY=..., --token=...
+    # The name starts where a name can start and is bounded ({0,64}): otherwise every position inside a long
+    # unbroken token (minified code, base64) rescans it, and redaction turns quadratic (4 KB took a second).
     (
         re.compile(
-            r"(?i)((?:[a-z0-9_.-]*(?:passw(?:or)?d|passwd|pwd|secret|token|api[_-]?key|access[_-]?key|"
-            r"private[_-]?key|credentials?)[a-z0-9_.-]*)[\"']?\s*[=:]\s*[\"']?)(?!<redacted>)([^\s\"',;&]{3,})"
+            r"(?i)((?<![a-z0-9_.-])(?:[a-z0-9_.-]{0,64}(?:passw(?:or)?d|passwd|pwd|secret|token|api[_-]?key|access[_-]?key|"
+            r"private[_-]?key|credentials?)[a-z0-9_.-]{0,64})[\"']?\s*[=:]\s*[\"']?)(?!<redacted>)([^\s\"',;&]{3,})"
         ),
         rf"\1{MASK}",
     ),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from worker.analysis import analyze_stream, redact
@@ -74,3 +76,21 @@ def test_analysis_output_is_redacted() -> None:
     assert "hunter2hunter2" not in dumped
     assert "<redacted>" in analysis.excerpt[0].text
     assert "hunter2hunter2" not in analysis.signature_text()
+
+
+@pytest.mark.parametrize(
+    "adversarial",
+    [
+        "a" * 200_000,
+        "a-" * 100_000,
+        "a:" * 100_000,
+        "Zm9v" * 50_000,
+        "https://" + "a" * 200_000,
+        "token" * 40_000,
+    ],
+)
+def test_redaction_stays_linear_on_long_unbroken_text(adversarial: str) -> None:
+    # A ReDoS guard, not a benchmark: the unbounded patterns took over 40 s on 100 KB of such text.
+    started = time.perf_counter()
+    assert redact(adversarial + " password=hunter2").endswith("password=<redacted>")
+    assert time.perf_counter() - started < 5.0
