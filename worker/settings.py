@@ -6,7 +6,9 @@ Every process (API, worker, CLI, tests) builds a :class:`Settings` and passes it
 
 from __future__ import annotations
 
+import os
 from functools import lru_cache
+from pathlib import Path
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -77,6 +79,11 @@ class Settings(BaseSettings):
     def llm_enabled(self) -> bool:
         """True when an OpenAI-compatible server is configured (a key, a base URL, or both)."""
         return self.openai_api_key is not None or self.openai_base_url is not None
+
+    @property
+    def knowledge_base_paths(self) -> list[Path]:
+        """Folders of user rule files added to the built-in knowledge base."""
+        return [Path(p) for p in self.knowledge_base_dirs.split(os.pathsep) if p.strip()]
 
     @property
     def static_api_tokens(self) -> frozenset[str]:

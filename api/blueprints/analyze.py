@@ -16,7 +16,7 @@ from flask import Blueprint, Response, jsonify, request
 from api.errors import APIError, FieldError, validation_error
 from api.services import services
 from api.validation import query_choice
-from worker.analysis import Analysis, analyze_stream
+from worker.analysis import Analysis, analyze_stream, load_knowledge_base
 
 bp = Blueprint("analyze", __name__, url_prefix="/api/v1")
 
@@ -111,7 +111,10 @@ def analyze() -> Response:
     # Uploads may be far larger than JSON bodies; werkzeug enforces this on the stream (chunked too): 413.
     request.max_content_length = settings.max_upload_bytes
     seen = [0]
-    analysis = analyze_stream(_counted(_log_chunks(mimetype, settings.max_upload_bytes), seen))
+    analysis = analyze_stream(
+        _counted(_log_chunks(mimetype, settings.max_upload_bytes), seen),
+        knowledge_base=load_knowledge_base(settings.knowledge_base_paths),
+    )
     if seen[0] == 0:
         raise validation_error([FieldError("body", "missing", "the request body is empty; send the log")])
     if fmt == "text":

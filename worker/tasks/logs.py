@@ -9,7 +9,7 @@ from urllib.parse import quote
 from pydantic import BaseModel, Field, field_validator
 
 from worker import metrics, task_names
-from worker.analysis import analyze_stream, text_vector
+from worker.analysis import analyze_stream, load_knowledge_base, text_vector
 from worker.analysis.flaky import detect_flaky
 from worker.celery_app import app
 from worker.jenkins import JenkinsAuthError, JenkinsClient, JenkinsNotFound
@@ -83,7 +83,10 @@ def analyze_build(self: LangchainJenkinsTask, **payload: Any) -> dict[str, Any]:
         green = jenkins.last_successful_build_number(req.job)
         previous = jenkins.stream_console(req.job, green) if green and green < req.build else None
         started = time.perf_counter()
-        analysis = analyze_stream(jenkins.stream_console(req.job, req.build), previous=previous)
+        kb = load_knowledge_base(ctx.settings.knowledge_base_paths)  # compiled once per process
+        analysis = analyze_stream(
+            jenkins.stream_console(req.job, req.build), previous=previous, knowledge_base=kb
+        )
         metrics.ANALYSIS_SECONDS.observe(time.perf_counter() - started)
         metrics.LOG_BYTES.inc(analysis.stats.bytes)
         self.progress("analysed", category=analysis.category, summary=analysis.summary)
