@@ -40,10 +40,10 @@ typecheck:
 check: lint typecheck test  ## ruff, mypy and the tests
 
 bench: setup  ## speed and memory of the analysis engine (100 MB generated log)
-	$(PYTHON) bench/speed.py
+	$(PYTHON) -m bench.speed
 
 eval: setup  ## accuracy of the analysis engine on the labelled logs in ../shared/data
-	$(PYTHON) bench/evaluate.py
+	$(PYTHON) -m bench.evaluate
 
 compose-config:  ## validate docker-compose.yml (needs only the compose CLI, no engine)
 	docker compose config --quiet 2>/dev/null || docker-compose config -q
