@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Literal, get_args
 
 from pydantic import BaseModel, Field
 
@@ -19,17 +19,7 @@ Category = Literal[
 ]
 
 #: Every category, in the order the CLI documents them.
-CATEGORIES: tuple[str, ...] = (
-    "compilation",
-    "test",
-    "lint",
-    "dependency",
-    "infrastructure",
-    "timeout",
-    "out_of_memory",
-    "configuration",
-    "unknown",
-)
+CATEGORIES: tuple[str, ...] = get_args(Category)
 
 
 class ExcerptBlock(BaseModel):
