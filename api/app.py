@@ -23,7 +23,7 @@ from flask_limiter import Limiter, RateLimitExceeded
 from flask_limiter.util import get_remote_address
 
 from api import auth
-from api.blueprints import analyze, builds, events, health, plugins, tasks
+from api.blueprints import analyze, builds, events, health, jenkins, plugins, tasks
 from api.errors import APIError, error_response, register_error_handlers
 from api.metrics import REQUEST_SECONDS, REQUESTS
 from api.services import EXTENSION_KEY, Services, services
@@ -70,7 +70,7 @@ def create_app(settings: Settings | None = None, *, celery: Celery | None = None
     app.after_request(_finish_request)
     app.teardown_request(_clear_log_context)
 
-    for blueprint in (events.bp, tasks.bp, builds.bp, plugins.bp, analyze.bp, health.bp):
+    for blueprint in (events.bp, tasks.bp, builds.bp, plugins.bp, jenkins.bp, analyze.bp, health.bp):
         app.register_blueprint(blueprint)
 
     if not auth.auth_configured(settings):

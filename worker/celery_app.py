@@ -20,7 +20,13 @@ from celery import Celery
 
 from worker.settings import Settings, get_settings
 
-TASK_MODULES = ("worker.tasks.builds", "worker.tasks.logs", "worker.tasks.agents", "worker.tasks.plugins")
+TASK_MODULES = (
+    "worker.tasks.builds",
+    "worker.tasks.logs",
+    "worker.tasks.agents",
+    "worker.tasks.plugins",
+    "worker.tasks.pipelines",
+)
 #: Imported by every worker process with the tasks: signal handlers for logging, metrics and clients.
 WORKER_MODULES = (*TASK_MODULES, "worker.lifecycle")
 

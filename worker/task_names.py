@@ -12,6 +12,10 @@ TRIGGER_BUILD: Final = "builds.trigger"
 ABORT_BUILD: Final = "builds.abort"
 REBUILD: Final = "builds.rebuild"
 FLAKY_REPORT: Final = "builds.flaky_report"
+JOB_STATUS: Final = "builds.status"
+WAIT_FOR_BUILD: Final = "builds.wait"
+QUEUE_STATUS: Final = "jenkins.queue"
+VALIDATE_PIPELINE: Final = "pipelines.validate"
 LIST_PLUGINS: Final = "plugins.inventory"
 INSTALL_PLUGIN: Final = "plugins.install"
 
@@ -24,6 +28,10 @@ ALL_TASK_NAMES: Final = frozenset(
         ABORT_BUILD,
         REBUILD,
         FLAKY_REPORT,
+        JOB_STATUS,
+        WAIT_FOR_BUILD,
+        QUEUE_STATUS,
+        VALIDATE_PIPELINE,
         LIST_PLUGINS,
         INSTALL_PLUGIN,
     }

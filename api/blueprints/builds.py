@@ -17,7 +17,7 @@ from api.services import services
 from api.validation import json_body, path_job, query_int
 from worker.analysis.flaky import detect_flaky
 from worker.models import TriggerRequest
-from worker.task_names import ABORT_BUILD, REBUILD, TRIGGER_BUILD
+from worker.task_names import ABORT_BUILD, JOB_STATUS, REBUILD, TRIGGER_BUILD
 
 bp = Blueprint("builds", __name__, url_prefix="/api/v1/jobs")
 
@@ -81,6 +81,14 @@ def flaky_report(job: str) -> dict[str, Any]:
     history = services().storage.builds.history(job, window)
     report = detect_flaky(history, window=window)
     return {"job": job, **report.model_dump(mode="json")}
+
+
+@bp.get("/<path:job>/status")
+def job_status(job: str) -> tuple[dict[str, Any], int]:
+    """Queue ``builds.status``: the job as Jenkins sees it now (health, queue, last ``?limit=`` builds)."""
+    job = path_job(job)
+    limit = query_int("limit", default=10, minimum=1, maximum=MAX_LIMIT)
+    return start_task(JOB_STATUS, {"job": job, "limit": limit}), 202
 
 
 @bp.post("/<path:job>/builds")

@@ -106,3 +106,37 @@ def flaky_report(self: LangchainJenkinsTask, **payload: Any) -> dict[str, Any]:
     req = parse_payload(FlakyPayload, payload)
     report = detect_flaky(self.ctx.storage.builds.history(req.job, req.window), window=req.window)
     return {"job": req.job, **report.model_dump(mode="json")}
+
+
+class StatusPayload(JobRef):
+    limit: int = Field(10, ge=1, le=100)
+
+
+@app.task(name=task_names.JOB_STATUS, base=LangchainJenkinsTask, bind=True)
+def job_status(self: LangchainJenkinsTask, **payload: Any) -> dict[str, Any]:
+    """A job at a glance from Jenkins: health, queue and its recent builds, newest first."""
+    req = parse_payload(StatusPayload, payload)
+    return dict(self.ctx.jenkins.job_status(req.job, limit=req.limit).model_dump(mode="json"))
+
+
+class WaitPayload(JobRef):
+    build: int = Field(ge=1)
+    timeout_seconds: float = Field(600.0, gt=0, le=3600)
+
+
+@app.task(name=task_names.WAIT_FOR_BUILD, base=LangchainJenkinsTask, bind=True)
+def wait_for_build(self: LangchainJenkinsTask, **payload: Any) -> dict[str, Any]:
+    """Wait until a build finishes (or the timeout passes) and return it."""
+    req = parse_payload(WaitPayload, payload)
+    info = self.ctx.jenkins.wait_for_build(req.job, req.build, timeout=req.timeout_seconds)
+    return dict(info.model_dump(mode="json"))
+
+
+@app.task(name=task_names.QUEUE_STATUS, base=LangchainJenkinsTask, bind=True)
+def queue_status(self: LangchainJenkinsTask) -> dict[str, Any]:
+    """What waits in the Jenkins queue and why, and which agents can take work."""
+    jenkins = self.ctx.jenkins
+    return {
+        "queue": [item.model_dump(mode="json") for item in jenkins.queue()],
+        "nodes": [node.model_dump(mode="json") for node in jenkins.nodes()],
+    }
