@@ -405,8 +405,10 @@ def _extend_to(cand: _Candidate, lines: _BlockLines, upto: int, state: _State | 
 
 # Lines that belong to the message above them: stack frames, indented detail, "Caused by".
 _CONTINUATION = re.compile(
-    r"^(?:\s+\S|\s*at |\s*File \"|\s*#\d+ |\s*\d+: |Caused by|\s*\.\.\. \d+ more|\s*[|^~]|\s*-->|stack backtrace)"
+    r"^(?:\s*at |\s*File \"|\s*#\d+ |\s*\d+: |Caused by|\s*\.\.\. \d+ more|\s*[|^~]|\s*-->|stack backtrace)"
 )
+# A test reporter's list item: a pass/fail mark or a numbered failure.
+_LIST_ITEM = re.compile(r"^\s*(?:[✓✔✗✖\u00d7√]|\d+\) )")
 _TAG = re.compile(r"^\s*(\[[^\]]{1,20}\]|[A-Za-z]+ ERR!|[A-Z]\s{2,}|[A-Za-z_.-]+:)")
 
 
@@ -416,6 +418,12 @@ def _is_continuation(previous: str, text: str) -> bool:
         return False
     if _CONTINUATION.match(text):
         return True
+    if text[:1].isspace():
+        # Indented detail belongs to the message above it, except the next item of the same list: a test
+        # reporter's next result ("    ✓ next test" after "    1) failing test" or "    ✗ failing test").
+        return not (
+            _indent(text) == _indent(previous) and _LIST_ITEM.match(text) and _LIST_ITEM.match(previous)
+        )
     tag = _TAG.match(previous)
     if not tag:
         return False

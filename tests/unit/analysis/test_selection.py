@@ -1,0 +1,45 @@
+"""How excerpt blocks are delimited and chosen: general log structure, not particular logs."""
+
+from __future__ import annotations
+
+from worker.analysis import Analysis, analyze_stream
+
+
+def _analyze(text: str) -> Analysis:
+    return analyze_stream([text.encode()])
+
+
+def test_next_item_of_a_test_list_ends_the_block() -> None:
+    log = "\n".join(
+        [
+            "$ npm test",
+            "  window namespace tests",
+            "    ✓ editor, onDidChangeTextEditorViewColumn (152ms)",
+            "    ✗ testThatRequestThrows, XCTAssertTrue failed",
+            "        expected true",
+            "    ✓ showInputBox - undefined on cancel",
+            "    ✓ showInputBox - cancel early",
+            "    ✓ showInputBox - '' on Enter",
+            "",
+        ]
+    )
+    block = _analyze(log).excerpt[0]
+    assert (block.start_line, block.end_line) == (4, 5)  # the failure and its indented detail, not the passes
+
+
+def test_xcodebuild_verdict_ranks_below_the_errors_it_echoes() -> None:
+    log = "\n".join(
+        [
+            "$ xcodebuild -scheme App build",
+            "CompileSwift normal x86_64 /src/App/Encoding.swift",
+            "❌  /src/App/Encoding.swift:269:57: thrown expression type 'Error' does not conform to 'Error'",
+            *[f"CompileSwift normal x86_64 /src/App/File{i}.swift" for i in range(10)],
+            "** BUILD FAILED **",
+            "",
+            'The command "xcodebuild -scheme App build" exited with 65.',
+            "",
+        ]
+    )
+    analysis = _analyze(log)
+    assert analysis.excerpt[0].start_line == 3
+    assert analysis.category == "compilation"
