@@ -684,8 +684,8 @@ def _prefer_first_occurrence(ranked: list[_Candidate], depth: int = 30) -> None:
     changed = False
     for later in top:
         for earlier in top:
-            if earlier.start >= later.start or earlier.score >= later.score:
-                continue
+            if earlier.start >= later.start or earlier.score >= later.score or earlier.end >= later.first_hit:
+                continue  # not earlier, already better, or the same lines (a failed step's tail around a hit)
             if any(
                 len(a & b) >= 0.8 * min(len(a), len(b)) for a in keys[id(later)] for b in keys[id(earlier)]
             ):

@@ -43,3 +43,18 @@ def test_xcodebuild_verdict_ranks_below_the_errors_it_echoes() -> None:
     analysis = _analyze(log)
     assert analysis.excerpt[0].start_line == 3
     assert analysis.category == "compilation"
+
+
+def test_failed_step_tail_does_not_take_the_place_of_the_error_inside_it() -> None:
+    log = "\n".join(
+        [
+            "$ docker run -v $PWD:/mnt builder:latest -c make",
+            *[f"{i:012x}: Pull complete" for i in range(18)],
+            "Status: Downloaded newer image for builder:latest",
+            'docker: Error response from daemon: oci runtime error: exec: "-c": executable file not found in $PATH.',
+            'The command "docker run -v $PWD:/mnt builder:latest -c make" exited with 127.',
+            "",
+        ]
+    )
+    block = _analyze(log).excerpt[0]
+    assert (block.start_line, block.end_line) == (21, 21)
