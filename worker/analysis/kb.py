@@ -28,23 +28,20 @@ A match is attributed to the line where it *ends*; patterns should not span line
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import re
 import tempfile
 import threading
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal, cast
 
-import yaml
-
 from worker.analysis.models import CATEGORIES, Category
 
 BUILTIN_DIR = Path(__file__).parent / "kb"
-# libyaml when available: parsing the built-in rules is then ~10x faster (start-up time counts).
-_YAML_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 MarkerKind = Literal["step_start", "step_ok", "step_fail", "build_fail", "stage"]
 _MARKER_KINDS: frozenset[str] = frozenset({"step_start", "step_ok", "step_fail", "build_fail", "stage"})
@@ -198,9 +195,9 @@ class HyperscanScanner(Scanner):
 _CACHE_KEEP = 8
 
 
-def _prune_cache(directory: Path) -> None:
+def _prune_cache(directory: Path, pattern: str = "hs-*.db") -> None:
     """Keep the newest few databases: every edit of a rule file makes a new one."""
-    files = sorted(directory.glob("hs-*.db"), key=lambda f: f.stat().st_mtime, reverse=True)
+    files = sorted(directory.glob(pattern), key=lambda f: f.stat().st_mtime, reverse=True)
     for old in files[_CACHE_KEEP:]:
         old.unlink(missing_ok=True)
 
@@ -323,8 +320,14 @@ class _Builder:
         return len(self.kb.patterns) - 1
 
     def add_file(self, path: Path) -> None:
+        # Imported here: with a fresh rules cache (see compile_knowledge_base) YAML is never needed, and
+        # importing it is a tenth of the engine's start-up.
+        import yaml
+
+        # libyaml when available: parsing the built-in rules is then ~10x faster.
+        loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
         try:
-            data = yaml.load(path.read_text(encoding="utf-8"), Loader=_YAML_LOADER) or {}
+            data = yaml.load(path.read_text(encoding="utf-8"), Loader=loader) or {}
         except yaml.YAMLError as exc:
             raise KnowledgeBaseError(f"{path}: not valid YAML: {exc}") from exc
         if not isinstance(data, dict):
@@ -419,23 +422,87 @@ def rule_files(extra_dirs: Iterable[Path] = ()) -> list[Path]:
     return files
 
 
-def compile_knowledge_base(files: Sequence[Path], engine: str | None = None) -> KnowledgeBase:
-    """Load and validate ``files`` and compile every pattern into one scanner."""
-    builder = _Builder()
-    for path in files:
-        builder.add_file(path)
-    kb = builder.kb
-    kb.triggers = [
-        i
-        for i, info in enumerate(kb.patterns)
-        if info.kind != "signal" or (info.weight >= TRIGGER_WEIGHT and info.cap >= TRIGGER_WEIGHT)
-    ]
+def compile_knowledge_base(
+    files: Sequence[Path], engine: str | None = None, *, cache: bool = True
+) -> KnowledgeBase:
+    """Load and validate ``files`` and compile every pattern into one scanner.
+
+    The validated rules are cached as JSON next to the compiled databases, keyed by the files' bytes and this
+    module's source: a process that starts with a fresh cache neither imports nor parses YAML.
+    ``cache=False`` neither reads nor writes any cache.
+    """
+    cache_file = _rules_cache_file(files) if cache else None
+    kb = _load_rules(cache_file) if cache_file is not None else None
+    if kb is None:
+        builder = _Builder()
+        for path in files:
+            builder.add_file(path)
+        kb = builder.kb
+        kb.triggers = [
+            i
+            for i, info in enumerate(kb.patterns)
+            if info.kind != "signal" or (info.weight >= TRIGGER_WEIGHT and info.cap >= TRIGGER_WEIGHT)
+        ]
+    else:
+        cache_file = None  # already cached
     try:
-        kb.scanner = build_scanner(kb.expressions, engine)
-        kb.trigger_scanner = build_scanner([kb.expressions[i] for i in kb.triggers], engine)
+        kb.scanner = build_scanner(kb.expressions, engine, cache=cache)
+        kb.trigger_scanner = build_scanner([kb.expressions[i] for i in kb.triggers], engine, cache=cache)
     except Exception as exc:  # the engines' compile errors name only the pattern index
         raise KnowledgeBaseError(_explain_compile_error(kb, exc)) from exc
+    if cache_file is not None:
+        _save_rules(kb, cache_file)  # only rules that compile are cached
     return kb
+
+
+def _rules_cache_file(files: Sequence[Path]) -> Path | None:
+    """Where the validated rules of ``files`` are cached (None without a writable cache directory)."""
+    digest = hashlib.sha256(Path(__file__).read_bytes())
+    digest.update(repr(CATEGORIES).encode())  # the categories the rules were validated against
+    try:
+        for path in files:
+            content = Path(path).read_bytes()
+            digest.update(f"\0{path}\0{len(content)}\0".encode())
+            digest.update(content)
+    except OSError:
+        return None  # unreadable: the builder reports it with the file's name
+    directory = _cache_dir()
+    return directory / f"kb-{digest.hexdigest()[:32]}.json" if directory is not None else None
+
+
+def _load_rules(cache_file: Path) -> KnowledgeBase | None:
+    """The rules cached in ``cache_file``, or None when it is missing or unreadable."""
+    try:
+        data = json.loads(cache_file.read_bytes())
+        return KnowledgeBase(
+            causes=[CauseRule(**c) for c in data["causes"]],
+            patterns=[PatternInfo(**p) for p in data["patterns"]],
+            sequences=[Sequence_(**q) for q in data["sequences"]],
+            expressions=[(regex, bool(caseless)) for regex, caseless in data["expressions"]],
+            triggers=[int(i) for i in data["triggers"]],
+        )
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError, KeyError, TypeError):  # corrupt or from another version: rebuild
+        cache_file.unlink(missing_ok=True)
+        return None
+
+
+def _save_rules(kb: KnowledgeBase, cache_file: Path) -> None:
+    data = {
+        "causes": [asdict(c) for c in kb.causes],
+        "patterns": [asdict(p) for p in kb.patterns],
+        "sequences": [asdict(q) for q in kb.sequences],
+        "expressions": kb.expressions,
+        "triggers": kb.triggers,
+    }
+    try:
+        tmp = cache_file.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_text(json.dumps(data), encoding="utf-8")
+        tmp.replace(cache_file)  # atomic: concurrent workers never read half a file
+        _prune_cache(cache_file.parent, "kb-*.json")
+    except OSError:
+        pass
 
 
 def _explain_compile_error(kb: KnowledgeBase, exc: Exception) -> str:

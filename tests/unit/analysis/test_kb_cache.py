@@ -1,0 +1,71 @@
+"""The cache of validated rules: same knowledge base as a fresh build, never stale after an edit."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+from worker.analysis import kb as kb_module
+from worker.analysis.kb import KnowledgeBase, compile_knowledge_base, rule_files
+
+RULE = """
+causes:
+  - id: custom.widget-broke
+    category: test
+    description: The widget broke.
+    fix: Mend the widget.
+    patterns: ['WIDGET BROKE: \\d+']
+signals:
+  - {pattern: 'wobble', weight: 0.5}
+"""
+
+
+@pytest.fixture
+def cache_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    directory = tmp_path / "cache"
+    directory.mkdir()
+    monkeypatch.setattr(kb_module, "_cache_dir", lambda: directory)
+    return directory
+
+
+def _rules(kb: KnowledgeBase) -> tuple[object, ...]:
+    return (kb.causes, kb.patterns, kb.sequences, kb.expressions, kb.triggers)
+
+
+def test_cached_rules_equal_a_fresh_build_and_skip_yaml(
+    cache_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    files = rule_files()
+    fresh = compile_knowledge_base(files, cache=False)
+    first = compile_knowledge_base(files)
+    assert len(list(cache_dir.glob("kb-*.json"))) == 1
+    # A second process would load the JSON: YAML must not be needed at all.
+    monkeypatch.setitem(sys.modules, "yaml", None)
+    cached = compile_knowledge_base(files)
+    assert _rules(cached) == _rules(first) == _rules(fresh)
+    data = b"[ERROR] Tests run: 3, Failures: 1, Errors: 0, Skipped: 0\nok\n"
+    assert cached.scan(data) == fresh.scan(data) != []
+
+
+def test_an_edited_rule_file_is_never_served_from_the_cache(cache_dir: Path, tmp_path: Path) -> None:
+    path = tmp_path / "custom.yaml"
+    path.write_text(RULE, encoding="utf-8")
+    before = compile_knowledge_base([path])
+    assert before.causes[0].description == "The widget broke."
+    path.write_text(RULE.replace("The widget broke.", "The widget fell apart."), encoding="utf-8")
+    after = compile_knowledge_base([path])
+    assert after.causes[0].description == "The widget fell apart."
+    assert len(list(cache_dir.glob("kb-*.json"))) == 2
+
+
+def test_a_corrupt_cache_file_is_rebuilt(cache_dir: Path, tmp_path: Path) -> None:
+    path = tmp_path / "custom.yaml"
+    path.write_text(RULE, encoding="utf-8")
+    compile_knowledge_base([path])
+    (cached,) = cache_dir.glob("kb-*.json")
+    cached.write_text('{"causes": [', encoding="utf-8")
+    kb = compile_knowledge_base([path])
+    assert [c.id for c in kb.causes] == ["custom.widget-broke"]
+    assert kb.patterns[1].weight == 0.5 and kb.triggers == [0]
