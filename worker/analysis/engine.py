@@ -438,6 +438,8 @@ def _is_continuation(previous: str, text: str) -> bool:
     rest, previous_rest = stripped[len(label) :], previous.lstrip()[len(label) :]
     if _indent(rest) > _indent(previous_rest):
         return True
+    if _indent(rest) < _indent(previous_rest):
+        return False  # back out of the message's detail: the next item ("[info] - next test")
     first, previous_first = rest.split(None, 1)[:1], previous_rest.split(None, 1)[:1]
     return not (first and first == previous_first and _indent(rest) == _indent(previous_rest))
 

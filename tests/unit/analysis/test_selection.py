@@ -58,3 +58,19 @@ def test_failed_step_tail_does_not_take_the_place_of_the_error_inside_it() -> No
     )
     block = _analyze(log).excerpt[0]
     assert (block.start_line, block.end_line) == (21, 21)
+
+
+def test_neutral_tag_output_ends_where_the_next_list_item_starts() -> None:
+    log = "\n".join(
+        [
+            "[info] ConcurrencyEndToEndTest:",
+            "[info] - Requests exceeding limit should increase dropped_request count",
+            "[info] - Should not increase dropped_request count *** FAILED ***",
+            "[info]   java.lang.AssertionError: expected 10 (ConcurrencyEndToEndTest.scala:87)",
+            "[info] - Service application retries should not increase dropped_request count",
+            "[info] - Service application success should not increase dropped_request count",
+            "",
+        ]
+    )
+    block = _analyze(log).excerpt[0]
+    assert (block.start_line, block.end_line) == (3, 4)
