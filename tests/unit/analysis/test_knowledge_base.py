@@ -11,6 +11,20 @@ from worker.analysis.kb import KnowledgeBaseError, compile_knowledge_base, rule_
 
 # (cause id, the line(s) a toolchain prints). Lines are written as the tools print them, not as the rules read.
 EXAMPLES: list[tuple[str, str]] = [
+    ("elixir.compile-error", "** (CompileError) lib/shop/cart.ex:42: undefined function total/1"),
+    ("elixir.test-failure", "  1) test adds an item to the cart (Shop.CartTest)"),
+    (
+        "elixir.dependency-error",
+        "** (Mix) Could not find an SCM for dependency :plug_cowboy from Shop.MixProject",
+    ),
+    (
+        "elixir.uncaught-exception",
+        "** (RuntimeError) Line does not match format: '[kaguya](https://github.com/x/kaguya) - IRC bot'",
+    ),
+    (
+        "yaml.parse-error",
+        "(config/settings.yml): found character that cannot start any token while scanning for the next token at line 8 column 1",
+    ),
     (
         "docker.daemon-unavailable",
         "Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?",
