@@ -60,6 +60,8 @@ NEAR_FAIL_LINES = 40
 NEAR_FAIL_BOOST = 1.5
 # Blocks scoring at least this fraction of the best one compete on position: the earliest is shown first.
 FIRST_AMONG = 0.9
+# A block repeating a better one further away than this is a rerun of the same failure (ranked last).
+REPEAT_DISTANCE = 60
 # The output of a failed step that is kept as a candidate even without any matching rule.
 FAIL_TAIL_LINES = 20
 FAIL_TAIL_PARAGRAPH = 4
@@ -660,7 +662,29 @@ def _rank(
         if first is not picked[0]:
             picked.remove(first)
             picked.insert(0, first)
-    return picked
+    return _repeats_last(picked)
+
+
+def _repeats_last(ranked: list[_Candidate], depth: int = 10) -> list[_Candidate]:
+    """Blocks that repeat a better-ranked block as a whole, far from it (the same failure again from a rerun,
+    a retry or another matrix entry), move behind the others: the next places are worth more for a different
+    message. A repeat right after the block is the tool's own summary of it (Maven's "Failed to execute goal"
+    after the compiler errors) and keeps its place: it says which step failed."""
+    top = ranked[:depth]
+    fresh: list[tuple[_Candidate, list[frozenset[str]]]] = []
+    repeats: list[_Candidate] = []
+    for cand in top:
+        keys = _key_words(cand)
+        if keys and any(
+            len(keys) == len(other_keys)
+            and min(abs(cand.start - other.end), abs(other.start - cand.end)) > REPEAT_DISTANCE
+            and all(len(a & b) >= 0.8 * min(len(a), len(b)) for a, b in zip(keys, other_keys, strict=True))
+            for other, other_keys in fresh
+        ):
+            repeats.append(cand)
+            continue
+        fresh.append((cand, keys))
+    return [c for c, _ in fresh] + repeats + ranked[depth:]
 
 
 _WORD = re.compile(r"[a-z][a-z0-9_]{2,}")

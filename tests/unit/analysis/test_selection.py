@@ -74,3 +74,33 @@ def test_neutral_tag_output_ends_where_the_next_list_item_starts() -> None:
     )
     block = _analyze(log).excerpt[0]
     assert (block.start_line, block.end_line) == (3, 4)
+
+
+def test_a_rerun_of_the_same_failure_gives_its_place_to_a_different_error() -> None:
+    failure = [
+        "_____________________ test_http_redirects_to_https _____________________",
+        "    def test_http_redirects_to_https(docker_compose, nginxproxy):",
+        ">       assert len(r.history) > 0",
+        "E       AssertionError: assert 0 > 0",
+        "tests/test_ssl/test_redirect.py:12: AssertionError",
+    ]
+    filler = [f"collected line {i}" for i in range(80)]
+    log = "\n".join(
+        [
+            "$ pytest tests",
+            *failure,
+            *filler,
+            "$ pytest tests  # rerun",
+            *failure,
+            *filler,
+            "ERROR: Couldn't connect to Docker daemon at http+docker://localhost - is it running?",
+            *filler,
+            "$ pytest tests  # second rerun",
+            *failure,
+            "",
+        ]
+    )
+    analysis = analyze_stream([log.encode()], max_blocks=3)
+    texts = [block.text for block in analysis.excerpt]
+    assert sum("assert 0 > 0" in text for text in texts) == 2  # one rerun made room for the other error
+    assert any("Docker daemon" in text for text in texts)
