@@ -368,7 +368,10 @@ def _on_hit(state: _State, lines: _BlockLines, hit: _Hit) -> None:
         if close_enough and hit.line - cand.start < MAX_BLOCK_LINES:
             _extend_to(cand, lines, hit.line, state)
             cand.last_hit = hit.line
-            cand.last_text = cand.lines[-1]
+            if not (_announces_detail(cand.last_text) and strip_prefix(cand.lines[-1])[:1].isspace()):
+                cand.last_text = cand.lines[
+                    -1
+                ]  # else the hit is detail under a header: the header still rules
             cand.hits.append(hit)
             cand.settled = False
             cand.section = cand.section or hit.section
@@ -414,11 +417,20 @@ _LIST_ITEM = re.compile(r"^\s*(?:[✓✔✗✖\u00d7√]|\d+\) )")
 _TAG = re.compile(r"^\s*(\[[^\]]{1,20}\]|[A-Za-z]+ ERR!|[A-Z]\s{2,}|[A-Za-z_.-]+:)")
 
 
-def _is_continuation(previous: str, text: str) -> bool:
+def _announces_detail(text: str) -> bool:
+    """A message ending with a colon announces the detail printed under it."""
+    return strip_prefix(text).rstrip().endswith(":")
+
+
+def _is_continuation(previous: str, text: str, *, after_blank: bool = False) -> bool:
     previous, text = strip_prefix(previous), strip_prefix(text)
     if not text.strip():
         return False
     if _CONTINUATION.match(text):
+        return True
+    if not after_blank and _announces_detail(previous):
+        # A message ending with a colon announces its detail ("Failure:", "CMake Error at x.cmake:12
+        # (message):"): the paragraph under it belongs to it, up to a blank line.
         return True
     if text[:1].isspace():
         # Indented detail belongs to the message above it, except the next item of the same list: a test
@@ -480,7 +492,7 @@ def _continue(cand: _Candidate, lines: _BlockLines, last_line: int, state: _Stat
             if (
                 following
                 and following[0].strip()
-                and (cand.section or _is_continuation(cand.last_text, following[0]))
+                and (cand.section or _is_continuation(cand.last_text, following[0], after_blank=True))
             ):
                 cand.lines.extend([text[0], following[0]])
                 continue

@@ -104,3 +104,24 @@ def test_a_rerun_of_the_same_failure_gives_its_place_to_a_different_error() -> N
     texts = [block.text for block in analysis.excerpt]
     assert sum("assert 0 > 0" in text for text in texts) == 2  # one rerun made room for the other error
     assert any("Docker daemon" in text for text in texts)
+
+
+def test_a_message_ending_with_a_colon_keeps_the_paragraph_under_it() -> None:
+    log = "\n".join(
+        [
+            "$ cmake ..",
+            "-- Could NOT find Doxygen (missing:  DOXYGEN_EXECUTABLE)",
+            "CMake Error at /usr/share/cmake-3.2/Modules/FindPackageHandleStandardArgs.cmake:138 (message):",
+            "  Could NOT find Halide (missing: HALIDE_ROOT_DIR HALIDE_LIBRARIES",
+            "  HALIDE_INCLUDE_DIR)",
+            "Call Stack (most recent call first):",
+            "  cmake/Modules/FindHalide.cmake:38 (find_package_handle_standard_args)",
+            "  CMakeLists.txt:46 (include)",
+            "",
+            "",
+            "-- Configuring incomplete, errors occurred!",
+            "",
+        ]
+    )
+    block = _analyze(log).excerpt[0]
+    assert block.start_line <= 3 and block.end_line == 8  # the whole call stack, not the blank lines after it
