@@ -125,3 +125,21 @@ def test_a_message_ending_with_a_colon_keeps_the_paragraph_under_it() -> None:
     )
     block = _analyze(log).excerpt[0]
     assert block.start_line <= 3 and block.end_line == 8  # the whole call stack, not the blank lines after it
+
+
+def test_a_failed_gradle_task_after_a_runner_timestamp_is_not_a_failed_test() -> None:
+    log = "\n".join(
+        [
+            "2024-05-01T10:00:00.1000000Z > Task :module:actuator:compileJava",
+            "2024-05-01T10:00:01.1000000Z > Task :module:actuator:checkFormatMain FAILED",
+            "2024-05-01T10:00:01.2000000Z FAILURE: Build failed with an exception.",
+            "2024-05-01T10:00:01.3000000Z * What went wrong:",
+            "2024-05-01T10:00:01.4000000Z Execution failed for task ':module:actuator:checkFormatMain'.",
+            "2024-05-01T10:00:01.5000000Z > Formatting violations found in the following files:",
+            "2024-05-01T10:00:01.6000000Z ##[error]Process completed with exit code 1.",
+            "",
+        ]
+    )
+    analysis = _analyze(log)
+    assert analysis.category == "lint"
+    assert "gradle.test-failure" not in [cause.id for cause in analysis.causes]
