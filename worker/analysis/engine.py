@@ -660,8 +660,10 @@ def _rank(
     # A block that mostly repeats a better one (a failed step's tail around a rule's hit) adds nothing.
     picked: list[_Candidate] = []
     for cand in ordered:
-        span = set(range(cand.start, cand.end + 1))
-        if any(len(span & set(range(p.start, p.end + 1))) * 2 > len(span) for p in picked):
+        # Overlap of line ranges by arithmetic (sets of line numbers made this quadratic in lines).
+        start, end = cand.start, cand.end
+        length = max(0, end - start + 1)
+        if any(max(0, min(end, p.end) - max(start, p.start) + 1) * 2 > length for p in picked):
             continue
         picked.append(cand)
     _prefer_first_occurrence(picked)
