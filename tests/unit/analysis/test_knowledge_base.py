@@ -11,6 +11,10 @@ from worker.analysis.kb import KnowledgeBaseError, compile_knowledge_base, rule_
 
 # (cause id, the line(s) a toolchain prints). Lines are written as the tools print them, not as the rules read.
 EXAMPLES: list[tuple[str, str]] = [
+    (
+        "network.unreachable",
+        "ERROR: Could not install packages due to an OSError: HTTPSConnectionPool(host='github.com', port=443): Max retries exceeded with url: /pypa/pkg/archive/master.zip (Caused by ResponseError('too many 502 error responses'))",
+    ),
     ("elixir.compile-error", "** (CompileError) lib/shop/cart.ex:42: undefined function total/1"),
     ("elixir.test-failure", "  1) test adds an item to the cart (Shop.CartTest)"),
     (
