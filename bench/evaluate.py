@@ -4,6 +4,7 @@ Usage::
 
     python -m bench.evaluate                # all data sets
     python -m bench.evaluate --only logchunks --limit 50 --show-misses 5
+    python -m bench.evaluate --only logchunks --by-repo   # weakest repositories first
 
 Data sets (read from ``$LJ_SHARED_DIR`` or ``<repo>/../shared``):
 
@@ -106,8 +107,11 @@ def _last_100(total: int) -> list[tuple[int, int]]:
     return [(max(1, total - 99), total)]
 
 
-def evaluate_logchunks(limit: int | None, show_misses: int) -> tuple[Scores, Scores, float, int]:
+def evaluate_logchunks(
+    limit: int | None, show_misses: int, by_repo: bool = False
+) -> tuple[Scores, Scores, float, int]:
     engine, baseline = Scores("engine excerpt"), Scores('baseline "last 100 lines"')
+    repos: dict[str, Scores] = {}
     seconds, size = 0.0, 0
     misses: list[tuple[float, str, int, int, list[tuple[int, int]]]] = []
     for n, row in enumerate(read_jsonl_gz("logchunks/dev.jsonl.gz")):
@@ -119,8 +123,15 @@ def evaluate_logchunks(limit: int | None, show_misses: int) -> tuple[Scores, Sco
         seconds += time.perf_counter() - started
         size += len(row["log"].encode("utf-8"))
         f = engine.add(_ranges(analysis), gold)
+        repos.setdefault(row["repo"], Scores(row["repo"][:34])).add(_ranges(analysis), gold)
         baseline.add(_last_100(len(row["log"].split("\n"))), gold)
         misses.append((f, row["id"], row["chunk_line_start"], row["chunk_line_end"], _ranges(analysis)[:3]))
+    if by_repo:
+        # Where the engine is weakest: a per-repository view, to find failure shapes (never to tune to one log).
+        print("LogChunks per repository, worst F1@1 first")
+        print(HEADER)
+        for scores in sorted(repos.values(), key=lambda r: statistics.fmean(r.f1)):
+            print(scores.row())
     if show_misses:
         print("worst LogChunks logs (F1, id, gold, predicted top 3):")
         for f, log_id, s, e, ranges in sorted(misses)[:show_misses]:
@@ -203,6 +214,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--only", choices=["logchunks", "cidiff", "logdx"], action="append")
     parser.add_argument("--limit", type=int, default=None, help="first N logs of each data set")
     parser.add_argument("--show-misses", type=int, default=0, help="print the N worst LogChunks logs")
+    parser.add_argument("--by-repo", action="store_true", help="print LogChunks scores per repository")
     parser.add_argument("-v", "--verbose", action="store_true")
     args = parser.parse_args(argv)
     only = set(args.only or ["logchunks", "cidiff", "logdx"])
@@ -210,7 +222,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     m = statistics.fmean
 
     if "logchunks" in only:
-        engine, baseline, seconds, size = evaluate_logchunks(args.limit, args.show_misses)
+        engine, baseline, seconds, size = evaluate_logchunks(args.limit, args.show_misses, args.by_repo)
         print(f"\nLogChunks dev ({len(engine.f1)} logs, {size / 1e6:.1f} MB analysed in {seconds:.2f} s)")
         print(HEADER)
         print(engine.row())
