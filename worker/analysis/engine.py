@@ -59,7 +59,7 @@ OTHER_STEP_FACTOR = 0.5
 NEAR_FAIL_LINES = 40
 NEAR_FAIL_BOOST = 1.5
 # Blocks scoring at least this fraction of the best one compete on position: the earliest is shown first.
-FIRST_AMONG = 0.9
+FIRST_AMONG = 0.95
 # A block repeating a better one further away than this is a rerun of the same failure (ranked last).
 REPEAT_DISTANCE = 60
 # The output of a failed step that is kept as a candidate even without any matching rule.
@@ -659,13 +659,16 @@ def _rank(
     ordered = sorted(candidates, key=lambda c: (-c.score, c.last_hit))
     # A block that mostly repeats a better one (a failed step's tail around a rule's hit) adds nothing.
     picked: list[_Candidate] = []
+    spans: list[tuple[int, int]] = []  # (start, end) of the picked blocks
     for cand in ordered:
-        # Overlap of line ranges by arithmetic (sets of line numbers made this quadratic in lines).
+        # Overlap of line ranges by arithmetic (sets of line numbers made this quadratic in lines); a negative
+        # "overlap" (disjoint ranges) never exceeds half a block.
         start, end = cand.start, cand.end
         length = max(0, end - start + 1)
-        if any(max(0, min(end, p.end) - max(start, p.start) + 1) * 2 > length for p in picked):
+        if any((min(end, e) - max(start, s) + 1) * 2 > length for s, e in spans):
             continue
         picked.append(cand)
+        spans.append((start, end))
     _prefer_first_occurrence(picked)
     # The first of several comparable blocks is the one to read: later ones are often repeats or consequences
     # (the second failing test, the summary that lists them again).
