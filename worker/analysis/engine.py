@@ -59,7 +59,7 @@ OTHER_STEP_FACTOR = 0.5
 NEAR_FAIL_LINES = 40
 NEAR_FAIL_BOOST = 1.5
 # Blocks scoring at least this fraction of the best one compete on position: the earliest is shown first.
-FIRST_AMONG = 0.95
+FIRST_AMONG = 0.9
 # A block repeating a better one further away than this is a rerun of the same failure (ranked last).
 REPEAT_DISTANCE = 60
 # The output of a failed step that is kept as a candidate even without any matching rule.
