@@ -721,7 +721,10 @@ def _key_words(cand: _Candidate) -> list[frozenset[str]]:
 
 def _prefer_first_occurrence(ranked: list[_Candidate], depth: int = 30) -> None:
     """When a later block repeats an earlier block's message (a summary listing the failures again, an error
-    echoed by a wrapper), the earlier one, where the message appears with its details, takes the better score."""
+    echoed by a wrapper), the earlier one, where the message appears with its details, takes the better score.
+
+    Not when the earlier one is a bare one-line mark and the later one has more: a test reporter's inline
+    "✗ test" or "1) test" during the run, and its final report with the assertion and the stack."""
     top = ranked[:depth]
     keys = {id(c): _key_words(c) for c in top}
     changed = False
@@ -729,6 +732,8 @@ def _prefer_first_occurrence(ranked: list[_Candidate], depth: int = 30) -> None:
         for earlier in top:
             if earlier.start >= later.start or earlier.score >= later.score or earlier.end >= later.first_hit:
                 continue  # not earlier, already better, or the same lines (a failed step's tail around a hit)
+            if len(earlier.lines) == 1 < len(later.lines):
+                continue  # a progress mark; the later block is the report with the details
             if any(
                 len(a & b) >= 0.8 * min(len(a), len(b)) for a in keys[id(later)] for b in keys[id(earlier)]
             ):

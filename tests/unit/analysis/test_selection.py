@@ -143,3 +143,27 @@ def test_a_failed_gradle_task_after_a_runner_timestamp_is_not_a_failed_test() ->
     analysis = _analyze(log)
     assert analysis.category == "lint"
     assert "gradle.test-failure" not in [cause.id for cause in analysis.causes]
+
+
+def test_the_final_report_beats_the_inline_mark_of_the_same_failure() -> None:
+    log = "\n".join(
+        [
+            "$ npm test",
+            "  window namespace tests",
+            "    ✓ editor, onDidChangeTextEditorViewColumn (152ms)",
+            "    1) issue #25801 - default column when opening a file",
+            "    ✓ showInputBox - undefined on cancel",
+            "",
+            "  12 passing (3s)",
+            "  1 failing",
+            "",
+            "  1) window namespace tests issue #25801 - default column when opening a file:",
+            "      AssertionError: wanted fileName:/tmp/dkwnjrjb/viewColumn:1",
+            "      at Object.<anonymous> (src/singlefolder-tests/window.test.ts:137:10)",
+            "",
+            'The command "npm test" exited with 1.',
+            "",
+        ]
+    )
+    block = _analyze(log).excerpt[0]
+    assert block.start_line >= 8 and block.end_line == 12
