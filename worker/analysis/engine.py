@@ -182,6 +182,9 @@ class _State:
         self.step_start_line = 0
         self.step_fail_lines: deque[int] = deque(maxlen=KEEP_BEST)
         self.build_failed_at: int | None = None
+        # The step running when Declarative's post { } actions began (None until they do).
+        self.step_before_post_build: int | None = None
+        self.last_evidence_step = 0
         self.best: list[tuple[float, int, _Candidate]] = []  # min-heap by evidence
         self.recent: deque[_Candidate] = deque(maxlen=KEEP_RECENT)
         self.counter = 0
@@ -302,7 +305,10 @@ def _scan_block(state: _State, data: bytes) -> None:
 
 
 def _on_marker(state: _State, lines: _BlockLines, kind: str, line_no: int) -> None:
-    if kind in ("step_start", "stage"):
+    if kind == "post_build":
+        # Blame the step that last showed evidence: wrappers (dir, withEnv, node) close between it and post { }.
+        state.step_before_post_build = state.last_evidence_step
+    if kind in ("step_start", "stage", "post_build"):
         if state.open is not None:
             # Whatever continued the open block ends here: finish it as if the next block had started.
             _continue(state.open, lines, line_no - 1, state)
@@ -311,6 +317,10 @@ def _on_marker(state: _State, lines: _BlockLines, kind: str, line_no: int) -> No
         state.step_status.append(_STEP_UNKNOWN)
         state.step_start_line = line_no
     elif kind == "step_fail":
+        if state.step_before_post_build is not None:
+            # After post { }, Jenkins repeats the error of the step that failed before the post actions.
+            state.step_status[state.step_before_post_build] = _STEP_FAIL
+            return
         state.step_status[state.step] = _STEP_FAIL
         state.step_fail_lines.append(line_no)
         _add_failed_step_tail(state, lines, line_no)
@@ -360,6 +370,7 @@ _RUNNER_ECHO = re.compile(
 
 
 def _on_hit(state: _State, lines: _BlockLines, hit: _Hit) -> None:
+    state.last_evidence_step = state.step
     cand = state.open
     if cand is not None:
         # Output that continues the open block (a stack trace, an indented message) up to this hit?

@@ -37,14 +37,14 @@ from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Literal, cast
+from typing import Any, Literal, cast, get_args
 
 from worker.analysis.models import CATEGORIES, Category
 
 BUILTIN_DIR = Path(__file__).parent / "kb"
 
-MarkerKind = Literal["step_start", "step_ok", "step_fail", "build_fail", "stage"]
-_MARKER_KINDS: frozenset[str] = frozenset({"step_start", "step_ok", "step_fail", "build_fail", "stage"})
+MarkerKind = Literal["step_start", "step_ok", "step_fail", "build_fail", "stage", "post_build"]
+_MARKER_KINDS: frozenset[str] = frozenset(get_args(MarkerKind))
 
 
 #: A line is evidence when its weight reaches this; signals below it never select a line on their own.

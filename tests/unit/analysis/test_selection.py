@@ -167,3 +167,47 @@ def test_the_final_report_beats_the_inline_mark_of_the_same_failure() -> None:
     )
     block = _analyze(log).excerpt[0]
     assert block.start_line >= 8 and block.end_line == 12
+
+
+DECLARATIVE_WITH_POST = """Started by user admin
+[Pipeline] Start of Pipeline
+[Pipeline] node
+[Pipeline] {
+[Pipeline] stage
+[Pipeline] { (Package)
+[Pipeline] dir
+[Pipeline] {
+[Pipeline] sh
++ make package
+packaging apm-server for linux/amd64
+temporary.rb:47:in `mkdir': No space left on device @ dir_s_mkdir - /tmp/package-tar-staging (Errno::ENOSPC)
+	from temporary.rb:40:in `directory'
+make: *** [package] Error 1
+[Pipeline] }
+[Pipeline] // dir
+[Pipeline] }
+[Pipeline] // stage
+[Pipeline] stage
+[Pipeline] { (Declarative: Post Actions)
+[Pipeline] echo
+[FAILURE]
+[Pipeline] step
+Sending e-mails to: team@example.com
+[Pipeline] }
+[Pipeline] // stage
+[Pipeline] }
+[Pipeline] // node
+[Pipeline] End of Pipeline
+ERROR: script returned exit code 2
+Finished: FAILURE
+"""
+
+
+def test_declarative_post_actions_report_the_failure_they_do_not_cause_it() -> None:
+    # The "ERROR: script returned exit code" after post { } repeats the error of the step that failed before
+    # the post actions; their echo/mail output is not the cause.
+    analysis = analyze_stream([DECLARATIVE_WITH_POST.encode()])
+    top = analysis.excerpt[0]
+    assert "No space left on device" in top.text
+    assert "[FAILURE]" not in top.text and "Sending e-mails" not in top.text
+    assert analysis.category == "infrastructure"
