@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import json
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 BuildStatus = Literal["IN_PROGRESS", "SUCCESS", "FAILURE", "UNSTABLE", "ABORTED", "NOT_BUILT"]
 #: Results for which a failure analysis is run.
@@ -27,6 +27,10 @@ def validate_job_name(value: str) -> str:
     return value
 
 
+#: A job name as every payload carries it (API bodies and task payloads alike).
+JobName = Annotated[str, Field(min_length=1, max_length=512), AfterValidator(validate_job_name)]
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", str_max_length=8192)
 
@@ -43,7 +47,7 @@ class BuildEvent(_Strict):
     """A build started or completed, posted by the shared library (``publishBuildEvent``)."""
 
     jenkins_url: str = Field(min_length=1, max_length=2048, pattern=r"^https?://[^\s/]+[^\s]*$")
-    job: str = Field(min_length=1, max_length=512)
+    job: JobName
     build: int = Field(ge=1, le=10**9)
     event: Literal["started", "completed"] = "completed"
     status: BuildStatus | None = None
@@ -56,11 +60,6 @@ class BuildEvent(_Strict):
     cause: str | None = Field(None, max_length=1024)
     #: Names of the tests that failed (e.g. from the JUnit results), for flaky-test detection.
     failed_tests: list[str] = Field(default_factory=list, max_length=2000)
-
-    @field_validator("job")
-    @classmethod
-    def _job_path(cls, value: str) -> str:
-        return validate_job_name(value)
 
     @field_validator("jenkins_url")
     @classmethod

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field
 
 from worker import task_names
 from worker.analysis.flaky import detect_flaky
 from worker.celery_app import app
 from worker.logging import get_logger
-from worker.models import BuildEvent, validate_job_name
+from worker.models import BuildEvent, JobName
 from worker.tasks.base import LangchainJenkinsTask, parse_payload
 
 log = get_logger(__name__)
@@ -49,12 +49,7 @@ def ingest_event(self: LangchainJenkinsTask, event: dict[str, Any]) -> dict[str,
 
 
 class JobRef(BaseModel):
-    job: str = Field(min_length=1, max_length=512)
-
-    @field_validator("job")
-    @classmethod
-    def _job_path(cls, value: str) -> str:
-        return validate_job_name(value)
+    job: JobName
 
 
 class TriggerPayload(JobRef):

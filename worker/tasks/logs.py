@@ -6,7 +6,7 @@ import time
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field
 
 from worker import metrics, task_names
 from worker.analysis import analyze_stream, load_knowledge_base, text_vector
@@ -14,7 +14,7 @@ from worker.analysis.flaky import detect_flaky
 from worker.celery_app import app
 from worker.jenkins import JenkinsAuthError, JenkinsClient, JenkinsNotFound
 from worker.logging import get_logger
-from worker.models import validate_job_name
+from worker.models import JobName
 from worker.tasks.base import LangchainJenkinsTask, is_transient, parse_payload
 
 if TYPE_CHECKING:
@@ -28,13 +28,8 @@ DESCRIPTION_SUMMARY_CHARS = 200
 
 class AnalyzeBuildPayload(BaseModel):
     jenkins_url: str = Field(min_length=1, max_length=2048)
-    job: str = Field(min_length=1, max_length=512)
+    job: JobName
     build: int = Field(ge=1)
-
-    @field_validator("job")
-    @classmethod
-    def _job_path(cls, value: str) -> str:
-        return validate_job_name(value)
 
 
 def analysis_link(public_api_url: str | None, job: str, build: int) -> str | None:
