@@ -556,16 +556,17 @@ class JenkinsClient:
             )
         action: Literal["install", "upgrade"] = "upgrade" if current is not None else "install"
         missing = sorted(dep for dep in (entry or {}).get("dependencies") or {} if dep not in installed)
+        plan = PluginAction(
+            plugin=name,
+            action=action,
+            dry_run=True,
+            current_version=current.version if current else None,
+            target_version=target,
+            missing_dependencies=missing,
+            message=f"dry run: would {action} {name} {target}; pass confirm=True to do it",
+        )
         if not confirm:
-            return PluginAction(
-                plugin=name,
-                action=action,
-                dry_run=True,
-                current_version=current.version if current else None,
-                target_version=target,
-                missing_dependencies=missing,
-                message=f"dry run: would {action} {name} {target}; pass confirm=True to do it",
-            )
+            return plan
         body = ET.Element("jenkins")
         ET.SubElement(body, "install", plugin=f"{name}@{target or 'latest'}")
         self.http.post(
@@ -573,14 +574,11 @@ class JenkinsClient:
             data=ET.tostring(body, encoding="utf-8"),
             headers={"Content-Type": "text/xml; charset=utf-8"},
         )
-        return PluginAction(
-            plugin=name,
-            action=action,
-            dry_run=False,
-            current_version=current.version if current else None,
-            target_version=target,
-            missing_dependencies=missing,
-            message=f"Jenkins is installing {name} {target}; check updateCenter/installStatus",
+        return plan.model_copy(
+            update={
+                "dry_run": False,
+                "message": f"Jenkins is installing {name} {target}; check updateCenter/installStatus",
+            }
         )
 
     # -- pipelines ------------------------------------------------------------------------------------------
