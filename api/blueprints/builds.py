@@ -15,7 +15,7 @@ from api.errors import APIError
 from api.schemas import ConfirmRequest
 from api.services import services
 from api.validation import json_body, path_job, query_int
-from worker.analysis.flaky import detect_flaky
+from worker.analysis.flaky import DEFAULT_WINDOW, MAX_WINDOW, detect_flaky
 from worker.models import TriggerRequest
 from worker.task_names import ABORT_BUILD, JOB_STATUS, REBUILD, TRIGGER_BUILD
 
@@ -24,8 +24,6 @@ bp = Blueprint("builds", __name__, url_prefix="/api/v1/jobs")
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 100
 MAX_BUILD_NUMBER = 10**9
-DEFAULT_FLAKY_WINDOW = 30
-MAX_FLAKY_WINDOW = 200
 
 
 def _number(number: int) -> int:
@@ -77,7 +75,7 @@ def flaky_report(job: str) -> dict[str, Any]:
     """Flaky tests and failures, and retry candidates, judged on the job's last ``?window=`` stored builds
     (2..200, default 30). Pure analysis of stored history: fast, and Jenkins is never asked."""
     job = path_job(job)
-    window = query_int("window", default=DEFAULT_FLAKY_WINDOW, minimum=2, maximum=MAX_FLAKY_WINDOW)
+    window = query_int("window", default=DEFAULT_WINDOW, minimum=2, maximum=MAX_WINDOW)
     history = services().storage.builds.history(job, window)
     report = detect_flaky(history, window=window)
     return {"job": job, **report.model_dump(mode="json")}

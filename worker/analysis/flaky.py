@@ -27,6 +27,10 @@ from pydantic import AliasChoices, BaseModel, Field, ValidationError
 
 PASSING = {"SUCCESS"}
 FAILING = {"FAILURE", "UNSTABLE"}
+#: How many recent builds are judged, by default and at most.
+DEFAULT_WINDOW = 30
+MAX_WINDOW = 200
+
 RETRY_CATEGORIES = frozenset({"infrastructure", "timeout"})
 
 State = Literal["pass", "fail"]
@@ -95,7 +99,7 @@ def parse_history(history: Iterable[Mapping[str, Any]]) -> list[BuildRecord]:
 def detect_flaky(
     history: Iterable[Mapping[str, Any]],
     *,
-    window: int = 30,
+    window: int = DEFAULT_WINDOW,
     min_failures: int = 2,
     min_flips: int = 2,
 ) -> FlakyReport:

@@ -7,7 +7,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from worker import task_names
-from worker.analysis.flaky import detect_flaky
+from worker.analysis.flaky import DEFAULT_WINDOW, MAX_WINDOW, detect_flaky
 from worker.celery_app import app
 from worker.logging import get_logger
 from worker.models import BuildEvent, JobName
@@ -92,7 +92,7 @@ def rebuild(self: LangchainJenkinsTask, **payload: Any) -> dict[str, Any]:
 
 
 class FlakyPayload(JobRef):
-    window: int = Field(30, ge=2, le=200)
+    window: int = Field(DEFAULT_WINDOW, ge=2, le=MAX_WINDOW)
 
 
 @app.task(name=task_names.FLAKY_REPORT, base=LangchainJenkinsTask, bind=True)

@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 
 from worker import metrics, task_names
 from worker.analysis import analyze_stream, load_knowledge_base, text_vector
-from worker.analysis.flaky import detect_flaky
+from worker.analysis.flaky import DEFAULT_WINDOW, detect_flaky
 from worker.celery_app import app
 from worker.jenkins import JenkinsAuthError, JenkinsClient, JenkinsNotFound
 from worker.logging import get_logger
@@ -98,7 +98,12 @@ def analyze_build(self: LangchainJenkinsTask, **payload: Any) -> dict[str, Any]:
         if any(s.score >= 1.0 for s in similar):
             metrics.RECURRING_FAILURES.labels(category=analysis.category).inc()
         doc.update(
-            _flakiness(storage.builds.history(req.job), req.build, analysis.fingerprint, analysis.category)
+            _flakiness(
+                storage.builds.history(req.job, DEFAULT_WINDOW),
+                req.build,
+                analysis.fingerprint,
+                analysis.category,
+            )
         )
         doc["explanation"] = _explain(ctx.chat_model, doc, ctx.settings.llm_token_budget)
         storage.analyses.save(req.jenkins_url, req.job, req.build, {**doc, "vector": vector})
