@@ -320,9 +320,6 @@ class TaskRepository:
             fields["kind"] = kind
         self._set(task_id, fields)
 
-    def mark_progress(self, task_id: str, progress: Mapping[str, Any]) -> None:
-        self._set(task_id, {"progress": dict(progress)})
-
     def mark_succeeded(self, task_id: str, result: Mapping[str, Any]) -> None:
         self._set(task_id, {"status": "succeeded", "result": dict(result), "error": None})
 

@@ -150,7 +150,7 @@ class LangchainJenkinsTask(Task):
                 log.exception("could not record the task failure")
 
     def progress(self, stage: str, **data: Any) -> None:
-        """Publish a progress event for live listeners (and keep the latest one on the task record)."""
+        """Publish a progress event for live listeners (the SSE stream); the task record keeps only the result."""
         if self.request.id:
             payload = {"stage": stage, **data}
             self.ctx.publish(self.request.id, "progress", payload)
