@@ -18,6 +18,7 @@ How it stays fast and bounded on multi-gigabyte logs:
 from __future__ import annotations
 
 import bisect
+import functools
 import heapq
 import math
 import re
@@ -27,7 +28,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from worker.analysis.kb import KnowledgeBase, build_scanner, load_knowledge_base
+from worker.analysis.kb import TRIGGER_WEIGHT, KnowledgeBase, build_scanner, load_knowledge_base
 from worker.analysis.models import Analysis, Category, Cause, ExcerptBlock, Stats
 from worker.analysis.reader import BLOCK_SIZE, clean_line, iter_blocks, open_chunks, strip_ansi, strip_prefix
 from worker.analysis.redact import redact
@@ -45,6 +46,12 @@ ALLOW_BLANK_IN_MESSAGE = True
 MERGE_GAP = 3
 # A block never grows beyond this many lines; a longer run of errors is split.
 MAX_BLOCK_LINES = 60
+# A report section with a known last line (pytest's "____ test_x ____" failure report: the test's code, the
+# locals, the traceback, then "file.py:NN: Error") is one message however long; it still ends after this many
+# lines.
+MAX_SECTION_LINES = 160
+# Blocks after the first are cut to their last lines (see _digest).
+DIGEST_LINES = 40
 # Bounded state: the best candidates by evidence and the most recent ones.
 KEEP_BEST = 200
 KEEP_RECENT = 64
@@ -58,6 +65,9 @@ FAILED_STEP_BOOST = 2.0
 OTHER_STEP_FACTOR = 0.5
 NEAR_FAIL_LINES = 40
 NEAR_FAIL_BOOST = 1.5
+# A block's last paragraph of at most this many lines, weighing less than this share of the rest, is a summary.
+TRAILING_SUMMARY_LINES = 3
+TRAILING_SUMMARY_RATIO = 0.8
 # Blocks scoring at least this fraction of the best one compete on position: the earliest is shown first.
 FIRST_AMONG = 0.9
 # A block repeating a better one further away than this is a rerun of the same failure (ranked last).
@@ -76,6 +86,7 @@ class _Hit:
     weight: float
     causes: list[int]
     section: bool = False
+    until: str = ""  # the regex of the line that ends the section this hit heads
 
 
 @dataclass
@@ -92,6 +103,7 @@ class _Candidate:
     last_text: str = ""
     settled: bool = False  # its continuation lines are complete
     section: bool = False  # a report section: every line up to a double blank line belongs to it
+    until: re.Pattern[str] | None = None  # the line that ends the section (included)
 
     @property
     def end(self) -> int:
@@ -264,6 +276,7 @@ def _scan_block(state: _State, data: bytes) -> None:
     for line_no in sorted(per_line):
         weight = 0.0
         section = False
+        until = ""
         cap = math.inf
         causes: list[int] = []
         for index in set(per_line[line_no]):
@@ -272,6 +285,7 @@ def _scan_block(state: _State, data: bytes) -> None:
                 weight += info.weight
                 cap = min(cap, info.cap)
                 section = section or info.section
+                until = until or info.until
             elif info.kind == "cause":
                 if info.cause not in causes:  # several indications of one cause on a line count once
                     weight += info.weight
@@ -288,7 +302,7 @@ def _scan_block(state: _State, data: bytes) -> None:
                 _on_marker(state, lines, info.marker, line_no)
         weight = min(weight, cap)
         if weight >= 1.0:
-            _on_hit(state, lines, _Hit(line_no, weight, causes, section))
+            _on_hit(state, lines, _Hit(line_no, weight, causes, section, until))
         for cause in causes:
             state.first_cause_line.setdefault(cause, line_no)
 
@@ -376,7 +390,10 @@ def _on_hit(state: _State, lines: _BlockLines, hit: _Hit) -> None:
         # Output that continues the open block (a stack trace, an indented message) up to this hit?
         _continue(cand, lines, hit.line - 1, state)
         close_enough = hit.line - cand.end <= MERGE_GAP
-        if close_enough and hit.line - cand.start < MAX_BLOCK_LINES:
+        # A report header starts its own block: the previous report (or the banner above it) ends there; so
+        # does a report whose last line was seen.
+        complete = cand.until is not None and cand.settled
+        if close_enough and hit.line - cand.start < _max_lines(cand) and not hit.section and not complete:
             _extend_to(cand, lines, hit.line, state)
             cand.last_hit = hit.line
             if not (_announces_detail(cand.last_text) and strip_prefix(cand.lines[-1])[:1].isspace()):
@@ -384,7 +401,7 @@ def _on_hit(state: _State, lines: _BlockLines, hit: _Hit) -> None:
                     -1
                 ]  # else the hit is detail under a header: the header still rules
             cand.hits.append(hit)
-            cand.settled = False
+            cand.settled = _ends_section(cand, cand.lines[-1])
             cand.section = cand.section or hit.section
             return
         state.close_open()
@@ -399,6 +416,7 @@ def _on_hit(state: _State, lines: _BlockLines, hit: _Hit) -> None:
     cand.last_text = cand.lines[-1] if cand.lines else ""
     cand.hits.append(hit)
     cand.section = hit.section
+    cand.until = _compiled(hit.until) if hit.until else None
     state.open = cand
 
 
@@ -491,7 +509,9 @@ def _continue(cand: _Candidate, lines: _BlockLines, last_line: int, state: _Stat
     or at the next hit) do not look again, so the result never depends on where blocks were cut.
     """
     while not cand.settled and cand.end < last_line:
-        if cand.end - cand.last_hit >= MAX_CONTINUATION or len(cand.lines) >= MAX_BLOCK_LINES:
+        if len(cand.lines) >= _max_lines(cand) or (
+            cand.until is None and cand.end - cand.last_hit >= MAX_CONTINUATION
+        ):
             cand.settled = True
             return
         text = _line(state, lines, cand.end + 1)
@@ -503,17 +523,52 @@ def _continue(cand: _Candidate, lines: _BlockLines, last_line: int, state: _Stat
             if (
                 following
                 and following[0].strip()
-                and (cand.section or _is_continuation(cand.last_text, following[0], after_blank=True))
+                and (
+                    (cand.section and not _SECTION_END.match(strip_prefix(following[0])))
+                    or _is_continuation(cand.last_text, following[0], after_blank=True)
+                )
             ):
                 cand.lines.extend([text[0], following[0]])
+                cand.settled = _ends_section(cand, following[0])
                 continue
         if cand.section and text and text[0].strip():
+            if _SECTION_END.match(strip_prefix(text[0])):
+                cand.settled = True  # the next report, or the next part of the run ("--- Captured log ---")
+                return
             cand.lines.append(text[0])  # inside a report section every line is part of the report
+            cand.settled = _ends_section(cand, text[0])
             continue
         if not text or not _is_continuation(cand.last_text, text[0]):
             cand.settled = True
             return
         cand.lines.append(text[0])
+
+
+def _digest(cand: _Candidate) -> None:
+    """A long report shown after the first block keeps only its end, where the error is (pytest's "E" lines
+    and "file.py:NN: Error"): the first block is read in full, the others are pointers to more failures."""
+    if len(cand.lines) > DIGEST_LINES:
+        cut = len(cand.lines) - DIGEST_LINES
+        cand.lines = cand.lines[cut:]
+        cand.start += cut
+
+
+def _max_lines(cand: _Candidate) -> int:
+    return MAX_SECTION_LINES if cand.until is not None else MAX_BLOCK_LINES
+
+
+def _ends_section(cand: _Candidate, text: str) -> bool:
+    return cand.until is not None and cand.until.search(strip_prefix(text)) is not None
+
+
+@functools.lru_cache(maxsize=64)
+def _compiled(regex: str) -> re.Pattern[str]:
+    return re.compile(regex)
+
+
+# A titled separator line ("____ test_b ____", "---- Captured stdout call ----", "==== 2 failed ===="): it ends
+# the report section above it.
+_SECTION_END = re.compile(r"^\s*[=_-]{3,} ?\S.*\S ?[=_-]{3,}\s*$")
 
 
 def _extend_open(state: _State, lines: _BlockLines, last_line: int) -> None:
@@ -604,6 +659,8 @@ def analyze_stream(
         noise = _seen_in_previous(previous, wanted)
 
     ranked = _rank(state, candidates, total_lines, noise)
+    for cand in ranked[1:max_blocks]:
+        _digest(cand)
     excerpt = [
         ExcerptBlock(
             start_line=c.start,
@@ -640,9 +697,68 @@ def analyze_stream(
     )
 
 
+def _echo_lines(kb: KnowledgeBase, lines: list[str]) -> list[bool]:
+    """Which of ``lines`` only echo a failure reported elsewhere (a capped signal: npm's ELIFECYCLE trailer,
+    make's "Error 2", a runner's exit line) or are blank: they add nothing at the edge of a block."""
+    echo = [not line.strip() for line in lines]
+    if not lines:
+        return echo
+    joined = "\n".join(lines).encode("utf-8", "replace")
+    pos, index = 0, 0
+    for pattern, end in kb.scan(joined):
+        last = end - 1
+        if last > pos:
+            index += joined.count(b"\n", pos, last)
+            pos = last
+        info = kb.patterns[pattern]
+        if info.kind == "signal" and info.cap < TRIGGER_WEIGHT:
+            echo[index] = True
+    return echo
+
+
+def _trim_edges(kb: KnowledgeBase, cand: _Candidate) -> None:
+    """Drop blank and echo lines from both ends of a block (never an evidence line), then a short summary
+    paragraph at its end."""
+    echo = _echo_lines(kb, cand.lines)
+    hit_index = {h.line - cand.start for h in cand.hits if h.weight >= TRIGGER_WEIGHT}
+    first, last = 0, len(cand.lines) - 1
+    while last > first and echo[last] and last not in hit_index:
+        last -= 1
+    while first < last and echo[first] and first not in hit_index:
+        first += 1
+    if not cand.section:
+        last = _before_trailing_summary(cand, first, last)
+    if first == 0 and last == len(cand.lines) - 1:
+        return
+    cand.lines = cand.lines[first : last + 1]
+    cand.start += first
+    cand.hits = [h for h in cand.hits if cand.start <= h.line <= cand.end] or cand.hits[:1]
+    cand.last_hit = max(h.line for h in cand.hits)
+
+
+def _before_trailing_summary(cand: _Candidate, first: int, last: int) -> int:
+    """Where the block ends without its last paragraph when that paragraph is short and says less than the
+    rest: the tool's verdict on the error above it ("868 tests, 1 failures", "rake aborted!")."""
+    blanks = [i for i in range(first + 1, last) if not cand.lines[i].strip()]
+    if not blanks or last - blanks[-1] > TRAILING_SUMMARY_LINES:
+        return last
+    cut = blanks[-1]
+    weights = {h.line - cand.start: h.weight for h in cand.hits}
+    head = max((w for i, w in weights.items() if first <= i < cut), default=0.0)
+    rest = max((w for i, w in weights.items() if cut < i <= last), default=0.0)
+    if rest >= TRAILING_SUMMARY_RATIO * head:
+        return last
+    last = cut - 1
+    while last > first and not cand.lines[last].strip():
+        last -= 1
+    return last
+
+
 def _rank(
     state: _State, candidates: list[_Candidate], total_lines: int, noise: set[bytes]
 ) -> list[_Candidate]:
+    for cand in candidates:
+        _trim_edges(state.kb, cand)
     fail_lines = sorted(state.step_fail_lines)
     any_failed_step = any(s == _STEP_FAIL for s in state.step_status)
     for cand in candidates:

@@ -14,7 +14,8 @@ directories given by the user (``KNOWLEDGE_BASE_DIRS``). A file looks like::
         sequences:                                             # multi-line indications
           - {first: 'BUILD FAILURE', then: 'Compilation failure', within: 30}
     signals:                              # generic evidence: no cause, only ranks lines; "section: true"
-                                          # marks a report header: the report's lines follow it
+                                          # marks a report header: the report's lines follow it, up to
+                                          # the line matching "until" when given (else a double blank)
       - {pattern: '\\bERROR\\b', weight: 2}
       - {pattern: 'npm ERR! Test failed', cap: 0.3}   # only echoes a failure reported above: weighs <= cap
     markers:                              # structure: where steps begin and how they end
@@ -80,6 +81,8 @@ class PatternInfo:
     # A line matching this weighs at most ``cap`` (messages that only echo a failure reported elsewhere).
     cap: float = float("inf")
     section: bool = False  # heads a report section (e.g. "There were 2 failures:"): its body follows it
+    # A section that ends with a known line (pytest's "file.py:12: AssertionError"): that line's regex.
+    until: str = ""
 
 
 @dataclass(frozen=True)
@@ -343,10 +346,17 @@ class _Builder:
             cap = float(rule["cap"]) if rule.get("cap") is not None else float("inf")
             # A capping signal needs no weight of its own; any other signal does.
             weight = float(rule.get("weight", 0)) if "cap" in rule else float(_require(rule, "weight", where))
+            until = str(rule.get("until") or "")
+            if until:
+                try:
+                    re.compile(until)
+                except re.error as exc:
+                    raise KnowledgeBaseError(f"{where}: field 'until' is not a valid regex: {exc}") from exc
+            section = bool(rule.get("section", False)) or bool(until)
             self.add_pattern(
                 regex,
                 bool(rule.get("caseless", False)),
-                PatternInfo("signal", weight, regex=regex, cap=cap, section=bool(rule.get("section", False))),
+                PatternInfo("signal", weight, regex=regex, cap=cap, section=section, until=until),
                 where,
             )
         for n, rule in enumerate(data.get("markers") or []):

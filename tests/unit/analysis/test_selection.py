@@ -211,3 +211,104 @@ def test_declarative_post_actions_report_the_failure_they_do_not_cause_it() -> N
     assert "No space left on device" in top.text
     assert "[FAILURE]" not in top.text and "Sending e-mails" not in top.text
     assert analysis.category == "infrastructure"
+
+
+def _pytest_report(name: str, error: str, body_lines: int) -> list[str]:
+    return [
+        f"_____________________________ {name} _____________________________",
+        "",
+        f"    def {name}():",
+        *[f"        step_{i} = compute({i})" for i in range(body_lines)],
+        ">       assert result == expected",
+        f"E       {error}",
+        "",
+        f"tests/test_app.py:{body_lines + 10}: AssertionError",
+    ]
+
+
+def test_a_pytest_failure_report_is_one_block_from_its_header_to_its_last_line() -> None:
+    """However long the report (the test's code, locals, traceback), it is one message; it ends at the
+    "file.py:NN: Error" line, so the next report and the captured output are not part of it."""
+    log = "\n".join(
+        [
+            "$ pytest tests",
+            "tests/test_app.py ..FF                                                  [100%]",
+            "",
+            "=================================== FAILURES ===================================",
+            *_pytest_report("test_total", "AssertionError: assert 90 == 81", 70),
+            *_pytest_report("test_tax", "AssertionError: assert 0 == 1", 3),
+            "----------------------------- Captured stdout call -----------------------------",
+            "debug output",
+            "=========================== short test summary info ============================",
+            "FAILED tests/test_app.py::test_total - AssertionError: assert 90 == 81",
+            "FAILED tests/test_app.py::test_tax - AssertionError: assert 0 == 1",
+            "========================= 2 failed, 2 passed in 0.12s ==========================",
+            "",
+            'The command "pytest tests" exited with 1.',
+            "",
+        ]
+    )
+    excerpt = _analyze(log).excerpt
+    # Header (5), blank, def, 70 lines of code, ">", "E", blank, "tests/test_app.py:80: AssertionError" (81).
+    assert (excerpt[0].start_line, excerpt[0].end_line) == (5, 81)
+    assert excerpt[0].text.endswith("tests/test_app.py:80: AssertionError")
+    # A long report shown after the first block keeps only its end, where the error is.
+    later = [b for b in excerpt[1:] if "assert 0 == 1" in b.text]
+    assert later and all(b.end_line - b.start_line + 1 <= 40 for b in excerpt[1:])
+
+
+def test_a_pytest_report_without_its_last_line_does_not_swallow_what_follows() -> None:
+    log = "\n".join(
+        [
+            "$ pytest tests",
+            "_____________________________ test_total _____________________________",
+            "E       AssertionError: assert 90 == 81",
+            "tests/test_app.py:12: AssertionError",
+            *[f"collected line {i}" for i in range(30)],
+            "ERROR: Couldn't connect to Docker daemon at unix:///var/run/docker.sock - is it running?",
+            "",
+        ]
+    )
+    excerpt = _analyze(log).excerpt
+    assert (excerpt[0].start_line, excerpt[0].end_line) == (2, 4)
+    assert any("Docker daemon" in block.text and block.start_line == 35 for block in excerpt)
+
+
+def test_a_short_summary_paragraph_after_the_error_is_not_part_of_its_block() -> None:
+    """ "868 tests, 1 failures", "rake aborted!": a tool's verdict after a blank line says less than the error."""
+    log = "\n".join(
+        [
+            "$ bundle exec rake test",
+            "  1) Failure:",
+            "TestSite#test_build [/build/test/test_site.rb:42]:",
+            "Minitest::Assertion: Expected true to not be truthy.",
+            "",
+            "868 tests, 1555 assertions, 1 failures, 0 errors, 0 skips",
+            "rake aborted!",
+            "",
+            'The command "bundle exec rake test" exited with 1.',
+            "",
+        ]
+    )
+    block = _analyze(log).excerpt[0]
+    assert (block.start_line, block.end_line) == (2, 4)
+
+
+def test_echo_lines_at_the_end_of_a_block_are_dropped() -> None:
+    log = "\n".join(
+        [
+            "$ npm test",
+            "> app@1.0.0 test /build/app",
+            "> linkinator _site",
+            "",
+            "ERROR: Detected 1 broken links. Scanned 1 links in 0.06 seconds.",
+            "npm ERR! code ELIFECYCLE",
+            "npm ERR! errno 1",
+            "npm ERR! Exit status 1",
+            "",
+            'The command "npm test" exited with 1.',
+            "",
+        ]
+    )
+    block = _analyze(log).excerpt[0]
+    assert (block.start_line, block.end_line) == (5, 5)
