@@ -355,9 +355,18 @@ def _add_failed_step_tail(state: _State, lines: _BlockLines, fail_line: int) -> 
         text.extend(_before_block(state, lines.first_line - first))
     text.extend(lines.get(max(first, lines.first_line), fail_line - 1))
     start = fail_line - len(text)
-    # Trim blank lines and runner echoes at the end, then keep the last paragraph(s) up to the limit.
-    while text and (not text[-1].strip() or _RUNNER_ECHO.search(text[-1])):
+    # Trim blank lines, runner echoes and the tools' echoes of the failure at the end, then keep the last
+    # paragraph(s) up to the limit.
+    echo = _echo_lines(state.kb, text)
+    while text and (echo[len(text) - 1] or _RUNNER_ECHO.search(text[-1])):
         text.pop()
+    # The output of the command that failed starts at its echo ("+ make" in a shell trace, ">>> go vet"): what came
+    # before belongs to earlier commands of the step.
+    for index in range(len(text) - 2, -1, -1):
+        if _COMMAND_ECHO.match(strip_prefix(text[index])):
+            del text[:index]
+            start += index
+            break
     if not text:
         return
     kept: list[str] = []
@@ -378,6 +387,7 @@ def _add_failed_step_tail(state: _State, lines: _BlockLines, fail_line: int) -> 
     state.add_candidate(cand)
 
 
+_COMMAND_ECHO = re.compile(r"^(?:\+{1,3} |>>> )\S")
 _RUNNER_ECHO = re.compile(
     r"The command \"|Done\. Your build exited|^\s*travis_|ERROR: script returned exit code"
 )
@@ -698,8 +708,9 @@ def analyze_stream(
 
 
 def _echo_lines(kb: KnowledgeBase, lines: list[str]) -> list[bool]:
-    """Which of ``lines`` only echo a failure reported elsewhere (a capped signal: npm's ELIFECYCLE trailer,
-    make's "Error 2", a runner's exit line) or are blank: they add nothing at the edge of a block."""
+    """Which of ``lines`` only echo a failure reported elsewhere (a signal capped at the evidence threshold:
+    npm's ELIFECYCLE trailer, make's "Error 2", go's "FAIL pkg", a runner's exit line) or are blank: they add
+    nothing at the edge of a block."""
     echo = [not line.strip() for line in lines]
     if not lines:
         return echo
@@ -711,20 +722,21 @@ def _echo_lines(kb: KnowledgeBase, lines: list[str]) -> list[bool]:
             index += joined.count(b"\n", pos, last)
             pos = last
         info = kb.patterns[pattern]
-        if info.kind == "signal" and info.cap < TRIGGER_WEIGHT:
+        if info.kind == "signal" and info.cap <= TRIGGER_WEIGHT:
             echo[index] = True
     return echo
 
 
 def _trim_edges(kb: KnowledgeBase, cand: _Candidate) -> None:
-    """Drop blank and echo lines from both ends of a block (never an evidence line), then a short summary
-    paragraph at its end."""
+    """Drop blank and echo lines from both ends of a block (an echo that is the block's only evidence stays),
+    then a short summary paragraph at its end."""
     echo = _echo_lines(kb, cand.lines)
-    hit_index = {h.line - cand.start for h in cand.hits if h.weight >= TRIGGER_WEIGHT}
+    evidence = {h.line - cand.start for h in cand.hits if h.weight >= TRIGGER_WEIGHT}
+    keep = {i for i in evidence if 0 <= i < len(echo) and not echo[i]} or evidence
     first, last = 0, len(cand.lines) - 1
-    while last > first and echo[last] and last not in hit_index:
+    while last > first and echo[last] and last not in keep:
         last -= 1
-    while first < last and echo[first] and first not in hit_index:
+    while first < last and echo[first] and first not in keep:
         first += 1
     if not cand.section:
         last = _before_trailing_summary(cand, first, last)

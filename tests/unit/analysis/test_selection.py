@@ -312,3 +312,67 @@ def test_echo_lines_at_the_end_of_a_block_are_dropped() -> None:
     )
     block = _analyze(log).excerpt[0]
     assert (block.start_line, block.end_line) == (5, 5)
+
+
+def test_go_exit_status_echoes_are_not_part_of_the_block() -> None:
+    log = "\n".join(
+        [
+            "$ go run build/ci.go lint",
+            ">>> build/bin/gometalinter.v2 --vendor --tests --disable-all --enable=goimports ./...",
+            "eth/config.go:1::warning: file is not goimported (goimports)",
+            "eth/config.go:1::warning: file is not gofmted with -s (gofmt)",
+            "util.go:45: exit status 1",
+            "exit status 1",
+            'The command "go run build/ci.go lint" exited with 1.',
+            "",
+        ]
+    )
+    block = _analyze(log).excerpt[0]
+    assert (block.start_line, block.end_line) == (2, 4)
+
+
+def test_a_failed_step_without_known_errors_is_shown_from_the_failing_command_on() -> None:
+    """With a shell trace (`set -x`), the failing command's own output starts at its "+ command" line."""
+    log = "\n".join(
+        [
+            "$ ./ci.sh",
+            "+ ./configure --prefix=/usr",
+            *[f"checking for feature {i}... yes" for i in range(12)],
+            "+ cabal update",
+            "Downloading the latest package list from hackage.haskell.org",
+            "cabal.exe: Couldn't establish HTTP connection. Possible cause: HTTP proxy",
+            "server is down.",
+            'The command "./ci.sh" exited with 1.',
+            "",
+        ]
+    )
+    block = _analyze(log).excerpt[0]
+    assert (block.start_line, block.end_line) == (15, 18)
+
+
+def test_a_phpunit_report_ends_with_its_verdict() -> None:
+    log = "\n".join(
+        [
+            "$ vendor/bin/phpunit",
+            "PHPUnit 9.6.0 by Sebastian Bergmann and contributors.",
+            "E..",
+            "There was 1 error:",
+            "",
+            "1) App\\Tests\\FunctionalTest::testIntegration",
+            "Symfony\\Component\\Process\\Exception\\ProcessTimedOutException: The process timed out.",
+            "",
+            "/src/vendor/symfony/process/Process.php:1193",
+            "",
+            "ERRORS!",
+            "Tests: 3, Assertions: 2, Errors: 1.",
+            "Running tests/Composer/Test/ApplicationTest.php tests",
+            "PHPUnit 9.6.0 by Sebastian Bergmann and contributors.",
+            "",
+            "OK (3 tests, 6 assertions)",
+            "",
+            'The command "vendor/bin/phpunit" exited with 1.',
+            "",
+        ]
+    )
+    block = _analyze(log).excerpt[0]
+    assert (block.start_line, block.end_line) == (4, 11)
