@@ -447,9 +447,12 @@ def _extend_to(cand: _Candidate, lines: _BlockLines, upto: int, state: _State | 
     cand.lines.extend(lines.get(max(cand.end + 1, lines.first_line), upto))
 
 
-# Lines that belong to the message above them: stack frames, indented detail, "Caused by".
+# Lines that belong to the message above them: stack frames, indented detail, "Caused by", the actual value
+# under an assertion's expected one.
 _CONTINUATION = re.compile(
-    r"^(?:\s*at |\s*File \"|\s*#\d+ |\s*\d+: |Caused by|\s*\.\.\. \d+ more|\s*[|^~]|\s*-->|stack backtrace)"
+    r"^(?:\s*at |\s*File \"|\s*#\d+ |\s*\d+: |Caused by|\s*\.\.\. \d+ more|\s*[|^~]|\s*-->|stack backtrace"
+    r"|\s*\d+\s*\|"  # a compiler's source excerpt ("4 |     let x: u32 = ...": rustc, gcc, clang)
+    r"|\s*(?:Actual|Received|But was|but was)\s*:)"
 )
 # A test reporter's list item: a pass/fail mark or a numbered failure.
 _LIST_ITEM = re.compile(r"^\s*(?:[✓✔✗✖\u00d7√]|\d+\) )")

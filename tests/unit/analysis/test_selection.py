@@ -376,3 +376,42 @@ def test_a_phpunit_report_ends_with_its_verdict() -> None:
     )
     block = _analyze(log).excerpt[0]
     assert (block.start_line, block.end_line) == (4, 11)
+
+
+def test_the_actual_value_under_an_expected_one_continues_the_assertion() -> None:
+    log = "\n".join(
+        [
+            "$ pwsh -File build.ps1",
+            "[-] Running without params runs all files -> Expected and actual values differ",
+            "Expected: '/tmp/dir/file1.Tests.ps1'",
+            "Actual  : 'file1.Tests.ps1'",
+            "at Verify-Equal, /src/Dependencies/Axiom/Verify-Equal.ps1:16",
+            "Tests completed in 192ms",
+            "",
+        ]
+    )
+    block = _analyze(log).excerpt[0]
+    assert (block.start_line, block.end_line) == (2, 5)
+
+
+def test_rustc_verdicts_after_the_errors_do_not_extend_the_block() -> None:
+    log = "\n".join(
+        [
+            "$ cargo build",
+            "   Compiling grep v0.2.4 (/project/grep)",
+            "error[E0308]: mismatched types",
+            "  --> src/main.rs:4:18",
+            "   |",
+            "4  |     let x: u32 = \"a\";",
+            "   |                  ^^^ expected `u32`, found `&str`",
+            "",
+            "error: aborting due to previous error",
+            "",
+            "error: Could not compile `ripgrep`.",
+            'The command "cargo build" exited with 101.',
+            "",
+        ]
+    )
+    analysis = _analyze(log)
+    assert (analysis.excerpt[0].start_line, analysis.excerpt[0].end_line) == (3, 7)
+    assert analysis.causes[0].id == "rustc.compile-error"
