@@ -402,7 +402,7 @@ def test_rustc_verdicts_after_the_errors_do_not_extend_the_block() -> None:
             "error[E0308]: mismatched types",
             "  --> src/main.rs:4:18",
             "   |",
-            "4  |     let x: u32 = \"a\";",
+            '4  |     let x: u32 = "a";',
             "   |                  ^^^ expected `u32`, found `&str`",
             "",
             "error: aborting due to previous error",
