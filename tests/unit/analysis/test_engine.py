@@ -163,3 +163,22 @@ def test_rules_anchored_at_line_start_match_after_runner_timestamps() -> None:
     jenkins = b"".join(b"[2026-11-27T10:00:00.123Z] " + line + b"\n" for line in plain.splitlines())
     for log in (stamped, jenkins):
         assert analyze_stream([log]).causes[0].id == "pytest.test-failure"
+
+
+def test_lines_a_tool_tags_as_warnings_are_not_evidence() -> None:
+    """sbt's "[warn]" and Maven's "[WARNING]" lines say "could not find", "error", ... and still are warnings."""
+    log = (
+        "[info] Main Scala API documentation to /build/scaladoc/library...\n"
+        "[warn] /src/library/scala/Console.scala:273: Could not find any member to link for"
+        ' "java.lang.IllegalArgumentException".\n'
+        "[warn]   /** Prints its arguments as a formatted string to the default output,\n"
+        "[warn]   ^\n"
+        '[WARNING] The requested profile "release" could not be activated because it does not exist.\n'
+        "[warn] 129 warnings found\n"
+        "[info] Main Scala API documentation successful.\n"
+        "[error] 1 of 13 test tasks failed:\n"
+        "[error] - reflect/mimaReportBinaryIssues\n"
+    )
+    analysis = analyze_stream([log.encode()])
+    assert analysis.excerpt[0].start_line == 8
+    assert all(block.start_line >= 8 for block in analysis.excerpt)
