@@ -182,3 +182,19 @@ def test_lines_a_tool_tags_as_warnings_are_not_evidence() -> None:
     analysis = analyze_stream([log.encode()])
     assert analysis.excerpt[0].start_line == 8
     assert all(block.start_line >= 8 for block in analysis.excerpt)
+
+
+@pytest.mark.parametrize(
+    "passed",
+    [
+        "  ✓ throws an error when the cart is empty (12ms)",
+        "    [+] Throws an error if no Path is specified 23ms",
+        "--- PASS: TestParseErrorIsReported (0.00s)",
+        "ok 3 - rejects a malformed config with an error",
+        "tests/test_cart.py::test_total_raises_value_error PASSED                  [ 50%]",
+        "test parser::tests::unexpected_eof_is_an_error ... ok",
+    ],
+)
+def test_tests_a_reporter_marks_as_passed_are_not_evidence(passed: str) -> None:
+    log = f"+ make test\nrunning the suite\n{passed}\nall done\n"
+    assert analyze_stream([log.encode()]).excerpt[0].score == 0.0  # only the tail: no evidence at all
