@@ -198,3 +198,20 @@ def test_lines_a_tool_tags_as_warnings_are_not_evidence() -> None:
 def test_tests_a_reporter_marks_as_passed_are_not_evidence(passed: str) -> None:
     log = f"+ make test\nrunning the suite\n{passed}\nall done\n"
     assert analyze_stream([log.encode()]).excerpt[0].score == 0.0  # only the tail: no evidence at all
+
+
+def test_a_tally_does_not_outrank_the_report_it_counts() -> None:
+    """The tally printed just before the step fails only counts the failures reported above it."""
+    report = (
+        "Describing Cart\n"
+        "  [-] adds an item to the cart 54ms\n"
+        "    Expected 2, but got 1.\n"
+        "    at <ScriptBlock>, /src/Cart.Tests.ps1: line 12\n"
+    )
+    tally = "Tests Passed: 41, Failed: 1, Skipped: 0, Pending: 0, Inconclusive: 0"
+    more = "".join(f"Running suite {n} of 6\n" for n in range(1, 7))  # the run goes on
+    log = f"$ make test\n{report}{more}Finished in 1.2 seconds\n{tally}\n"
+    log += 'The command "make test" exited with 1.\n'
+    first = analyze_stream([log.encode()]).excerpt[0].text
+    assert "[-] adds an item to the cart" in first
+    assert tally not in first
