@@ -215,3 +215,23 @@ def test_a_tally_does_not_outrank_the_report_it_counts() -> None:
     first = analyze_stream([log.encode()]).excerpt[0].text
     assert "[-] adds an item to the cart" in first
     assert tally not in first
+
+
+def test_the_first_of_several_test_failures_of_the_failed_step_goes_first() -> None:
+    """The last failure before the exit gets the near-exit boost; the first one reported is still read first."""
+    log = (
+        "$ go test ./...\n"
+        "=== RUN   TestCart\n"
+        "--- FAIL: TestCart (0.00s)\n"
+        "    cart_test.go:12: total = 1, want 2\n"
+        + "".join(f"=== RUN   TestPrice{n}\n--- PASS: TestPrice{n} (0.00s)\n" for n in range(30))
+        + "=== RUN   TestCheckout\n"
+        "--- FAIL: TestCheckout (0.01s)\n"
+        "    checkout_test.go:40: status = 500, want 200\n"
+        "FAIL\n"
+        "FAIL\tgithub.com/acme/shop\t0.012s\n"
+        'The command "go test ./..." exited with 1.\n'
+    )
+    analysis = analyze_stream([log.encode()])
+    assert analysis.excerpt[0].text.startswith("--- FAIL: TestCart")
+    assert any(b.text.startswith("--- FAIL: TestCheckout") for b in analysis.excerpt[1:3])
