@@ -70,6 +70,9 @@ TRAILING_SUMMARY_LINES = 3
 TRAILING_SUMMARY_RATIO = 0.8
 # Blocks scoring at least this fraction of the best one compete on position: the earliest is shown first.
 FIRST_AMONG = 0.9
+# Blocks reporting the same kind of test failure as the best one, in the step that failed, with at least this
+# fraction of its evidence: the earliest is shown first (see _first_of_same_failure).
+SAME_FAILURE_AMONG = 0.7
 # A block repeating a better one further away than this is a rerun of the same failure (ranked last).
 REPEAT_DISTANCE = 60
 # The output of a failed step that is kept as a candidate even without any matching rule.
@@ -812,6 +815,7 @@ def _rank(
         picked.append(cand)
         spans.append((start, end))
     _prefer_first_occurrence(picked)
+    _first_of_same_failure(state, picked)
     # The first of several comparable blocks is the one to read: later ones are often repeats or consequences
     # (the second failing test, the summary that lists them again).
     if picked and FIRST_AMONG < 1.0:
@@ -822,6 +826,38 @@ def _rank(
             picked.remove(first)
             picked.insert(0, first)
     return _repeats_last(picked)
+
+
+def _first_of_same_failure(state: _State, ranked: list[_Candidate], depth: int = 10) -> None:
+    """Several tests failing the same way in the step that failed: the first one reported goes first.
+
+    A test run reports its failures in order and later ones are often consequences of the first (a shared
+    fixture, a server that died, a timeout that cascades); the boost for evidence just above the failing exit
+    would otherwise favour the last one reported. Only for test failures (the same cause, by rule) inside a
+    step known to have failed: an earlier compile error in the same shell step can be a tolerated one (a
+    setup script building examples), and outside a failed step the order says nothing.
+    """
+    if not ranked:
+        return
+    top = ranked[0]
+    if top.step >= len(state.step_status) or state.step_status[top.step] != _STEP_FAIL:
+        return
+    causes = state.kb.causes
+    kinds = {c for hit in top.hits for c in hit.causes if causes[c].category == "test"}
+    if not kinds:
+        return
+    bar = SAME_FAILURE_AMONG * top.evidence()
+    same = [
+        cand
+        for cand in ranked[:depth]
+        if cand.step == top.step
+        and cand.evidence() >= bar
+        and any(kinds.intersection(hit.causes) for hit in cand.hits)
+    ]
+    first = min(same, key=lambda c: c.start)
+    if first is not top:
+        ranked.remove(first)
+        ranked.insert(0, first)
 
 
 def _repeats_last(ranked: list[_Candidate], depth: int = 10) -> list[_Candidate]:

@@ -163,3 +163,75 @@ def test_rules_anchored_at_line_start_match_after_runner_timestamps() -> None:
     jenkins = b"".join(b"[2026-11-27T10:00:00.123Z] " + line + b"\n" for line in plain.splitlines())
     for log in (stamped, jenkins):
         assert analyze_stream([log]).causes[0].id == "pytest.test-failure"
+
+
+def test_lines_a_tool_tags_as_warnings_are_not_evidence() -> None:
+    """sbt's "[warn]" and Maven's "[WARNING]" lines say "could not find", "error", ... and still are warnings."""
+    log = (
+        "[info] Main Scala API documentation to /build/scaladoc/library...\n"
+        "[warn] /src/library/scala/Console.scala:273: Could not find any member to link for"
+        ' "java.lang.IllegalArgumentException".\n'
+        "[warn]   /** Prints its arguments as a formatted string to the default output,\n"
+        "[warn]   ^\n"
+        '[WARNING] The requested profile "release" could not be activated because it does not exist.\n'
+        "[warn] 129 warnings found\n"
+        "[info] Main Scala API documentation successful.\n"
+        "[error] 1 of 13 test tasks failed:\n"
+        "[error] - reflect/mimaReportBinaryIssues\n"
+    )
+    analysis = analyze_stream([log.encode()])
+    assert analysis.excerpt[0].start_line == 8
+    assert all(block.start_line >= 8 for block in analysis.excerpt)
+
+
+@pytest.mark.parametrize(
+    "passed",
+    [
+        "  ✓ throws an error when the cart is empty (12ms)",
+        "    [+] Throws an error if no Path is specified 23ms",
+        "--- PASS: TestParseErrorIsReported (0.00s)",
+        "ok 3 - rejects a malformed config with an error",
+        "tests/test_cart.py::test_total_raises_value_error PASSED                  [ 50%]",
+        "test parser::tests::unexpected_eof_is_an_error ... ok",
+    ],
+)
+def test_tests_a_reporter_marks_as_passed_are_not_evidence(passed: str) -> None:
+    log = f"+ make test\nrunning the suite\n{passed}\nall done\n"
+    assert analyze_stream([log.encode()]).excerpt[0].score == 0.0  # only the tail: no evidence at all
+
+
+def test_a_tally_does_not_outrank_the_report_it_counts() -> None:
+    """The tally printed just before the step fails only counts the failures reported above it."""
+    report = (
+        "Describing Cart\n"
+        "  [-] adds an item to the cart 54ms\n"
+        "    Expected 2, but got 1.\n"
+        "    at <ScriptBlock>, /src/Cart.Tests.ps1: line 12\n"
+    )
+    tally = "Tests Passed: 41, Failed: 1, Skipped: 0, Pending: 0, Inconclusive: 0"
+    more = "".join(f"Running suite {n} of 6\n" for n in range(1, 7))  # the run goes on
+    log = f"$ make test\n{report}{more}Finished in 1.2 seconds\n{tally}\n"
+    log += 'The command "make test" exited with 1.\n'
+    first = analyze_stream([log.encode()]).excerpt[0].text
+    assert "[-] adds an item to the cart" in first
+    assert tally not in first
+
+
+def test_the_first_of_several_test_failures_of_the_failed_step_goes_first() -> None:
+    """The last failure before the exit gets the near-exit boost; the first one reported is still read first."""
+    log = (
+        "$ go test ./...\n"
+        "=== RUN   TestCart\n"
+        "--- FAIL: TestCart (0.00s)\n"
+        "    cart_test.go:12: total = 1, want 2\n"
+        + "".join(f"=== RUN   TestPrice{n}\n--- PASS: TestPrice{n} (0.00s)\n" for n in range(30))
+        + "=== RUN   TestCheckout\n"
+        "--- FAIL: TestCheckout (0.01s)\n"
+        "    checkout_test.go:40: status = 500, want 200\n"
+        "FAIL\n"
+        "FAIL\tgithub.com/acme/shop\t0.012s\n"
+        'The command "go test ./..." exited with 1.\n'
+    )
+    analysis = analyze_stream([log.encode()])
+    assert analysis.excerpt[0].text.startswith("--- FAIL: TestCart")
+    assert any(b.text.startswith("--- FAIL: TestCheckout") for b in analysis.excerpt[1:3])
