@@ -38,6 +38,8 @@ from worker.analysis.similarity import fingerprint_text, normalize_line
 # continuation lines below already carry the detail a human needs.
 CONTEXT_BEFORE = 0
 CONTEXT_AFTER = 0
+# Evidence inside a message's continuation starts its block at most this many lines above, at the header.
+MAX_HEADER_LINES = 5
 # A message's continuation (stack trace, indented detail) is followed at most this far.
 MAX_CONTINUATION = 40
 # A blank line does not end a message when the line after it still continues it (test failure details).
@@ -203,6 +205,7 @@ class _State:
         self.best: list[tuple[float, int, _Candidate]] = []  # min-heap by evidence
         self.recent: deque[_Candidate] = deque(maxlen=KEEP_RECENT)
         self.counter = 0
+        self.last_end = 0  # last line of the candidates closed so far: a new one starts after it
         self.open: _Candidate | None = None
         self.tail: deque[str] = deque(maxlen=TAIL_LINES)
         self.first_cause_line: dict[int, int] = {}
@@ -218,6 +221,7 @@ class _State:
         self.add_candidate(cand)
 
     def add_candidate(self, cand: _Candidate) -> None:
+        self.last_end = max(self.last_end, cand.end)
         self.counter += 1
         self.recent.append(cand)
         item = (cand.evidence(), self.counter, cand)
@@ -418,7 +422,7 @@ def _on_hit(state: _State, lines: _BlockLines, hit: _Hit) -> None:
             cand.section = cand.section or hit.section
             return
         state.close_open()
-    start = max(1, hit.line - CONTEXT_BEFORE)
+    start = min(max(1, hit.line - CONTEXT_BEFORE), _message_start(state, lines, hit.line))
     cand = _Candidate(start=start, first_hit=hit.line, last_hit=hit.line, step=state.step)
     if start < lines.first_line:
         # Context from the previous block's tail.
@@ -431,6 +435,23 @@ def _on_hit(state: _State, lines: _BlockLines, hit: _Hit) -> None:
     cand.section = hit.section
     cand.until = _compiled(hit.until) if hit.until else None
     state.open = cand
+
+
+def _message_start(state: _State, lines: _BlockLines, line_no: int) -> int:
+    """The first line of the message that line ``line_no`` belongs to: evidence found in indented detail or a
+    stack frame starts the block at the header it continues (a lint report's file name, the exception line
+    above "Caused by"), at most MAX_HEADER_LINES above it, never inside the previous block or above the
+    step's command."""
+    first = line_no
+    current = _line(state, lines, line_no)
+    floor = max(state.last_end, state.step_start_line)  # not above the step's own command line
+    while current and line_no - first < MAX_HEADER_LINES and first - 1 > floor:
+        above = _line(state, lines, first - 1)
+        if not above or not above[0].strip() or not _is_continuation(above[0], current[0]):
+            break
+        first -= 1
+        current = above
+    return first
 
 
 def _before_block(state: _State, count: int) -> list[str]:

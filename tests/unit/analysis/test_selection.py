@@ -415,3 +415,22 @@ def test_rustc_verdicts_after_the_errors_do_not_extend_the_block() -> None:
     analysis = _analyze(log)
     assert (analysis.excerpt[0].start_line, analysis.excerpt[0].end_line) == (3, 7)
     assert analysis.causes[0].id == "rustc.compile-error"
+
+
+def test_evidence_in_indented_detail_starts_the_block_at_its_header() -> None:
+    """A lint report names the file once, then lists its problems indented under it."""
+    log = "\n".join(
+        [
+            "$ npm test",
+            "> stylelint normalize.css",
+            "",
+            "normalize.css",
+            ' 105:12  ✖  Expected newline after ","   selector-list-comma-newline-after',
+            " 117:3   ✖  Unexpected empty line before declaration   declaration-empty-line-before",
+            "",
+            'The command "npm test" exited with 1.',
+            "",
+        ]
+    )
+    block = _analyze(log).excerpt[0]
+    assert (block.start_line, block.end_line) == (4, 6)
