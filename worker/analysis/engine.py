@@ -109,6 +109,7 @@ class _Candidate:
     settled: bool = False  # its continuation lines are complete
     section: bool = False  # a report section: every line up to a double blank line belongs to it
     until: re.Pattern[str] | None = None  # the line that ends the section (included)
+    mark: bool = False  # a run of a test reporter's inline failure marks, repeated by a later report
 
     @property
     def end(self) -> int:
@@ -836,17 +837,65 @@ def _rank(
         picked.append(cand)
         spans.append((start, end))
     _prefer_first_occurrence(picked)
+    _report_over_marks(picked)
     _first_of_same_failure(state, picked)
     # The first of several comparable blocks is the one to read: later ones are often repeats or consequences
     # (the second failing test, the summary that lists them again).
     if picked and FIRST_AMONG < 1.0:
         best = picked[0].score
-        close = [c for c in picked if c.score >= FIRST_AMONG * best]
+        close = [c for c in picked if c.score >= FIRST_AMONG * best and not c.mark]
         first = min(close, key=lambda c: c.start)
         if first is not picked[0]:
             picked.remove(first)
             picked.insert(0, first)
     return _repeats_last(picked)
+
+
+# A test reporter's inline mark for a failing test, printed while the run goes on: xcpretty's "✗ testName,
+# XCTAssertTrue failed", mocha's "    1) title", Pester's "[-] title", a link checker's "23. url Failed ...".
+_MARK = re.compile(r"^\s*(?:[✗✖\u00d7✘❌]|\[-\]|\d+[.)] )")
+# Words any mark or report holds: they do not name the test.
+_MARK_STOP = frozenset({"failed", "failure", "error", "fail", "test", "tests", "passed"})
+# A block is a run of marks when at least this share of its lines are evidence (no message, no stack).
+MARK_HIT_SHARE = 0.8
+
+
+def _report_over_marks(ranked: list[_Candidate], depth: int = 30) -> None:
+    """A run of inline failure marks whose first test is repeated later in a longer block gives its place to
+    that block: the final report, with the message, the diff and the location; the mark only names the test.
+
+    Marks often weigh more than the report (several evidence lines close together, a ✗ and "failed" on each)
+    and come first, so the "earliest first" rules would prefer them; the mark is flagged so that they do not.
+    """
+    top = ranked[:depth]
+    changed = False
+    for early in top:
+        texts = [t for t in early.lines if t.strip()]
+        if early.mark or not texts or len({h.line for h in early.hits}) < MARK_HIT_SHARE * len(texts):
+            continue
+        index = min(h.line for h in early.hits) - early.start
+        first = early.lines[index] if 0 <= index < len(early.lines) else ""
+        if not _MARK.match(strip_prefix(first)):
+            continue
+        words = _words(first) - _MARK_STOP
+        if len(words) < 2:
+            continue
+        for later in sorted(top, key=lambda c: c.start):
+            if (
+                later.start > early.end
+                and len(later.lines) > len(early.lines)
+                and any(words <= _words(text) for text in later.lines)
+            ):
+                early.mark = True
+                later.score = max(later.score, early.score * 1.001)
+                changed = True
+                break
+    if changed:
+        ranked[:depth] = sorted(top, key=lambda c: (-c.score, c.last_hit))
+
+
+def _words(text: str) -> frozenset[str]:
+    return frozenset(_WORD.findall(normalize_line(strip_prefix(text)).lower()))
 
 
 def _first_of_same_failure(state: _State, ranked: list[_Candidate], depth: int = 10) -> None:
@@ -871,10 +920,13 @@ def _first_of_same_failure(state: _State, ranked: list[_Candidate], depth: int =
     same = [
         cand
         for cand in ranked[:depth]
-        if cand.step == top.step
+        if not cand.mark
+        and cand.step == top.step
         and cand.evidence() >= bar
         and any(kinds.intersection(hit.causes) for hit in cand.hits)
     ]
+    if not same:
+        return  # the best block is a mark (_report_over_marks): the report it repeats is close behind
     first = min(same, key=lambda c: c.start)
     if first is not top:
         ranked.remove(first)

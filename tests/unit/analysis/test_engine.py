@@ -235,3 +235,27 @@ def test_the_first_of_several_test_failures_of_the_failed_step_goes_first() -> N
     analysis = analyze_stream([log.encode()])
     assert analysis.excerpt[0].text.startswith("--- FAIL: TestCart")
     assert any(b.text.startswith("--- FAIL: TestCheckout") for b in analysis.excerpt[1:3])
+
+
+def test_a_reporters_final_report_goes_before_its_inline_mark() -> None:
+    """xcpretty marks the failing test inline ("✗ test, message"); its final report adds the location."""
+    log = (
+        "$ xcodebuild test -scheme Shop | xcpretty\n"
+        "CartTests\n"
+        "    ✓ testAddsItem (0.001 seconds)\n"
+        '    ✗ testCartTotal, XCTAssertEqual failed: ("1") is not equal to ("2")\n'
+        + "".join(f"    ✓ testPrice{n} (0.001 seconds)\n" for n in range(20))
+        + "\n\n  Executed 22 tests, with 1 failure (0 unexpected) in 0.030 (0.041) seconds\n\n\n"
+        "CartTests\n"
+        '  testCartTotal, XCTAssertEqual failed: ("1") is not equal to ("2")\n'
+        "  /Users/travis/build/acme/shop/Tests/CartTests.swift:12\n"
+        "  ```\n"
+        "          XCTAssertEqual(cart.total, 2)\n"
+        "  ```\n"
+        "\n"
+        "** TEST FAILED **\n"
+        'The command "xcodebuild test -scheme Shop | xcpretty" exited with 65.\n'
+    )
+    excerpt = analyze_stream([log.encode()]).excerpt
+    assert "Tests/CartTests.swift:12" in excerpt[0].text
+    assert excerpt[1].text.strip().startswith("✗ testCartTotal")
