@@ -70,6 +70,8 @@ NEAR_FAIL_BOOST = 1.5
 # A block's last paragraph of at most this many lines, weighing less than this share of the rest, is a summary.
 TRAILING_SUMMARY_LINES = 3
 TRAILING_SUMMARY_RATIO = 0.8
+# How many blocks a reader sees together (the first ones): every failed step has one of them when it can.
+SHOWN_TOGETHER = 3
 # Blocks scoring at least this fraction of the best one compete on position: the earliest is shown first.
 FIRST_AMONG = 0.9
 # Blocks reporting the same kind of test failure as the best one, in the step that failed, with at least this
@@ -848,7 +850,28 @@ def _rank(
         if first is not picked[0]:
             picked.remove(first)
             picked.insert(0, first)
-    return _repeats_last(picked)
+    return _each_failed_step(state, _repeats_last(picked))
+
+
+def _each_failed_step(state: _State, ranked: list[_Candidate]) -> list[_Candidate]:
+    """When several steps failed, each one's best block is among the first ones shown: the reader must see
+    every failure of the build, not three views of one of them."""
+    if len(ranked) <= SHOWN_TOGETHER:
+        return ranked
+    shown = {c.step for c in ranked[:SHOWN_TOGETHER]}
+    missing: list[_Candidate] = []
+    for cand in ranked[SHOWN_TOGETHER:]:
+        failed = cand.step < len(state.step_status) and state.step_status[cand.step] == _STEP_FAIL
+        if failed and cand.step not in shown:
+            shown.add(cand.step)
+            missing.append(cand)
+    if not missing:
+        return ranked
+    # They take the places after the first block, before the other blocks of the first block's step.
+    keep = SHOWN_TOGETHER - min(len(missing), SHOWN_TOGETHER - 1)
+    head = ranked[:keep]
+    rest = [c for c in ranked[keep:] if c not in missing]
+    return head + missing + rest
 
 
 # A test reporter's inline mark for a failing test, printed while the run goes on: xcpretty's "✗ testName,

@@ -434,3 +434,46 @@ def test_evidence_in_indented_detail_starts_the_block_at_its_header() -> None:
     )
     block = _analyze(log).excerpt[0]
     assert (block.start_line, block.end_line) == (4, 6)
+
+
+def test_every_failed_step_has_a_block_among_the_first_three() -> None:
+    """Two steps failed: the second one's error is shown even though the first step has more evidence."""
+    link_errors = [
+        line
+        for i in range(6)
+        for line in (
+            f"Checking ./_site/patterns/p{i}/index.html",
+            f"  *  External link https://example.org/{i} failed: 404 Not Found (AssertionError)",
+            *[f"Checking ./_site/patterns/p{i}/asset{j}.css" for j in range(5)],
+        )
+    ]
+    log = "\n".join(
+        [
+            "$ bundle exec htmlproofer ./_site",
+            *link_errors,
+            "htmlproofer 3.0.6 | Error:  HTML-Proofer found 6 failures!",
+            'The command "bundle exec htmlproofer ./_site" exited with 1.',
+            "$ bundle exec s3_website push",
+            "[fail] Failed to push the website to http://example.org (Access key cannot be null.)",
+            'The command "bundle exec s3_website push" exited with 1.',
+            "",
+        ]
+    )
+    excerpt = analyze_stream([log.encode()], max_blocks=5).excerpt
+    assert any("Failed to push the website" in block.text for block in excerpt[:3])
+    assert "HTML-Proofer" in excerpt[0].text or "External link" in excerpt[0].text
+
+
+def test_npm_trailer_naming_the_script_is_not_evidence() -> None:
+    log = "\n".join(
+        [
+            "$ npm run css-lint",
+            "✖ Variable $bd-primary is not being used!",
+            "npm ERR! code ELIFECYCLE",
+            "npm ERR! bootstrap@4.3.1 css-lint: `npm-run-all --continue-on-error --parallel css-lint-*`",
+            "npm ERR! Exit status 1",
+            "",
+        ]
+    )
+    block = _analyze(log).excerpt[0]
+    assert (block.start_line, block.end_line) == (2, 2)
