@@ -4,7 +4,9 @@
 set -euo pipefail
 need=()
 command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
-command -v java >/dev/null 2>&1 || need+=(default-jre-headless)
+# Debian's groovy launcher runs /usr/lib/jvm/default-java (from default-jre-headless), even when another
+# java is on the PATH.
+command -v java >/dev/null 2>&1 && [ -e /usr/lib/jvm/default-java ] || need+=(default-jre-headless)
 command -v groovy >/dev/null 2>&1 || need+=(groovy)
 [ -f /usr/share/java/junit4.jar ] || need+=(junit4)
 [ "${#need[@]}" -eq 0 ] && exit 0

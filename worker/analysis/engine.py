@@ -18,18 +18,32 @@ How it stays fast and bounded on multi-gigabyte logs:
 from __future__ import annotations
 
 import bisect
-import functools
 import heapq
 import math
 import re
 import time
 from collections import deque
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from pathlib import Path
 
-from worker.analysis.kb import TRIGGER_WEIGHT, KnowledgeBase, build_scanner, load_knowledge_base
+from worker.analysis.blocks import (
+    SECTION_END,
+    STEP_FAIL,
+    STEP_OK,
+    STEP_UNKNOWN,
+    Candidate,
+    Hit,
+    announces_detail,
+    compiled,
+    digest,
+    echo_lines,
+    ends_section,
+    is_continuation,
+    max_lines,
+)
+from worker.analysis.kb import KnowledgeBase, build_scanner, load_knowledge_base
 from worker.analysis.models import Analysis, Category, Cause, ExcerptBlock, Stats
+from worker.analysis.ranking import rank
 from worker.analysis.reader import BLOCK_SIZE, clean_line, iter_blocks, open_chunks, strip_ansi, strip_prefix
 from worker.analysis.redact import redact
 from worker.analysis.similarity import fingerprint_text, normalize_line
@@ -46,85 +60,14 @@ MAX_CONTINUATION = 40
 ALLOW_BLANK_IN_MESSAGE = True
 # Hits closer than this (in lines) belong to the same block.
 MERGE_GAP = 3
-# A block never grows beyond this many lines; a longer run of errors is split.
-MAX_BLOCK_LINES = 60
-# A report section with a known last line (pytest's "____ test_x ____" failure report: the test's code, the
-# locals, the traceback, then "file.py:NN: Error") is one message however long; it still ends after this many
-# lines.
-MAX_SECTION_LINES = 160
-# Blocks after the first are cut to their last lines (see _digest).
-DIGEST_LINES = 40
 # Bounded state: the best candidates by evidence and the most recent ones.
 KEEP_BEST = 200
 KEEP_RECENT = 64
 TAIL_LINES = 100
-# How much later evidence is preferred over earlier evidence. Measured: the step structure below already
-# says where the failure is; a position prior on top of it does not help.
-RECENCY = 0.0
-# Structure: evidence inside a step that exited non-zero counts more; evidence in steps that succeeded (or
-# outside any step when some step failed) counts less; evidence just above the failing exit counts more.
-FAILED_STEP_BOOST = 2.0
-OTHER_STEP_FACTOR = 0.5
-NEAR_FAIL_LINES = 40
-NEAR_FAIL_BOOST = 1.5
-# A block's last paragraph of at most this many lines, weighing less than this share of the rest, is a summary.
-TRAILING_SUMMARY_LINES = 3
-TRAILING_SUMMARY_RATIO = 0.8
-# How many blocks a reader sees together (the first ones): every failed step has one of them when it can.
-SHOWN_TOGETHER = 3
-# Blocks scoring at least this fraction of the best one compete on position: the earliest is shown first.
-FIRST_AMONG = 0.9
-# Blocks reporting the same kind of test failure as the best one, in the step that failed, with at least this
-# fraction of its evidence: the earliest is shown first (see _first_of_same_failure).
-SAME_FAILURE_AMONG = 0.7
-# A block repeating a better one further away than this is a rerun of the same failure (ranked last).
-REPEAT_DISTANCE = 60
 # The output of a failed step that is kept as a candidate even without any matching rule.
 FAIL_TAIL_LINES = 20
 FAIL_TAIL_PARAGRAPH = 4
 FAIL_TAIL_EVIDENCE = 2.5
-
-_STEP_UNKNOWN, _STEP_OK, _STEP_FAIL = 0, 1, 2
-
-
-@dataclass
-class _Hit:
-    line: int
-    weight: float
-    causes: list[int]
-    section: bool = False
-    until: str = ""  # the regex of the line that ends the section this hit heads
-
-
-@dataclass
-class _Candidate:
-    """A candidate excerpt block under construction, then complete."""
-
-    start: int  # first line of ``lines``
-    first_hit: int
-    last_hit: int
-    step: int
-    lines: list[str] = field(default_factory=list)
-    hits: list[_Hit] = field(default_factory=list)
-    score: float = 0.0
-    last_text: str = ""
-    settled: bool = False  # its continuation lines are complete
-    section: bool = False  # a report section: every line up to a double blank line belongs to it
-    until: re.Pattern[str] | None = None  # the line that ends the section (included)
-    mark: bool = False  # a run of a test reporter's inline failure marks, repeated by a later report
-
-    @property
-    def end(self) -> int:
-        return self.start + len(self.lines) - 1
-
-    def evidence(self) -> float:
-        """Score from the hits alone (before structure, position and novelty are known)."""
-        weights = sorted((h.weight for h in self.hits), reverse=True)
-        if not weights:
-            return 0.0
-        # The strongest line counts fully, the others with diminishing returns: ten "ERROR" lines are not
-        # ten times more telling than one compiler error.
-        return weights[0] + 0.5 * math.log1p(sum(max(w, 0.0) for w in weights[1:]))
 
 
 class _BlockLines:
@@ -198,18 +141,18 @@ class _State:
         self.bytes = 0
         self.ends_with_newline = True
         self.step = 0
-        self.step_status = bytearray([_STEP_UNKNOWN])
+        self.step_status = bytearray([STEP_UNKNOWN])
         self.step_start_line = 0
         self.step_fail_lines: deque[int] = deque(maxlen=KEEP_BEST)
         self.build_failed_at: int | None = None
         # The step running when Declarative's post { } actions began (None until they do).
         self.step_before_post_build: int | None = None
         self.last_evidence_step = 0
-        self.best: list[tuple[float, int, _Candidate]] = []  # min-heap by evidence
-        self.recent: deque[_Candidate] = deque(maxlen=KEEP_RECENT)
+        self.best: list[tuple[float, int, Candidate]] = []  # min-heap by evidence
+        self.recent: deque[Candidate] = deque(maxlen=KEEP_RECENT)
         self.counter = 0
         self.last_end = 0  # last line of the candidates closed so far: a new one starts after it
-        self.open: _Candidate | None = None
+        self.open: Candidate | None = None
         self.tail: deque[str] = deque(maxlen=TAIL_LINES)
         self.first_cause_line: dict[int, int] = {}
         self.seq_last_first: dict[int, int] = {}  # sequence index -> last line where ``first`` matched
@@ -223,7 +166,7 @@ class _State:
         self.open = None
         self.add_candidate(cand)
 
-    def add_candidate(self, cand: _Candidate) -> None:
+    def add_candidate(self, cand: Candidate) -> None:
         self.last_end = max(self.last_end, cand.end)
         self.counter += 1
         self.recent.append(cand)
@@ -233,8 +176,8 @@ class _State:
         elif item[0] > self.best[0][0]:
             heapq.heapreplace(self.best, item)
 
-    def candidates(self) -> list[_Candidate]:
-        seen: dict[int, _Candidate] = {}
+    def candidates(self) -> list[Candidate]:
+        seen: dict[int, Candidate] = {}
         for _, _, cand in self.best:
             seen[id(cand)] = cand
         for cand in self.recent:
@@ -312,7 +255,7 @@ def _scan_block(state: _State, data: bytes) -> None:
                 _on_marker(state, lines, info.marker, line_no)
         weight = min(weight, cap)
         if weight >= 1.0:
-            _on_hit(state, lines, _Hit(line_no, weight, causes, section, until))
+            _on_hit(state, lines, Hit(line_no, weight, causes, section, until))
         for cause in causes:
             state.first_cause_line.setdefault(cause, line_no)
 
@@ -338,19 +281,19 @@ def _on_marker(state: _State, lines: _BlockLines, kind: str, line_no: int) -> No
             _continue(state.open, lines, line_no - 1, state)
         state.close_open()
         state.step += 1
-        state.step_status.append(_STEP_UNKNOWN)
+        state.step_status.append(STEP_UNKNOWN)
         state.step_start_line = line_no
     elif kind == "step_fail":
         if state.step_before_post_build is not None:
             # After post { }, Jenkins repeats the error of the step that failed before the post actions.
-            state.step_status[state.step_before_post_build] = _STEP_FAIL
+            state.step_status[state.step_before_post_build] = STEP_FAIL
             return
-        state.step_status[state.step] = _STEP_FAIL
+        state.step_status[state.step] = STEP_FAIL
         state.step_fail_lines.append(line_no)
         _add_failed_step_tail(state, lines, line_no)
     elif kind == "step_ok":
-        if state.step_status[state.step] != _STEP_FAIL:
-            state.step_status[state.step] = _STEP_OK
+        if state.step_status[state.step] != STEP_FAIL:
+            state.step_status[state.step] = STEP_OK
     elif kind == "build_fail" and state.build_failed_at is None:
         state.build_failed_at = line_no
 
@@ -367,7 +310,7 @@ def _add_failed_step_tail(state: _State, lines: _BlockLines, fail_line: int) -> 
     start = fail_line - len(text)
     # Trim blank lines, runner echoes and the tools' echoes of the failure at the end, then keep the last
     # paragraph(s) up to the limit.
-    echo = _echo_lines(state.kb, text)
+    echo = echo_lines(state.kb, text)
     while text and (echo[len(text) - 1] or _RUNNER_ECHO.search(text[-1])):
         text.pop()
     # The output of the command that failed starts at its echo ("+ make" in a shell trace, ">>> go vet"): what came
@@ -391,9 +334,9 @@ def _add_failed_step_tail(state: _State, lines: _BlockLines, fail_line: int) -> 
         return
     end = start + len(text) - 1
     block_start = end - len(kept) + 1
-    cand = _Candidate(start=block_start, first_hit=end, last_hit=end, step=state.step)
+    cand = Candidate(start=block_start, first_hit=end, last_hit=end, step=state.step)
     cand.lines = kept
-    cand.hits.append(_Hit(end, FAIL_TAIL_EVIDENCE, []))
+    cand.hits.append(Hit(end, FAIL_TAIL_EVIDENCE, []))
     state.add_candidate(cand)
 
 
@@ -403,7 +346,7 @@ _RUNNER_ECHO = re.compile(
 )
 
 
-def _on_hit(state: _State, lines: _BlockLines, hit: _Hit) -> None:
+def _on_hit(state: _State, lines: _BlockLines, hit: Hit) -> None:
     state.last_evidence_step = state.step
     cand = state.open
     if cand is not None:
@@ -413,20 +356,20 @@ def _on_hit(state: _State, lines: _BlockLines, hit: _Hit) -> None:
         # A report header starts its own block: the previous report (or the banner above it) ends there; so
         # does a report whose last line was seen.
         complete = cand.until is not None and cand.settled
-        if close_enough and hit.line - cand.start < _max_lines(cand) and not hit.section and not complete:
+        if close_enough and hit.line - cand.start < max_lines(cand) and not hit.section and not complete:
             _extend_to(cand, lines, hit.line, state)
             cand.last_hit = hit.line
-            if not (_announces_detail(cand.last_text) and strip_prefix(cand.lines[-1])[:1].isspace()):
+            if not (announces_detail(cand.last_text) and strip_prefix(cand.lines[-1])[:1].isspace()):
                 cand.last_text = cand.lines[
                     -1
                 ]  # else the hit is detail under a header: the header still rules
             cand.hits.append(hit)
-            cand.settled = _ends_section(cand, cand.lines[-1])
+            cand.settled = ends_section(cand, cand.lines[-1])
             cand.section = cand.section or hit.section
             return
         state.close_open()
     start = min(max(1, hit.line - CONTEXT_BEFORE), _message_start(state, lines, hit.line))
-    cand = _Candidate(start=start, first_hit=hit.line, last_hit=hit.line, step=state.step)
+    cand = Candidate(start=start, first_hit=hit.line, last_hit=hit.line, step=state.step)
     if start < lines.first_line:
         # Context from the previous block's tail.
         need = lines.first_line - start
@@ -436,7 +379,7 @@ def _on_hit(state: _State, lines: _BlockLines, hit: _Hit) -> None:
     cand.last_text = cand.lines[-1] if cand.lines else ""
     cand.hits.append(hit)
     cand.section = hit.section
-    cand.until = _compiled(hit.until) if hit.until else None
+    cand.until = compiled(hit.until) if hit.until else None
     state.open = cand
 
 
@@ -450,7 +393,7 @@ def _message_start(state: _State, lines: _BlockLines, line_no: int) -> int:
     floor = max(state.last_end, state.step_start_line)  # not above the step's own command line
     while current and line_no - first < MAX_HEADER_LINES and first - 1 > floor:
         above = _line(state, lines, first - 1)
-        if not above or not above[0].strip() or not _is_continuation(above[0], current[0]):
+        if not above or not above[0].strip() or not is_continuation(above[0], current[0]):
             break
         first -= 1
         current = above
@@ -465,73 +408,13 @@ def _before_block(state: _State, count: int) -> list[str]:
     return [tail[i] for i in range(max(0, len(tail) - count), len(tail))]
 
 
-def _extend_to(cand: _Candidate, lines: _BlockLines, upto: int, state: _State | None = None) -> None:
+def _extend_to(cand: Candidate, lines: _BlockLines, upto: int, state: _State | None = None) -> None:
     if upto <= cand.end:
         return
     if state is not None and cand.end + 1 < lines.first_line:
         # The gap to a hit just after a block boundary: its lines are in the tail ring.
         cand.lines.extend(_before_block(state, lines.first_line - cand.end - 1))
     cand.lines.extend(lines.get(max(cand.end + 1, lines.first_line), upto))
-
-
-# Lines that belong to the message above them: stack frames, indented detail, "Caused by", the actual value
-# under an assertion's expected one.
-_CONTINUATION = re.compile(
-    r"^(?:\s*at |\s*File \"|\s*#\d+ |\s*\d+: |Caused by|\s*\.\.\. \d+ more|\s*[|^~]|\s*-->|stack backtrace"
-    r"|\s*\d+\s*\|"  # a compiler's source excerpt ("4 |     let x: u32 = ...": rustc, gcc, clang)
-    r"|\s*(?:Actual|Received|But was|but was)\s*:)"
-)
-# A test reporter's list item: a pass/fail mark or a numbered failure.
-_LIST_ITEM = re.compile(r"^\s*(?:[✓✔✗✖\u00d7√]|\d+\) )")
-_TAG = re.compile(r"^\s*(\[[^\]]{1,20}\]|[A-Za-z]+ ERR!|[A-Z]\s{2,}|[A-Za-z_.-]+:)")
-
-
-def _announces_detail(text: str) -> bool:
-    """A message ending with a colon announces the detail printed under it."""
-    return strip_prefix(text).rstrip().endswith(":")
-
-
-def _is_continuation(previous: str, text: str, *, after_blank: bool = False) -> bool:
-    previous, text = strip_prefix(previous), strip_prefix(text)
-    if not text.strip():
-        return False
-    if _CONTINUATION.match(text):
-        return True
-    if not after_blank and _announces_detail(previous):
-        # A message ending with a colon announces its detail ("Failure:", "CMake Error at x.cmake:12
-        # (message):"): the paragraph under it belongs to it, up to a blank line.
-        return True
-    if text[:1].isspace():
-        # Indented detail belongs to the message above it, except the next item of the same list: a test
-        # reporter's next result ("    ✓ next test" after "    1) failing test" or "    ✗ failing test").
-        return not (
-            _indent(text) == _indent(previous) and _LIST_ITEM.match(text) and _LIST_ITEM.match(previous)
-        )
-    tag = _TAG.match(previous)
-    if not tag:
-        return False
-    label = tag.group(1).strip()
-    stripped = text.lstrip()
-    if not stripped.startswith(label):
-        return False
-    if _ERROR_TAG.search(label):
-        return True  # "[error] ...", "npm ERR! ...": the tool is still reporting the same failure
-    # Same neutral tag ("[info]"): the output goes on, unless it starts the next item of the same list
-    # ("[info] - next test" after "[info] - failing test *** FAILED ***").
-    rest, previous_rest = stripped[len(label) :], previous.lstrip()[len(label) :]
-    if _indent(rest) > _indent(previous_rest):
-        return True
-    if _indent(rest) < _indent(previous_rest):
-        return False  # back out of the message's detail: the next item ("[info] - next test")
-    first, previous_first = rest.split(None, 1)[:1], previous_rest.split(None, 1)[:1]
-    return not (first and first == previous_first and _indent(rest) == _indent(previous_rest))
-
-
-_ERROR_TAG = re.compile(r"(?i)err|fail|fatal|^E$")
-
-
-def _indent(text: str) -> int:
-    return len(text) - len(text.lstrip())
 
 
 def _line(state: _State, lines: _BlockLines, number: int) -> list[str]:
@@ -542,14 +425,14 @@ def _line(state: _State, lines: _BlockLines, number: int) -> list[str]:
     return [state.tail[-back]] if back <= len(state.tail) else []
 
 
-def _continue(cand: _Candidate, lines: _BlockLines, last_line: int, state: _State) -> None:
+def _continue(cand: Candidate, lines: _BlockLines, last_line: int, state: _State) -> None:
     """Append the lines that continue the block's last message, up to ``last_line``.
 
     Once a line that is not a continuation is seen the block is *settled*: later calls (after a block boundary,
     or at the next hit) do not look again, so the result never depends on where blocks were cut.
     """
     while not cand.settled and cand.end < last_line:
-        if len(cand.lines) >= _max_lines(cand) or (
+        if len(cand.lines) >= max_lines(cand) or (
             cand.until is None and cand.end - cand.last_hit >= MAX_CONTINUATION
         ):
             cand.settled = True
@@ -564,51 +447,24 @@ def _continue(cand: _Candidate, lines: _BlockLines, last_line: int, state: _Stat
                 following
                 and following[0].strip()
                 and (
-                    (cand.section and not _SECTION_END.match(strip_prefix(following[0])))
-                    or _is_continuation(cand.last_text, following[0], after_blank=True)
+                    (cand.section and not SECTION_END.match(strip_prefix(following[0])))
+                    or is_continuation(cand.last_text, following[0], after_blank=True)
                 )
             ):
                 cand.lines.extend([text[0], following[0]])
-                cand.settled = _ends_section(cand, following[0])
+                cand.settled = ends_section(cand, following[0])
                 continue
         if cand.section and text and text[0].strip():
-            if _SECTION_END.match(strip_prefix(text[0])):
+            if SECTION_END.match(strip_prefix(text[0])):
                 cand.settled = True  # the next report, or the next part of the run ("--- Captured log ---")
                 return
             cand.lines.append(text[0])  # inside a report section every line is part of the report
-            cand.settled = _ends_section(cand, text[0])
+            cand.settled = ends_section(cand, text[0])
             continue
-        if not text or not _is_continuation(cand.last_text, text[0]):
+        if not text or not is_continuation(cand.last_text, text[0]):
             cand.settled = True
             return
         cand.lines.append(text[0])
-
-
-def _digest(cand: _Candidate) -> None:
-    """A long report shown after the first block keeps only its end, where the error is (pytest's "E" lines
-    and "file.py:NN: Error"): the first block is read in full, the others are pointers to more failures."""
-    if len(cand.lines) > DIGEST_LINES:
-        cut = len(cand.lines) - DIGEST_LINES
-        cand.lines = cand.lines[cut:]
-        cand.start += cut
-
-
-def _max_lines(cand: _Candidate) -> int:
-    return MAX_SECTION_LINES if cand.until is not None else MAX_BLOCK_LINES
-
-
-def _ends_section(cand: _Candidate, text: str) -> bool:
-    return cand.until is not None and cand.until.search(strip_prefix(text)) is not None
-
-
-@functools.lru_cache(maxsize=64)
-def _compiled(regex: str) -> re.Pattern[str]:
-    return re.compile(regex)
-
-
-# A titled separator line ("____ test_b ____", "---- Captured stdout call ----", "==== 2 failed ===="): it ends
-# the report section above it.
-_SECTION_END = re.compile(r"^\s*[=_-]{3,} ?\S.*\S ?[=_-]{3,}\s*$")
 
 
 def _extend_open(state: _State, lines: _BlockLines, last_line: int) -> None:
@@ -698,9 +554,9 @@ def analyze_stream(
         )
         noise = _seen_in_previous(previous, wanted)
 
-    ranked = _rank(state, candidates, total_lines, noise)
+    ranked = rank(state, candidates, total_lines, noise)
     for cand in ranked[1:max_blocks]:
-        _digest(cand)
+        digest(cand)
     excerpt = [
         ExcerptBlock(
             start_line=c.start,
@@ -737,294 +593,14 @@ def analyze_stream(
     )
 
 
-def _echo_lines(kb: KnowledgeBase, lines: list[str]) -> list[bool]:
-    """Which of ``lines`` only echo a failure reported elsewhere (a signal capped at the evidence threshold:
-    npm's ELIFECYCLE trailer, make's "Error 2", go's "FAIL pkg", a runner's exit line) or are blank: they add
-    nothing at the edge of a block."""
-    echo = [not line.strip() for line in lines]
-    if not lines:
-        return echo
-    joined = "\n".join(lines).encode("utf-8", "replace")
-    pos, index = 0, 0
-    for pattern, end in kb.scan(joined):
-        last = end - 1
-        if last > pos:
-            index += joined.count(b"\n", pos, last)
-            pos = last
-        info = kb.patterns[pattern]
-        if info.kind == "signal" and info.cap <= TRIGGER_WEIGHT:
-            echo[index] = True
-    return echo
-
-
-def _trim_edges(kb: KnowledgeBase, cand: _Candidate) -> None:
-    """Drop blank and echo lines from both ends of a block (an echo that is the block's only evidence stays),
-    then a short summary paragraph at its end."""
-    echo = _echo_lines(kb, cand.lines)
-    evidence = {h.line - cand.start for h in cand.hits if h.weight >= TRIGGER_WEIGHT}
-    keep = {i for i in evidence if 0 <= i < len(echo) and not echo[i]} or evidence
-    first, last = 0, len(cand.lines) - 1
-    while last > first and echo[last] and last not in keep:
-        last -= 1
-    while first < last and echo[first] and first not in keep:
-        first += 1
-    if not cand.section:
-        last = _before_trailing_summary(cand, first, last)
-    if first == 0 and last == len(cand.lines) - 1:
-        return
-    cand.lines = cand.lines[first : last + 1]
-    cand.start += first
-    cand.hits = [h for h in cand.hits if cand.start <= h.line <= cand.end] or cand.hits[:1]
-    cand.last_hit = max(h.line for h in cand.hits)
-
-
-def _before_trailing_summary(cand: _Candidate, first: int, last: int) -> int:
-    """Where the block ends without its last paragraph when that paragraph is short and says less than the
-    rest: the tool's verdict on the error above it ("868 tests, 1 failures", "rake aborted!")."""
-    blanks = [i for i in range(first + 1, last) if not cand.lines[i].strip()]
-    if not blanks or last - blanks[-1] > TRAILING_SUMMARY_LINES:
-        return last
-    cut = blanks[-1]
-    weights = {h.line - cand.start: h.weight for h in cand.hits}
-    head = max((w for i, w in weights.items() if first <= i < cut), default=0.0)
-    rest = max((w for i, w in weights.items() if cut < i <= last), default=0.0)
-    if rest >= TRAILING_SUMMARY_RATIO * head:
-        return last
-    last = cut - 1
-    while last > first and not cand.lines[last].strip():
-        last -= 1
-    return last
-
-
-def _rank(
-    state: _State, candidates: list[_Candidate], total_lines: int, noise: set[bytes]
-) -> list[_Candidate]:
-    for cand in candidates:
-        _trim_edges(state.kb, cand)
-    fail_lines = sorted(state.step_fail_lines)
-    any_failed_step = any(s == _STEP_FAIL for s in state.step_status)
-    for cand in candidates:
-        if noise:
-            for hit in cand.hits:
-                text = (
-                    cand.lines[hit.line - cand.start] if 0 <= hit.line - cand.start < len(cand.lines) else ""
-                )
-                if normalize_line(text).encode("utf-8") in noise:
-                    hit.weight *= 0.05
-        score = cand.evidence()
-        status = state.step_status[cand.step] if cand.step < len(state.step_status) else _STEP_UNKNOWN
-        if status == _STEP_FAIL:
-            score *= FAILED_STEP_BOOST
-        elif status == _STEP_OK or (any_failed_step and status == _STEP_UNKNOWN):
-            score *= OTHER_STEP_FACTOR
-        # Close before a failing exit: the output just above "exited with 1" is what broke the step.
-        for fail_line in fail_lines:
-            if 0 <= fail_line - cand.last_hit <= NEAR_FAIL_LINES:
-                score *= NEAR_FAIL_BOOST
-                break
-        position = cand.last_hit / total_lines if total_lines else 1.0
-        score *= 1.0 - RECENCY + RECENCY * position
-        cand.score = score
-    ordered = sorted(candidates, key=lambda c: (-c.score, c.last_hit))
-    # A block that mostly repeats a better one (a failed step's tail around a rule's hit) adds nothing.
-    picked: list[_Candidate] = []
-    spans: list[tuple[int, int]] = []  # (start, end) of the picked blocks
-    for cand in ordered:
-        # Overlap of line ranges by arithmetic (sets of line numbers made this quadratic in lines); a negative
-        # "overlap" (disjoint ranges) never exceeds half a block.
-        start, end = cand.start, cand.end
-        length = max(0, end - start + 1)
-        if any((min(end, e) - max(start, s) + 1) * 2 > length for s, e in spans):
-            continue
-        picked.append(cand)
-        spans.append((start, end))
-    _prefer_first_occurrence(picked)
-    _report_over_marks(picked)
-    _first_of_same_failure(state, picked)
-    # The first of several comparable blocks is the one to read: later ones are often repeats or consequences
-    # (the second failing test, the summary that lists them again).
-    if picked and FIRST_AMONG < 1.0:
-        best = picked[0].score
-        close = [c for c in picked if c.score >= FIRST_AMONG * best and not c.mark]
-        first = min(close, key=lambda c: c.start)
-        if first is not picked[0]:
-            picked.remove(first)
-            picked.insert(0, first)
-    return _each_failed_step(state, _repeats_last(picked))
-
-
-def _each_failed_step(state: _State, ranked: list[_Candidate]) -> list[_Candidate]:
-    """When several steps failed, each one's best block is among the first ones shown: the reader must see
-    every failure of the build, not three views of one of them."""
-    if len(ranked) <= SHOWN_TOGETHER:
-        return ranked
-    shown = {c.step for c in ranked[:SHOWN_TOGETHER]}
-    missing: list[_Candidate] = []
-    for cand in ranked[SHOWN_TOGETHER:]:
-        failed = cand.step < len(state.step_status) and state.step_status[cand.step] == _STEP_FAIL
-        if failed and cand.step not in shown:
-            shown.add(cand.step)
-            missing.append(cand)
-    if not missing:
-        return ranked
-    # They take the places after the first block, before the other blocks of the first block's step.
-    keep = SHOWN_TOGETHER - min(len(missing), SHOWN_TOGETHER - 1)
-    head = ranked[:keep]
-    rest = [c for c in ranked[keep:] if c not in missing]
-    return head + missing + rest
-
-
-# A test reporter's inline mark for a failing test, printed while the run goes on: xcpretty's "✗ testName,
-# XCTAssertTrue failed", mocha's "    1) title", Pester's "[-] title", a link checker's "23. url Failed ...".
-_MARK = re.compile(r"^\s*(?:[✗✖\u00d7✘❌]|\[-\]|\d+[.)] )")
-# Words any mark or report holds: they do not name the test.
-_MARK_STOP = frozenset({"failed", "failure", "error", "fail", "test", "tests", "passed"})
-# A block is a run of marks when at least this share of its lines are evidence (no message, no stack).
-MARK_HIT_SHARE = 0.8
-
-
-def _report_over_marks(ranked: list[_Candidate], depth: int = 30) -> None:
-    """A run of inline failure marks whose first test is repeated later in a longer block gives its place to
-    that block: the final report, with the message, the diff and the location; the mark only names the test.
-
-    Marks often weigh more than the report (several evidence lines close together, a ✗ and "failed" on each)
-    and come first, so the "earliest first" rules would prefer them; the mark is flagged so that they do not.
-    """
-    top = ranked[:depth]
-    changed = False
-    for early in top:
-        texts = [t for t in early.lines if t.strip()]
-        if early.mark or not texts or len({h.line for h in early.hits}) < MARK_HIT_SHARE * len(texts):
-            continue
-        index = min(h.line for h in early.hits) - early.start
-        first = early.lines[index] if 0 <= index < len(early.lines) else ""
-        if not _MARK.match(strip_prefix(first)):
-            continue
-        words = _words(first) - _MARK_STOP
-        if len(words) < 2:
-            continue
-        for later in sorted(top, key=lambda c: c.start):
-            if (
-                later.start > early.end
-                and len(later.lines) > len(early.lines)
-                and any(words <= _words(text) for text in later.lines)
-            ):
-                early.mark = True
-                later.score = max(later.score, early.score * 1.001)
-                changed = True
-                break
-    if changed:
-        ranked[:depth] = sorted(top, key=lambda c: (-c.score, c.last_hit))
-
-
-def _words(text: str) -> frozenset[str]:
-    return frozenset(_WORD.findall(normalize_line(strip_prefix(text)).lower()))
-
-
-def _first_of_same_failure(state: _State, ranked: list[_Candidate], depth: int = 10) -> None:
-    """Several tests failing the same way in the step that failed: the first one reported goes first.
-
-    A test run reports its failures in order and later ones are often consequences of the first (a shared
-    fixture, a server that died, a timeout that cascades); the boost for evidence just above the failing exit
-    would otherwise favour the last one reported. Only for test failures (the same cause, by rule) inside a
-    step known to have failed: an earlier compile error in the same shell step can be a tolerated one (a
-    setup script building examples), and outside a failed step the order says nothing.
-    """
-    if not ranked:
-        return
-    top = ranked[0]
-    if top.step >= len(state.step_status) or state.step_status[top.step] != _STEP_FAIL:
-        return
-    causes = state.kb.causes
-    kinds = {c for hit in top.hits for c in hit.causes if causes[c].category == "test"}
-    if not kinds:
-        return
-    bar = SAME_FAILURE_AMONG * top.evidence()
-    same = [
-        cand
-        for cand in ranked[:depth]
-        if not cand.mark
-        and cand.step == top.step
-        and cand.evidence() >= bar
-        and any(kinds.intersection(hit.causes) for hit in cand.hits)
-    ]
-    if not same:
-        return  # the best block is a mark (_report_over_marks): the report it repeats is close behind
-    first = min(same, key=lambda c: c.start)
-    if first is not top:
-        ranked.remove(first)
-        ranked.insert(0, first)
-
-
-def _repeats_last(ranked: list[_Candidate], depth: int = 10) -> list[_Candidate]:
-    """Blocks that repeat a better-ranked block as a whole, far from it (the same failure again from a rerun,
-    a retry or another matrix entry), move behind the others: the next places are worth more for a different
-    message. A repeat right after the block is the tool's own summary of it (Maven's "Failed to execute goal"
-    after the compiler errors) and keeps its place: it says which step failed."""
-    top = ranked[:depth]
-    fresh: list[tuple[_Candidate, list[frozenset[str]]]] = []
-    repeats: list[_Candidate] = []
-    for cand in top:
-        keys = _key_words(cand)
-        if keys and any(
-            len(keys) == len(other_keys)
-            and min(abs(cand.start - other.end), abs(other.start - cand.end)) > REPEAT_DISTANCE
-            and all(len(a & b) >= 0.8 * min(len(a), len(b)) for a, b in zip(keys, other_keys, strict=True))
-            for other, other_keys in fresh
-        ):
-            repeats.append(cand)
-            continue
-        fresh.append((cand, keys))
-    return [c for c, _ in fresh] + repeats + ranked[depth:]
-
-
-_WORD = re.compile(r"[a-z][a-z0-9_]{2,}")
-
-
-def _key_words(cand: _Candidate) -> list[frozenset[str]]:
-    """Word sets of a block's strongest lines (normalised), to recognise the same message printed twice."""
-    out = []
-    for hit in sorted(cand.hits, key=lambda h: -h.weight)[:3]:
-        index = hit.line - cand.start
-        if 0 <= index < len(cand.lines):
-            words = frozenset(_WORD.findall(normalize_line(strip_prefix(cand.lines[index])).lower()))
-            if len(words) >= 4:
-                out.append(words)
-    return out
-
-
-def _prefer_first_occurrence(ranked: list[_Candidate], depth: int = 30) -> None:
-    """When a later block repeats an earlier block's message (a summary listing the failures again, an error
-    echoed by a wrapper), the earlier one, where the message appears with its details, takes the better score.
-
-    Not when the earlier one is a bare one-line mark and the later one has more: a test reporter's inline
-    "✗ test" or "1) test" during the run, and its final report with the assertion and the stack."""
-    top = ranked[:depth]
-    keys = {id(c): _key_words(c) for c in top}
-    changed = False
-    for later in top:
-        for earlier in top:
-            if earlier.start >= later.start or earlier.score >= later.score or earlier.end >= later.first_hit:
-                continue  # not earlier, already better, or the same lines (a failed step's tail around a hit)
-            if len(earlier.lines) == 1 < len(later.lines):
-                continue  # a progress mark; the later block is the report with the details
-            if any(
-                len(a & b) >= 0.8 * min(len(a), len(b)) for a in keys[id(later)] for b in keys[id(earlier)]
-            ):
-                earlier.score = later.score * 1.001
-                changed = True
-    if changed:
-        ranked[:depth] = sorted(top, key=lambda c: (-c.score, c.last_hit))
-
-
-def _causes(state: _State, ranked: list[_Candidate]) -> list[Cause]:
+def _causes(state: _State, ranked: list[Candidate]) -> list[Cause]:
     kb = state.kb
     # Causes found in the best blocks come first, then the others by weight.
     order: dict[int, float] = {}
-    for rank, cand in enumerate(ranked):
+    for position, cand in enumerate(ranked):
         for hit in cand.hits:
             for cause in hit.causes:
-                order.setdefault(cause, rank - kb.causes[cause].weight / 100.0)
+                order.setdefault(cause, position - kb.causes[cause].weight / 100.0)
     for cause in state.first_cause_line:
         order.setdefault(cause, 1000 - kb.causes[cause].weight)
     out: list[Cause] = []
@@ -1042,7 +618,7 @@ def _causes(state: _State, ranked: list[_Candidate]) -> list[Cause]:
     return out
 
 
-def _key_lines(cand: _Candidate) -> list[str]:
+def _key_lines(cand: Candidate) -> list[str]:
     """The strongest evidence lines of a block, in log order (the fingerprint's input)."""
     hits = sorted(cand.hits, key=lambda h: -h.weight)[:3]
     out = []
@@ -1057,7 +633,7 @@ def _strip_prefix(text: str) -> str:
     return strip_prefix(text).strip()
 
 
-def _summary(ranked: list[_Candidate], causes: list[Cause]) -> str:
+def _summary(ranked: list[Candidate], causes: list[Cause]) -> str:
     line = ""
     if ranked:
         best = max(ranked[0].hits, key=lambda h: (h.weight, -h.line))

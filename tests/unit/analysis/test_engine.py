@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+import worker.analysis.blocks as blocks
 import worker.analysis.engine as engine
 from worker.analysis import analyze_path, analyze_stream
 
@@ -103,7 +104,7 @@ def test_state_stays_bounded_on_a_log_full_of_errors(monkeypatch: pytest.MonkeyP
     seen: list[int] = []
     original = engine._State.add_candidate
 
-    def spy(self: engine._State, cand: engine._Candidate) -> None:
+    def spy(self: engine._State, cand: blocks.Candidate) -> None:
         original(self, cand)
         seen.append(len(self.best) + len(self.recent))
 
