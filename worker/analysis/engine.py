@@ -262,11 +262,14 @@ def _scan_block(state: _State, data: bytes) -> None:
 
     patterns = kb.patterns
     for line_no in sorted(per_line):
+        matched = set(per_line[line_no])
+        if matched.isdisjoint(kb.trigger_set):
+            continue  # selected by a trigger's cheaper superset form only (kb.TRIGGER_FORMS): not evidence
         weight = 0.0
         section = False
         cap = math.inf
         causes: list[int] = []
-        for index in set(per_line[line_no]):
+        for index in matched:
             info = patterns[index]
             if info.kind == "signal":
                 weight += info.weight
