@@ -591,6 +591,7 @@ def analyze_stream(
     state = _State(kb)
     for block in iter_blocks(chunks, BLOCK_SIZE):
         _scan_block(state, strip_ansi(block))
+        del block  # freed before the next block is read, so its memory is reused (see reader._read_file)
     state.close_open()
     total_lines = state.lines + (0 if state.ends_with_newline or state.bytes == 0 else 1)
     candidates = state.candidates()
