@@ -40,6 +40,7 @@ from pathlib import Path
 from typing import Any, Literal, cast, get_args
 
 from worker.analysis.models import CATEGORIES, Category
+from worker.analysis.trigger_scan import redundant_triggers
 
 BUILTIN_DIR = Path(__file__).parent / "kb"
 
@@ -115,7 +116,8 @@ class KnowledgeBase:
         return self.scanner.scan(data)
 
     def scan_triggers(self, data: bytes) -> list[tuple[int, int]]:
-        """Matches of the trigger patterns only (indexes into :attr:`triggers`), in order of end offset.
+        """Matches of the trigger patterns, in order of end offset: the lines they end on are the point (the
+        first item is a position in the trigger scanner, not a pattern index).
 
         Triggers are the patterns that can make a line evidence on their own or mark structure; the others
         (negative or small weights, caps) only refine a line that a trigger already selected. Scanning the bulk
@@ -124,7 +126,8 @@ class KnowledgeBase:
 
         A few triggers are scanned in a cheaper form that may also select lines the pattern itself does not
         match (see :data:`TRIGGER_FORMS`): a selected line is evidence only if :meth:`scan` finds one of
-        :attr:`trigger_set` on it.
+        :attr:`trigger_set` on it. Triggers whose lines a word signal always selects too are not scanned
+        (:mod:`worker.analysis.trigger_scan`): the same lines are selected.
         """
         assert self.trigger_scanner is not None, "knowledge base not compiled"
         return self.trigger_scanner.scan(data)
@@ -302,6 +305,13 @@ def trigger_expression(kb: KnowledgeBase, index: int) -> tuple[str, bool]:
     return (anchor_after_prefix(form), caseless) if form is not None else (regex, caseless)
 
 
+def _scanned_triggers(kb: KnowledgeBase) -> list[int]:
+    """The triggers the bulk scan needs: not those whose lines a word signal always selects too."""
+    rules = [(info.regex, caseless) for info, (_, caseless) in zip(kb.patterns, kb.expressions, strict=True)]
+    redundant = redundant_triggers(rules, kb.triggers)
+    return [i for i in kb.triggers if i not in redundant]
+
+
 def build_scanner(
     expressions: Sequence[tuple[str, bool]], engine: str | None = None, *, cache: bool = True
 ) -> Scanner:
@@ -476,7 +486,7 @@ def compile_knowledge_base(
     try:
         kb.scanner = build_scanner(kb.expressions, engine, cache=cache)
         kb.trigger_scanner = build_scanner(
-            [trigger_expression(kb, i) for i in kb.triggers], engine, cache=cache
+            [trigger_expression(kb, i) for i in _scanned_triggers(kb)], engine, cache=cache
         )
     except Exception as exc:  # the engines' compile errors name only the pattern index
         raise KnowledgeBaseError(_explain_compile_error(kb, exc)) from exc
