@@ -39,8 +39,8 @@ from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any, Literal, cast, get_args
 
+from worker.analysis import trigger_scan
 from worker.analysis.models import CATEGORIES, Category
-from worker.analysis.trigger_scan import redundant_triggers
 
 BUILTIN_DIR = Path(__file__).parent / "kb"
 
@@ -103,7 +103,8 @@ class KnowledgeBase:
     expressions: list[tuple[str, bool]] = field(default_factory=list)  # (regex, caseless) by pattern index
     scanner: Scanner | None = None
     trigger_scanner: Scanner | None = None
-    triggers: list[int] = field(default_factory=list)  # pattern indexes in the trigger scanner
+    triggers: list[int] = field(default_factory=list)  # patterns that can make a line evidence (or mark)
+    scanned: list[int] = field(default_factory=list)  # triggers in the trigger scanner (_scanned_triggers)
 
     @cached_property
     def trigger_set(self) -> frozenset[int]:
@@ -308,7 +309,7 @@ def trigger_expression(kb: KnowledgeBase, index: int) -> tuple[str, bool]:
 def _scanned_triggers(kb: KnowledgeBase) -> list[int]:
     """The triggers the bulk scan needs: not those whose lines a word signal always selects too."""
     rules = [(info.regex, caseless) for info, (_, caseless) in zip(kb.patterns, kb.expressions, strict=True)]
-    redundant = redundant_triggers(rules, kb.triggers)
+    redundant = trigger_scan.redundant_triggers(rules, kb.triggers)
     return [i for i in kb.triggers if i not in redundant]
 
 
@@ -481,12 +482,13 @@ def compile_knowledge_base(
             for i, info in enumerate(kb.patterns)
             if info.kind != "signal" or (info.weight >= TRIGGER_WEIGHT and info.cap >= TRIGGER_WEIGHT)
         ]
+        kb.scanned = _scanned_triggers(kb)  # cached with the rules: proving it takes ~10 ms
     else:
         cache_file = None  # already cached
     try:
         kb.scanner = build_scanner(kb.expressions, engine, cache=cache)
         kb.trigger_scanner = build_scanner(
-            [trigger_expression(kb, i) for i in _scanned_triggers(kb)], engine, cache=cache
+            [trigger_expression(kb, i) for i in kb.scanned], engine, cache=cache
         )
     except Exception as exc:  # the engines' compile errors name only the pattern index
         raise KnowledgeBaseError(_explain_compile_error(kb, exc)) from exc
@@ -498,6 +500,7 @@ def compile_knowledge_base(
 def _rules_cache_file(files: Sequence[Path]) -> Path | None:
     """Where the validated rules of ``files`` are cached (None without a writable cache directory)."""
     digest = hashlib.sha256(Path(__file__).read_bytes())
+    digest.update(Path(trigger_scan.__file__).read_bytes())  # it chooses the scanned triggers
     digest.update(repr(CATEGORIES).encode())  # the categories the rules were validated against
     try:
         for path in files:
@@ -520,6 +523,7 @@ def _load_rules(cache_file: Path) -> KnowledgeBase | None:
             sequences=[Sequence_(**q) for q in data["sequences"]],
             expressions=[(regex, bool(caseless)) for regex, caseless in data["expressions"]],
             triggers=[int(i) for i in data["triggers"]],
+            scanned=[int(i) for i in data["scanned"]],
         )
     except FileNotFoundError:
         return None
@@ -535,6 +539,7 @@ def _save_rules(kb: KnowledgeBase, cache_file: Path) -> None:
         "sequences": [asdict(q) for q in kb.sequences],
         "expressions": kb.expressions,
         "triggers": kb.triggers,
+        "scanned": kb.scanned,
     }
     try:
         tmp = cache_file.with_suffix(f".{os.getpid()}.tmp")
