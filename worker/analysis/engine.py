@@ -227,12 +227,15 @@ def _scan_block(state: _State, data: bytes) -> None:
 
     patterns = kb.patterns
     for line_no in sorted(per_line):
+        matched = set(per_line[line_no])
+        if matched.isdisjoint(kb.trigger_set):
+            continue  # selected by a trigger's cheaper superset form only (kb.TRIGGER_FORMS): not evidence
         weight = 0.0
         section = False
         until = ""
         cap = math.inf
         causes: list[int] = []
-        for index in set(per_line[line_no]):
+        for index in matched:
             info = patterns[index]
             if info.kind == "signal":
                 weight += info.weight
@@ -539,6 +542,7 @@ def analyze_stream(
     state = _State(kb)
     for block in iter_blocks(chunks, BLOCK_SIZE):
         _scan_block(state, strip_ansi(block))
+        del block  # freed before the next block is read, so its memory is reused (see reader._read_file)
     state.close_open()
     total_lines = state.lines + (0 if state.ends_with_newline or state.bytes == 0 else 1)
     candidates = state.candidates()

@@ -1,0 +1,50 @@
+"""Cheaper trigger forms (kb.TRIGGER_FORMS) select a superset of their rule's lines and change no result."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from worker.analysis import analyze_stream, load_knowledge_base
+from worker.analysis.kb import TRIGGER_FORMS, anchor_after_prefix
+
+# What the part cut off a rule may contain: atoms that never match a newline (so the cut form's match ends on
+# the same line as the rule's).
+_SAME_LINE_TAIL = re.compile(r"(?:\\[dwS\[\]().+*?{}]|[^\\\[\].\s]|\[[^\]^\\]*(?:\\[dw][^\]^\\]*)*\]|[*+?])*")
+
+
+@pytest.mark.parametrize(("regex", "form"), sorted(TRIGGER_FORMS.items()))
+def test_a_trigger_form_is_its_rule_cut_where_the_rest_stays_on_the_line(regex: str, form: str) -> None:
+    assert regex.startswith(form) and form != regex
+    assert _SAME_LINE_TAIL.fullmatch(regex[len(form) :]), regex[len(form) :]
+
+
+@pytest.mark.parametrize(("regex", "form"), sorted(TRIGGER_FORMS.items()))
+def test_a_trigger_form_matches_every_line_its_rule_matches(regex: str, form: str) -> None:
+    exact, cheap = re.compile(anchor_after_prefix(regex), re.M), re.compile(anchor_after_prefix(form), re.M)
+    lines = [
+        "  X Shop.Tests.CartTest.AddsItem [12ms]",
+        "X Shop.Tests.CartTest.AddsItem [3 ms]",
+        "2024-05-01T10:00:00.123Z   X Shop.Tests.Cart [7s]",
+        "[INFO] Building core 1.3.0-SNAPSHOT [3/12]",
+    ]
+    for line in lines:
+        if exact.search(line):
+            assert cheap.search(line), line
+
+
+def test_a_line_only_a_trigger_form_selects_is_not_evidence(tmp_path: Path) -> None:
+    """Weak signals (no trigger) reaching weight 1 together count only on a line an exact trigger matched."""
+    (tmp_path / "weak.yaml").write_text(
+        "signals:\n  - {pattern: 'zzz', weight: 0.6}\n  - {pattern: 'yyy', weight: 0.6}\n"
+    )
+    kb = load_knowledge_base([tmp_path])
+    noise = "\n".join(f"step {i} done" for i in range(30))
+    # "X zzz_yyy [" matches the dotnet rule's cheaper form, not the rule: the weak signals alone stay noise.
+    quiet = analyze_stream([f"{noise}\n  X zzz_yyy [\nstep 31 done\n".encode()], knowledge_base=kb)
+    assert quiet.excerpt[0].score == 0.0 and not quiet.causes
+    failing = analyze_stream([f"{noise}\n  X Shop.CartTest.Adds [12ms]\n".encode()], knowledge_base=kb)
+    assert [c.id for c in failing.causes] == ["dotnet.test-failure"]
+    assert failing.causes[0].line == 31
