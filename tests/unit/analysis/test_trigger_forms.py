@@ -48,3 +48,9 @@ def test_a_line_only_a_trigger_form_selects_is_not_evidence(tmp_path: Path) -> N
     failing = analyze_stream([f"{noise}\n  X Shop.CartTest.Adds [12ms]\n".encode()], knowledge_base=kb)
     assert [c.id for c in failing.causes] == ["dotnet.test-failure"]
     assert failing.causes[0].line == 31
+
+
+def test_every_trigger_form_belongs_to_a_built_in_rule() -> None:
+    """A form is keyed by its rule's exact regex: editing the rule must not silently drop the form."""
+    regexes = {info.regex for info in load_knowledge_base().patterns}
+    assert set(TRIGGER_FORMS) <= regexes
