@@ -84,6 +84,10 @@ class _BlockLines:
         self.last_line = last_line
         self._lines = [first_line]
         self._offsets = [0]
+        # Continuation rules read the lines after a hit one by one, often twice: the start of every line
+        # located so far and the cleaned text of every line read are kept (a few per hit).
+        self._known: dict[int, int] = {first_line: 0}
+        self._text: dict[int, str] = {}
         if last_line > first_line:
             self.add_anchor(last_line, data.rfind(b"\n", 0, len(data) - 1) + 1)
 
@@ -95,6 +99,9 @@ class _BlockLines:
         self._offsets.insert(i, offset)
 
     def offset_of(self, line: int) -> int:
+        known = self._known.get(line)
+        if known is not None:
+            return known
         data = self.data
         i = bisect.bisect_right(self._lines, line) - 1
         below, off = self._lines[i], self._offsets[i]
@@ -110,6 +117,7 @@ class _BlockLines:
                 if off == 0:
                     return len(data)
         self.add_anchor(line, off)
+        self._known[line] = off
         return off
 
     def get(self, first: int, last: int) -> list[str]:
@@ -119,16 +127,23 @@ class _BlockLines:
         out: list[str] = []
         if first > last:
             return out
+        texts = self._text
+        if first == last and first in texts:
+            return [texts[first]]
         off = self.offset_of(first)
         data = self.data
-        for _ in range(first, last + 1):
-            if off >= len(data):
-                break
+        line = first
+        while line <= last and off < len(data):
             end = data.find(b"\n", off)
             if end < 0:
                 end = len(data)
-            out.append(clean_line(data[off:end]))
+            text = texts.get(line)
+            if text is None:
+                text = texts[line] = clean_line(data[off:end])
+            out.append(text)
             off = end + 1
+            line += 1
+        self._known[line] = off  # the next line starts there: reading on is a dict lookup
         return out
 
 

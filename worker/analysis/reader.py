@@ -42,8 +42,15 @@ _PREFIX_RE = re.compile(
 )
 
 
+# Every prefix starts with one of these: other lines (most of them) skip the regex, which is called per line
+# by the continuation rules.
+_PREFIX_FIRST = frozenset("0123456789[#\ufeff")
+
+
 def strip_prefix(text: str) -> str:
     """The tool's own output: without the runner's timestamp or ``##[error]`` prefix."""
+    if not text or text[0] not in _PREFIX_FIRST:
+        return text
     return _PREFIX_RE.sub("", text, count=1)
 
 
@@ -99,7 +106,7 @@ def clean_line(raw: bytes) -> str:
         # A progress bar rewrites the line with '\r': the terminal shows the last non-empty segment.
         segments = [s for s in text.split("\r") if s.strip() and not _TRAVIS_CONTROL.match(s)]
         text = segments[-1] if segments else ""
-    elif _TRAVIS_CONTROL.match(text):
+    elif text.startswith("travis_") and _TRAVIS_CONTROL.match(text):
         text = ""
     if len(text) > MAX_LINE_CHARS:
         text = text[:MAX_LINE_CHARS] + " …"
