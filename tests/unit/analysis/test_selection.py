@@ -477,3 +477,26 @@ def test_npm_trailer_naming_the_script_is_not_evidence() -> None:
     )
     block = _analyze(log).excerpt[0]
     assert (block.start_line, block.end_line) == (2, 2)
+
+
+def test_pnpm_lifecycle_echo_does_not_outrank_the_failing_test() -> None:
+    log = "\n".join(
+        [
+            "##[group]Run pnpm test",
+            "FAIL test/config/get.ts (17.807 s)",
+            "  ● pnpm config get reads npm options",
+            "",
+            "    expect(received).toBe(expected) // Object.is equality",
+            '    Expected: "https://registry.example.com"',
+            '    Received: "https://registry.example.com/"',
+            "",
+            *[f"PASS test/other{i}.ts" for i in range(50)],
+            "[ELIFECYCLE] Command failed with exit code 1.",
+            "[ELIFECYCLE] Command failed with exit code 1.",
+            "##[error]Process completed with exit code 1.",
+            "",
+        ]
+    )
+    excerpt = _analyze(log).excerpt
+    assert excerpt[0].start_line <= 3 <= excerpt[0].end_line
+    assert not any("ELIFECYCLE" in block.text for block in excerpt)  # pnpm's echo of the exit, not evidence
