@@ -500,3 +500,21 @@ def test_pnpm_lifecycle_echo_does_not_outrank_the_failing_test() -> None:
     excerpt = _analyze(log).excerpt
     assert excerpt[0].start_line <= 3 <= excerpt[0].end_line
     assert not any("ELIFECYCLE" in block.text for block in excerpt)  # pnpm's echo of the exit, not evidence
+
+
+def test_a_stack_trace_after_a_blank_line_is_not_taken_for_a_verdict() -> None:
+    log = "\n".join(
+        [
+            "Checking out Revision 779ff9c0 (refs/remotes/origin/master)",
+            "FATAL: Could not checkout 779ff9c0",
+            'hudson.plugins.git.GitException: Command "git checkout -f 779ff9c0" returned status code 128:',
+            "stderr: fatal: cannot create directory at 'src/test': No space left on device",
+            "",
+            "    at org.jenkinsci.plugins.gitclient.CliGitAPIImpl.launchCommandIn(CliGitAPIImpl.java:2671)",
+            "    at org.jenkinsci.plugins.gitclient.CliGitAPIImpl.access$1100(CliGitAPIImpl.java:84)",
+            "Finished: FAILURE",
+            "",
+        ]
+    )
+    block = _analyze(log).excerpt[0]
+    assert (block.start_line, block.end_line) == (2, 7)
