@@ -182,6 +182,8 @@ EXAMPLES: list[tuple[str, str]] = [
         "cargo.test-failure",
         "test result: FAILED. 41 passed; 1 failed; 0 ignored; 0 measured; 0 filtered out; finished in 0.31s",
     ),
+    ("cargo.test-failure", "        FAIL [   9.875s] (396/396) tests-build::macros compile_fail_full"),
+    ("cargo.test-failure", "     Summary [   9.876s] 396 tests run: 395 passed, 1 failed, 1 skipped"),
     ("cargo.dependency-error", 'error: failed to select a version for the requirement `serde = "^2.0"`'),
     (
         "clippy.lint",
