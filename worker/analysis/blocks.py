@@ -177,13 +177,7 @@ def echo_lines(kb: KnowledgeBase, lines: list[str]) -> list[bool]:
     echo = [not line.strip() for line in lines]
     if not lines:
         return echo
-    joined = "\n".join(lines).encode("utf-8", "replace")
-    pos, index = 0, 0
-    for pattern, end in kb.scan(joined):
-        last = end - 1
-        if last > pos:
-            index += joined.count(b"\n", pos, last)
-            pos = last
+    for index, pattern in kb.scan_lines("\n".join(lines).encode("utf-8", "replace")):
         info = kb.patterns[pattern]
         if info.kind == "signal" and info.cap <= TRIGGER_WEIGHT:
             echo[index] = True

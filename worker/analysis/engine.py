@@ -230,14 +230,7 @@ def _scan_block(state: _State, data: bytes) -> None:
             lines.add_anchor(number, start)
             stop = data.find(b"\n", start)
             raw.append(data[start : stop if stop >= 0 else len(data)])
-        joined = b"\n".join(raw)
-        pos = 0
-        index = 0
-        for pattern, end in kb.scan(joined):
-            last = end - 1
-            if last > pos:
-                index += joined.count(b"\n", pos, last)
-                pos = last
+        for index, pattern in kb.scan_lines(b"\n".join(raw)):
             per_line.setdefault(numbers[index], []).append(pattern)
 
     patterns = kb.patterns

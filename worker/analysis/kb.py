@@ -34,7 +34,7 @@ import os
 import re
 import tempfile
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from functools import cached_property, lru_cache
 from pathlib import Path
@@ -118,6 +118,18 @@ class KnowledgeBase:
         """All ``(pattern_index, end_offset)`` matches in ``data``, in order of end offset."""
         assert self.scanner is not None, "knowledge base not compiled"
         return self.scanner.scan(data)
+
+    def scan_lines(self, joined: bytes) -> Iterator[tuple[int, int]]:
+        """``(line_index, pattern_index)`` for every match in lines joined by ``\\n`` (a few selected lines
+        scanned together), by the line where each match ends."""
+        pos = 0
+        index = 0
+        for pattern, end in self.scan(joined):
+            last = end - 1  # the match's last byte is on the match's line
+            if last > pos:
+                index += joined.count(b"\n", pos, last)
+                pos = last
+            yield index, pattern
 
     def scan_triggers(self, data: bytes) -> list[tuple[int, int]]:
         """Matches of the trigger patterns, in order of end offset: the lines they end on are the point (the
