@@ -17,24 +17,15 @@ from worker.analysis.reader import strip_prefix
 
 # A block never grows beyond this many lines; a longer run of errors is split.
 MAX_BLOCK_LINES = 60
-
-
 # A report section with a known last line (pytest's "____ test_x ____" failure report: the test's code, the
 # locals, the traceback, then "file.py:NN: Error") is one message however long; it still ends after this many
 # lines.
 MAX_SECTION_LINES = 160
-
-
 # Blocks after the first are cut to their last lines (see digest).
 DIGEST_LINES = 40
-
-
 # A block's last paragraph of at most this many lines, weighing less than this share of the rest, is a summary.
 TRAILING_SUMMARY_LINES = 3
-
-
 TRAILING_SUMMARY_RATIO = 0.8
-
 
 STEP_UNKNOWN, STEP_OK, STEP_FAIL = 0, 1, 2
 

@@ -48,10 +48,9 @@ from worker.analysis.reader import BLOCK_SIZE, clean_line, iter_blocks, open_chu
 from worker.analysis.redact import redact
 from worker.analysis.similarity import fingerprint_text, normalize_line
 
-# Fixed context lines around the evidence. Measured on LogChunks: extra context only lowers precision, the
-# continuation lines below already carry the detail a human needs.
+# Fixed context lines above the evidence. Measured on LogChunks: extra context only lowers precision, the
+# continuation lines below and the message's header above already carry the detail a human needs.
 CONTEXT_BEFORE = 0
-CONTEXT_AFTER = 0
 # Evidence inside a message's continuation starts its block at most this many lines above, at the header.
 MAX_HEADER_LINES = 5
 # A message's continuation (stack trace, indented detail) is followed at most this far.

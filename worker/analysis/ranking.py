@@ -264,7 +264,7 @@ def _key_words(cand: Candidate) -> list[frozenset[str]]:
     for hit in sorted(cand.hits, key=lambda h: -h.weight)[:3]:
         index = hit.line - cand.start
         if 0 <= index < len(cand.lines):
-            words = frozenset(_WORD.findall(normalize_line(strip_prefix(cand.lines[index])).lower()))
+            words = _words(cand.lines[index])
             if len(words) >= 4:
                 out.append(words)
     return out
