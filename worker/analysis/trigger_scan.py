@@ -36,12 +36,9 @@ def alternatives(regex: str) -> list[str]:
     depth = start = i = 0
     while i < len(regex):
         char = regex[i]
-        if char == "\\":
-            i += 2
-            continue
-        if char == "[":
-            found = _CLASS.match(regex, i)
-            i = found.end() if found else i + 1
+        skipped = _opaque_end(regex, i)
+        if skipped is not None:
+            i = skipped
             continue
         if char == "(":
             depth += 1
@@ -68,24 +65,29 @@ def atoms(regex: str) -> list[tuple[str, str]]:
     return out
 
 
-def _atom_end(regex: str, i: int) -> int:
-    char = regex[i]
-    if char == "\\":
+def _opaque_end(regex: str, i: int) -> int | None:
+    """Where the escape or character class at ``i`` ends (its brackets, bars and parentheses are not syntax),
+    or None when ``regex[i]`` starts neither."""
+    if regex[i] == "\\":
         return min(i + 2, len(regex))
-    if char == "[":
+    if regex[i] == "[":
         found = _CLASS.match(regex, i)
         return found.end() if found else i + 1
-    if char != "(":
+    return None
+
+
+def _atom_end(regex: str, i: int) -> int:
+    opaque = _opaque_end(regex, i)
+    if opaque is not None:
+        return opaque
+    if regex[i] != "(":
         return i + 1
     depth = 0
     while i < len(regex):
         char = regex[i]
-        if char == "\\":
-            i += 2
-            continue
-        if char == "[":
-            found = _CLASS.match(regex, i)
-            i = found.end() if found else i + 1
+        skipped = _opaque_end(regex, i)
+        if skipped is not None:
+            i = skipped
             continue
         depth += {"(": 1, ")": -1}.get(char, 0)
         i += 1
