@@ -122,34 +122,10 @@ def detect_flaky(
 
     candidates = []
     for r in records:
-        if r.result not in FAILING:
-            continue
-        if r.category in RETRY_CATEGORIES:
+        reason = _retry_reason(r, flaky_fps, flaky_names) if r.result in FAILING else None
+        if reason is not None:
             candidates.append(
-                RetryCandidate(
-                    build=r.build,
-                    reason=f"failure classified as {r.category}",
-                    category=r.category,
-                    fingerprint=r.fingerprint,
-                )
-            )
-        elif r.fingerprint and r.fingerprint in flaky_fps:
-            candidates.append(
-                RetryCandidate(
-                    build=r.build,
-                    reason="flaky failure fingerprint",
-                    category=r.category,
-                    fingerprint=r.fingerprint,
-                )
-            )
-        elif r.failed_tests and set(r.failed_tests) <= flaky_names:
-            candidates.append(
-                RetryCandidate(
-                    build=r.build,
-                    reason="only flaky tests failed",
-                    category=r.category,
-                    fingerprint=r.fingerprint,
-                )
+                RetryCandidate(build=r.build, reason=reason, category=r.category, fingerprint=r.fingerprint)
             )
     return FlakyReport(
         builds_considered=len(records),
@@ -210,6 +186,17 @@ def _judge(
         "commits": commits,
     }
     return reason, evidence
+
+
+def _retry_reason(record: BuildRecord, flaky_fps: set[str], flaky_names: set[str]) -> str | None:
+    """Why a failed build is worth a retry rather than a fix, if it is."""
+    if record.category in RETRY_CATEGORIES:
+        return f"failure classified as {record.category}"
+    if record.fingerprint and record.fingerprint in flaky_fps:
+        return "flaky failure fingerprint"
+    if record.failed_tests and set(record.failed_tests) <= flaky_names:
+        return "only flaky tests failed"
+    return None
 
 
 def _flaky_tests(records: list[BuildRecord], min_failures: int, min_flips: int) -> list[FlakyTest]:
