@@ -318,13 +318,14 @@ def _add_failed_step_tail(state: _State, lines: _BlockLines, fail_line: int) -> 
         text.extend(_before_block(state, lines.first_line - first))
     text.extend(lines.get(max(first, lines.first_line), fail_line - 1))
     start = fail_line - len(text)
-    # Trim blank lines, runner echoes and the tools' echoes of the failure at the end, then keep the last
+    # Trim blank lines and echoes of the failure at the end (the runner's "The command ... exited with 1", the
+    # tools' trailers: the knowledge base's capped signals, and Travis' helper lines), then keep the last
     # paragraph(s) up to the limit.
     echo = echo_lines(state.kb, text)
-    while text and (echo[len(text) - 1] or _RUNNER_ECHO.search(text[-1])):
+    while text and (echo[len(text) - 1] or _TRAVIS_HELPER.match(text[-1])):
         text.pop()
-    # The output of the command that failed starts at its echo ("+ make" in a shell trace, ">>> go vet"): what came
-    # before belongs to earlier commands of the step.
+    # The output of the command that failed starts at its echo ("+ make" in a shell trace, ">>> go vet"): what
+    # came before belongs to earlier commands of the step.
     for index in range(len(text) - 2, -1, -1):
         if _COMMAND_ECHO.match(strip_prefix(text[index])):
             del text[:index]
@@ -351,9 +352,8 @@ def _add_failed_step_tail(state: _State, lines: _BlockLines, fail_line: int) -> 
 
 
 _COMMAND_ECHO = re.compile(r"^(?:\+{1,3} |>>> )\S")
-_RUNNER_ECHO = re.compile(
-    r"The command \"|Done\. Your build exited|^\s*travis_|ERROR: script returned exit code"
-)
+# Travis' helper lines ("travis_retry make", "travis_time:end:..." when not blanked): never the failure.
+_TRAVIS_HELPER = re.compile(r"^\s*travis_")
 
 
 def _on_hit(state: _State, lines: _BlockLines, hit: Hit) -> None:
