@@ -339,6 +339,10 @@ causes:
             "causes:\n  - id: x.y\n    category: test\n    description: d\n    fix: f\n    patterns: ['(a']\n",
             "(a",
         ),
+        (
+            "signals:\n  - {pattern: '^_{3,} .* _{3,}$', weight: 0, section: true, until: '(unclosed'}\n",
+            "signals[0]: field 'until' is not a valid regex",
+        ),
         ("rules: []\n", "unknown top-level field"),
         ("causes: [\n", "not valid YAML"),
     ],
