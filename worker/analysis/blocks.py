@@ -203,10 +203,8 @@ def _before_trailing_summary(cand: Candidate, first: int, last: int) -> int:
     if not blanks or last - blanks[-1] > TRAILING_SUMMARY_LINES:
         return last
     cut = blanks[-1]
-    if (
-        _CONTINUATION.match(strip_prefix(cand.lines[cut + 1]))
-        or strip_prefix(cand.lines[cut + 1])[:1].isspace()
-    ):
+    after = strip_prefix(cand.lines[cut + 1])
+    if _CONTINUATION.match(after) or after[:1].isspace():
         return last  # the message goes on after a blank line (a stack trace, indented detail): not a verdict
     weights = {h.line - cand.start: h.weight for h in cand.hits}
     head = max((w for i, w in weights.items() if first <= i < cut), default=0.0)
