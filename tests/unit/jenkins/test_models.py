@@ -19,7 +19,7 @@ from worker.jenkins import (
     parse_update_center,
     pipeline_config_xml,
 )
-from worker.jenkins.client import _version_matches
+from worker.jenkins._plugins import _version_matches
 from worker.jenkins.models import parse_stages, pick_failed_stage, pick_failed_step
 
 Response = Callable[[str], Any]
