@@ -23,7 +23,7 @@ from flask_limiter import Limiter, RateLimitExceeded
 from flask_limiter.util import get_remote_address
 
 from api import auth
-from api.blueprints import analyze, builds, events, health, jenkins, plugins, tasks
+from api.blueprints import analyze, builds, docs, events, health, jenkins, plugins, tasks
 from api.errors import APIError, error_response, register_error_handlers
 from api.metrics import REQUEST_SECONDS, REQUESTS
 from api.services import EXTENSION_KEY, Services, services
@@ -49,7 +49,7 @@ def create_app(settings: Settings | None = None, *, celery: Celery | None = None
     the caller already has; by default they are created from ``settings`` on first use.
     """
     settings = settings or get_settings()
-    app = Flask(__name__)
+    app = Flask(__name__, static_folder=None)  # an API: no /static route (the docs page serves its own files)
     app.config.update(
         MAX_CONTENT_LENGTH=settings.max_body_bytes,
         SSE_HEARTBEAT_SECONDS=SSE_HEARTBEAT_SECONDS,
@@ -72,6 +72,7 @@ def create_app(settings: Settings | None = None, *, celery: Celery | None = None
 
     for blueprint in (events.bp, tasks.bp, builds.bp, plugins.bp, jenkins.bp, analyze.bp, health.bp):
         app.register_blueprint(blueprint)
+    docs.register(app)  # GET /api/v1/openapi.json and the /api/v1/docs page, no token needed
 
     if not auth.auth_configured(settings):
         log.warning(
@@ -156,7 +157,7 @@ def _start_request() -> None:
 
 def _authenticate() -> None:
     """Require a valid bearer token under ``/api/v1`` (unknown routes there too: they reveal nothing)."""
-    if not _is_api_path(request.path):
+    if not _is_api_path(request.path) or docs.is_public(request.path):
         return
     settings = services().settings
     principal = _principal_or_none(settings)

@@ -12,7 +12,15 @@ from flask import Blueprint
 
 from api.blueprints.tasks import start_task
 from api.errors import APIError
-from api.schemas import ConfirmRequest
+from api.openapi import Body, Query, operation
+from api.schemas import (
+    BuildList,
+    BuildWithAnalysis,
+    ConfirmRequest,
+    JobFlakyReport,
+    StoredAnalysis,
+    TaskAccepted,
+)
 from api.services import services
 from api.validation import json_body, path_job, query_int
 from worker.analysis.flaky import DEFAULT_WINDOW, MAX_WINDOW, detect_flaky
@@ -32,7 +40,18 @@ def _number(number: int) -> int:
     return number
 
 
+_JOB = {"job": "the job's full name, folders included: team/api-service", "number": "the build number"}
+_QUEUED = {202: Body(TaskAccepted, "queued for a worker; poll status_url")}
+
+
 @bp.get("/<path:job>/builds")
+@operation(
+    tags=["builds"],
+    responses={200: Body(BuildList)},
+    query=[Query("limit", "how many builds", default=DEFAULT_LIMIT, minimum=1, maximum=MAX_LIMIT)],
+    errors=[422],
+    path_descriptions=_JOB,
+)
 def list_builds(job: str) -> dict[str, Any]:
     """Recent builds of ``job``, newest first (``?limit=``, 1..100, default 20)."""
     job = path_job(job)
@@ -42,6 +61,9 @@ def list_builds(job: str) -> dict[str, Any]:
 
 
 @bp.get("/<path:job>/builds/<int:number>")
+@operation(
+    tags=["builds"], responses={200: Body(BuildWithAnalysis)}, errors=[404, 422], path_descriptions=_JOB
+)
 def get_build(job: str, number: int) -> dict[str, Any]:
     """One build with its analysis (``null`` until there is one)."""
     job, number = path_job(job), _number(number)
@@ -55,6 +77,7 @@ def get_build(job: str, number: int) -> dict[str, Any]:
 
 
 @bp.get("/<path:job>/builds/<int:number>/analysis")
+@operation(tags=["builds"], responses={200: Body(StoredAnalysis)}, errors=[404, 422], path_descriptions=_JOB)
 def get_analysis(job: str, number: int) -> dict[str, Any]:
     """The analysis of one build; 404 ``analysis_pending`` while the worker is still on it."""
     job, number = path_job(job), _number(number)
@@ -71,6 +94,13 @@ def get_analysis(job: str, number: int) -> dict[str, Any]:
 
 
 @bp.get("/<path:job>/flaky")
+@operation(
+    tags=["builds"],
+    responses={200: Body(JobFlakyReport)},
+    query=[Query("window", "how many recent builds", default=DEFAULT_WINDOW, minimum=2, maximum=MAX_WINDOW)],
+    errors=[422],
+    path_descriptions=_JOB,
+)
 def flaky_report(job: str) -> dict[str, Any]:
     """Flaky tests and failures, and retry candidates, judged on the job's last ``?window=`` stored builds
     (2..200, default 30). Pure analysis of stored history: fast, and Jenkins is never asked."""
@@ -82,6 +112,13 @@ def flaky_report(job: str) -> dict[str, Any]:
 
 
 @bp.get("/<path:job>/status")
+@operation(
+    tags=["jenkins"],
+    responses=_QUEUED,
+    query=[Query("limit", "how many recent builds", default=10, minimum=1, maximum=MAX_LIMIT)],
+    errors=[422],
+    path_descriptions=_JOB,
+)
 def job_status(job: str) -> tuple[dict[str, Any], int]:
     """Queue ``builds.status``: the job as Jenkins sees it now (health, queue, last ``?limit=`` builds)."""
     job = path_job(job)
@@ -90,6 +127,9 @@ def job_status(job: str) -> tuple[dict[str, Any], int]:
 
 
 @bp.post("/<path:job>/builds")
+@operation(
+    tags=["jenkins"], body=TriggerRequest, body_required=False, responses=_QUEUED, path_descriptions=_JOB
+)
 def trigger_build(job: str) -> tuple[dict[str, Any], int]:
     """Trigger a build of ``job`` with optional ``{"parameters": {...}}`` (an empty body means none)."""
     job = path_job(job)
@@ -98,6 +138,14 @@ def trigger_build(job: str) -> tuple[dict[str, Any], int]:
 
 
 @bp.post("/<path:job>/builds/<int:number>/abort")
+@operation(
+    tags=["jenkins"],
+    body=ConfirmRequest,
+    body_required=False,
+    responses=_QUEUED,
+    errors=[404],
+    path_descriptions=_JOB,
+)
 def abort_build(job: str, number: int) -> tuple[dict[str, Any], int]:
     """Abort a running build; a dry run unless the body is ``{"confirm": true}``."""
     job, number = path_job(job), _number(number)
@@ -106,6 +154,14 @@ def abort_build(job: str, number: int) -> tuple[dict[str, Any], int]:
 
 
 @bp.post("/<path:job>/builds/<int:number>/rebuild")
+@operation(
+    tags=["jenkins"],
+    body=ConfirmRequest,
+    body_required=False,
+    responses=_QUEUED,
+    errors=[404],
+    path_descriptions=_JOB,
+)
 def rebuild(job: str, number: int) -> tuple[dict[str, Any], int]:
     """Run a build again with the same parameters (``{"confirm": true}`` is passed on to the worker)."""
     job, number = path_job(job), _number(number)

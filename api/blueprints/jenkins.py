@@ -8,6 +8,8 @@ from flask import Blueprint
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.blueprints.tasks import start_task
+from api.openapi import Body, operation
+from api.schemas import TaskAccepted
 from api.validation import json_body
 from worker.task_names import QUEUE_STATUS, VALIDATE_PIPELINE
 
@@ -21,12 +23,16 @@ class ValidateRequest(BaseModel):
 
 
 @bp.get("/queue")
+@operation(tags=["jenkins"], responses={202: Body(TaskAccepted, "queued for a worker")})
 def queue() -> tuple[dict[str, Any], int]:
     """Queue ``jenkins.queue``: what waits in the build queue and why, and the agents' state."""
     return start_task(QUEUE_STATUS, {}), 202
 
 
 @bp.post("/pipelines/validate")
+@operation(
+    tags=["pipelines"], body=ValidateRequest, responses={202: Body(TaskAccepted, "queued for a worker")}
+)
 def validate_pipeline() -> tuple[dict[str, Any], int]:
     """Queue ``pipelines.validate`` for ``{"jenkinsfile": "..."}``: local lint, then Jenkins' validator."""
     req = json_body(ValidateRequest)
