@@ -8,9 +8,13 @@ of the green logs back in (the git plugin's "No credentials specified" fired on 
 
 from __future__ import annotations
 
+import gzip
+import json
 from collections import Counter
+from pathlib import Path
 
-from bench._shared import read_jsonl_gz
+import pytest
+
 from bench.cases import _cidiff_lines
 from worker.analysis import analyze_stream
 
@@ -18,9 +22,12 @@ from worker.analysis import analyze_stream
 CEILING = 14
 
 
-def test_causes_rarely_fire_on_green_logs() -> None:
+@pytest.mark.corpus
+def test_causes_rarely_fire_on_green_logs(corpus_dir: Path) -> None:
     fired: dict[str, list[str]] = {}
-    for row in read_jsonl_gz("cidiff/breakages.jsonl.gz"):
+    with gzip.open(corpus_dir / "data" / "cidiff" / "breakages.jsonl.gz", "rt", encoding="utf-8") as handle:
+        rows = [json.loads(line) for line in handle if line.strip()]
+    for row in rows:
         analysis = analyze_stream([_cidiff_lines(row["pass_log"]).encode("utf-8")])
         if analysis.causes:
             fired[row["case"]] = [c.id for c in analysis.causes]
