@@ -20,9 +20,10 @@ from bench.jenkins_dev.jenkins_layer import Style, render, spans
 HERE = Path(__file__).resolve().parent
 
 
-def main() -> None:
+def main(out: Path = HERE) -> None:
+    """Write ``out/logs/*.log`` and ``out/labels.yaml``."""
     assert specs_jenkins  # registers its specs in specs_tools.SPECS
-    logs = HERE / "logs"
+    logs = out / "logs"
     logs.mkdir(exist_ok=True)
     entries = []
     for spec in specs_tools.SPECS:
@@ -47,7 +48,7 @@ def main() -> None:
         "# The Jenkins console dev set: one entry per log in logs/ (written by build.py; see README.md).\n"
         "# failure_lines: the labelled lines (1-based); repo: the leave-one-repository-out group.\n"
     )
-    (HERE / "labels.yaml").write_text(
+    (out / "labels.yaml").write_text(
         header + yaml.safe_dump({"logs": entries}, sort_keys=False, allow_unicode=True, width=200),
         encoding="utf-8",
     )
