@@ -56,5 +56,5 @@ def test_long_text_is_cut_to_a_summary() -> None:
 def test_the_analysis_line_escapes_log_text_and_links_the_analysis() -> None:
     line = format_analysis_line("test", "expected <foo> & got <bar>", "https://ai/x?a=1&b=2")
     assert "expected &lt;foo&gt; &amp; got &lt;bar&gt;" in line
-    assert '<a href="https://ai/x?a=1&amp;b=2">full analysis</a>' in line
-    assert line.startswith("AI analysis: <b>test</b> - ")
+    assert '<br><a href="https://ai/x?a=1&amp;b=2">Full analysis</a>' in line
+    assert line.startswith("<b>AI analysis: test</b> - ")
