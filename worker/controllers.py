@@ -175,7 +175,7 @@ def parse_controllers(
 def _load(raw: str) -> Any:
     text = raw.strip()
     source = "JENKINS_CONTROLLERS"
-    if not text.startswith("{"):
+    if not text.startswith(("{", "[")):
         path = Path(text).expanduser()
         if not path.is_file():
             raise ControllerConfigError(

@@ -57,8 +57,10 @@ def analyze_build(self: LangchainJenkinsTask, **payload: Any) -> dict[str, Any]:
         previous = jenkins.stream_console(req.job, green) if green and green < req.build else None
         started = time.perf_counter()
         kb = load_knowledge_base(ctx.settings.knowledge_base_paths)  # compiled once per process
+        # What the log holds now, not followed to the end: a failure event is sent from the build's own
+        # post { failure { } } while the build is still running, and it waits for this analysis.
         analysis = analyze_stream(
-            jenkins.stream_console(req.job, req.build), previous=previous, knowledge_base=kb
+            jenkins.stream_console(req.job, req.build, follow=False), previous=previous, knowledge_base=kb
         )
         metrics.ANALYSIS_SECONDS.observe(time.perf_counter() - started)
         metrics.LOG_BYTES.inc(analysis.stats.bytes)
