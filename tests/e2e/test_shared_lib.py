@@ -9,7 +9,6 @@ the worker reads the console log from and writes the description to.
 
 from __future__ import annotations
 
-import gzip
 import json
 import shutil
 import subprocess
@@ -19,6 +18,7 @@ from typing import Any
 
 import pytest
 
+from tests.logs import MAVEN_TEST_FAILURE, pipeline_log
 from tests.services import free_port
 
 pytestmark = pytest.mark.e2e
@@ -86,14 +86,9 @@ def assert_token_not_leaked(result: dict[str, Any], token: str) -> None:
 
 
 @pytest.fixture
-def maven_like_failure(jenkins_double: Any, shared_dir: Path) -> str:
-    """A failed build in the Jenkins double whose console is a real failed Java CI log (LogChunks)."""
-    with gzip.open(shared_dir / "data" / "logchunks" / "dev.jsonl.gz", "rt", encoding="utf-8") as lines:
-        log = next(
-            record["log"]
-            for record in map(json.loads, lines)
-            if record["language"].lower() == "java" and 20_000 < len(record["log"]) < 200_000
-        )
+def maven_like_failure(jenkins_double: Any) -> str:
+    """A failed build in the Jenkins double whose console is a Maven build with a failed test (~60 KB)."""
+    log = pipeline_log(MAVEN_TEST_FAILURE, noise_lines=600)
     jenkins_double.add_job(JOB)
     jenkins_double.add_build(JOB, BUILD, "FAILURE", console=log)
     return str(log)
