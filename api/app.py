@@ -83,9 +83,8 @@ def create_app(settings: Settings | None = None, *, celery: Celery | None = None
     ):
         app.register_blueprint(blueprint)
     # Feedback through a signed link needs no account, so each link gets its own budget.
-    app.view_functions["pages.feedback"] = limiter.limit(
-        settings.feedback_rate_limit, key_func=pages.feedback_rate_key
-    )(app.view_functions["pages.feedback"])
+    limited: Any = limiter.limit(settings.feedback_rate_limit, key_func=pages.feedback_rate_key)
+    app.view_functions["pages.feedback"] = limited(app.view_functions["pages.feedback"])
 
     if not auth.auth_configured(settings):
         log.warning(

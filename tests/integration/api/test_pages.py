@@ -22,7 +22,9 @@ CONTROLLERS = '{"https://ci-b.example.com": {"user": "b", "token": "tb"}}'
 
 def _store(storage: Storage, jenkins_url: str, build: int, marker: str) -> dict[str, Any]:
     storage.builds.upsert_event(
-        BuildEvent.model_validate({"jenkins_url": jenkins_url, "job": JOB, "build": build, "status": "FAILURE"})
+        BuildEvent.model_validate(
+            {"jenkins_url": jenkins_url, "job": JOB, "build": build, "status": "FAILURE"}
+        )
     )
     doc = {
         "category": "test",
@@ -103,8 +105,12 @@ def test_feedback_through_the_link_is_recorded_checked_and_rate_limited(
     client = app.test_client()
 
     bad = client.post(f"{path}/feedback", data={"verdict": "right", "lines": "9-3"})
-    assert bad.status_code == 422 and "lines start at 1 and a range goes upwards" in bad.get_data(as_text=True)
-    good = client.post(f"{path}/feedback", data={"verdict": "wrong", "lines": "121-122", "category": "compilation"})
+    assert bad.status_code == 422 and "lines start at 1 and a range goes upwards" in bad.get_data(
+        as_text=True
+    )
+    good = client.post(
+        f"{path}/feedback", data={"verdict": "wrong", "lines": "121-122", "category": "compilation"}
+    )
     assert good.status_code == 200 and "recorded as wrong" in good.get_data(as_text=True)
     [saved] = storage.feedback.for_analysis(CI_A, JOB, 42)
     assert (saved["verdict"], saved["lines"], saved["category"]) == ("wrong", [[121, 122]], "compilation")
@@ -124,15 +130,21 @@ def test_a_signed_in_client_gives_feedback_through_the_json_api(
     assert bad.status_code == 422 and bad.get_json()["error"]["fields"][0]["field"] == "verdict"
 
 
-def test_events_from_an_unknown_controller_are_refused_naming_the_field(make_app: Callable[..., Flask]) -> None:
+def test_events_from_an_unknown_controller_are_refused_naming_the_field(
+    make_app: Callable[..., Flask],
+) -> None:
     client = _app(make_app).test_client()
     event = {"jenkins_url": "https://evil.example.com", "job": JOB, "build": 1, "status": "FAILURE"}
     response = client.post("/api/v1/events", json=event, headers=AUTH)
     assert response.status_code == 422
     [field] = response.get_json()["error"]["fields"]
     assert field["field"] == "jenkins_url" and field["rule"] == "unknown_controller"
-    ok = client.post("/api/v1/events", json={**event, "jenkins_url": "https://CI-B.example.com/"}, headers=AUTH)
-    assert ok.status_code == 202 and ok.get_json()["status_url"].endswith("?jenkins_url=https://ci-b.example.com")
+    ok = client.post(
+        "/api/v1/events", json={**event, "jenkins_url": "https://CI-B.example.com/"}, headers=AUTH
+    )
+    assert ok.status_code == 202 and ok.get_json()["status_url"].endswith(
+        "?jenkins_url=https://ci-b.example.com"
+    )
 
 
 def test_the_same_job_and_number_on_two_controllers_are_two_builds(
