@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from worker.analysis.flaky import FlakyReport
 from worker.analysis.models import Category, Cause, ExcerptBlock
+from worker.feedback import check_category, parse_lines
 
 
 class ConfirmRequest(BaseModel):
@@ -21,6 +22,31 @@ class ConfirmRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     confirm: bool = False
+
+
+class FeedbackRequest(BaseModel):
+    """A verdict on an analysis; ``lines`` like ``"120-131, 140"`` or ``[120, 121]``."""
+
+    model_config = ConfigDict(extra="forbid")
+    verdict: Literal["right", "wrong"]
+    lines: str | list[int] = ""
+    category: str | None = None
+    comment: str | None = Field(None, max_length=2000)
+
+    @field_validator("lines")
+    @classmethod
+    def _lines(cls, value: str | list[int]) -> str | list[int]:
+        parse_lines(value)  # ValueError names the rule
+        return value
+
+    @field_validator("category")
+    @classmethod
+    def _category(cls, value: str | None) -> str | None:
+        return check_category(value)
+
+    @property
+    def line_ranges(self) -> list[tuple[int, int]]:
+        return parse_lines(self.lines)
 
 
 # -- responses ----------------------------------------------------------------------------------------------
@@ -123,6 +149,23 @@ class JobFlakyReport(FlakyReport):
     """Flaky tests and failures of one job, and the builds worth retrying."""
 
     job: str
+
+
+class Feedback(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    jenkins_url: str
+    job: str
+    build: int
+    author: str = Field(description="the token's subject")
+    verdict: Literal["right", "wrong"]
+    lines: list[list[int]] = Field(description="[first, last] line ranges the reader marked")
+    category: str | None = None
+    comment: str | None = None
+
+
+class FeedbackSaved(BaseModel):
+    feedback: Feedback
 
 
 class Health(BaseModel):
