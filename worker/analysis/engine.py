@@ -157,6 +157,7 @@ class _State:
         self.ends_with_newline = True
         self.step = 0
         self.step_status = bytearray([STEP_UNKNOWN])
+        self.step_cause = bytearray([0])  # per step: 1 once a known cause matched in it
         self.step_start_line = 0
         self.step_fail_lines: deque[int] = deque(maxlen=KEEP_BEST)
         self.build_failed_at: int | None = None
@@ -302,6 +303,7 @@ def _on_marker(state: _State, lines: _BlockLines, kind: str, line_no: int) -> No
         state.close_open()
         state.step += 1
         state.step_status.append(STEP_UNKNOWN)
+        state.step_cause.append(0)
         state.step_start_line = line_no
         if kind == "command_start":
             state.command_step, state.command_line = state.step, line_no
@@ -355,7 +357,7 @@ def _blame_command(state: _State, step: int) -> None:
         return
     state.step_status[step] = STEP_FAIL
     kept = state.command_tails.pop(step, None)
-    if kept is not None:
+    if kept is not None and not state.step_cause[step]:  # else the block of the cause that matched says it
         first, text = kept
         state.step_fail_lines.append(first + len(text))  # evidence just above its end counts more
         _tail_candidate(state, list(text), first, step)
@@ -415,6 +417,8 @@ _TRAVIS_HELPER = re.compile(r"^\s*travis_")
 
 def _on_hit(state: _State, lines: _BlockLines, hit: Hit) -> None:
     state.last_evidence_step = state.step
+    if hit.causes:
+        state.step_cause[state.step] = 1
     cand = state.open
     if cand is not None:
         # Output that continues the open block (a stack trace, an indented message) up to this hit?
