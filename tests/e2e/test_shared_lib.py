@@ -131,16 +131,17 @@ def test_failed_build_analysis_is_printed_and_set_as_description(
         if cause.get("fix"):
             assert f"Fix:      {cause['fix']}" in console
 
-    # The step set the description in the running build, keeping the text that was there...
+    # The step set the description in the running build, keeping the text that was there (plain text, the
+    # default formatter: our two lines, no markup)...
     description = result["currentBuild"]["description"]
-    assert description.startswith(
-        f"deployed to staging\n{MARK_START}AI analysis: {analysis['category']} \u2014 "
-    )
-    assert description.count(MARK_START) == 1
-    # ...and the worker published the same marked block to Jenkins through its REST API.
-    published = jenkins_double.description(JOB, BUILD)
-    assert published is not None
-    assert f"{MARK_START}AI analysis: {analysis['category']} \u2014 " in published
+    ours = analysis["description"]["block"]
+    assert description == f"deployed to staging\n{ours}"
+    assert ours.startswith(f"AI analysis: {analysis['category']} - ")
+    assert ours.endswith(f"\nFull analysis: {analysis['page_url']}") and MARK_START not in description
+    assert result["returned"]["page_url"] == analysis["page_url"]
+    assert result["returned"]["retryable"] is analysis["retryable"]
+    # ...and the worker published the same lines to Jenkins through its REST API.
+    assert jenkins_double.description(JOB, BUILD) == ours
     assert result["currentBuild"]["result"] == "FAILURE"
     assert_token_not_leaked(result, api_server.token)
 

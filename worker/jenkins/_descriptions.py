@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from worker.jenkins._core import ClientCore
-from worker.jenkins.description import merge_description
+from worker.jenkins.description import DescriptionFormat, merge_any
 from worker.jenkins.models import TREES
 from worker.jenkins.urls import build_path, check_build_number
 
@@ -16,9 +16,16 @@ class DescriptionsMixin(ClientCore):
     """The build description."""
 
     def set_build_description(
-        self, job: str, build: int, text: str, *, current_description: str | None = _FETCH
+        self,
+        job: str,
+        build: int,
+        text: str,
+        *,
+        current_description: str | None = _FETCH,
+        fmt: DescriptionFormat = "html",
     ) -> None:
-        """Put ``text`` into our marked block of the build description, keeping everything else.
+        """Put ``text`` into our block of the build description (written for the markup formatter ``fmt``,
+        see :mod:`worker.jenkins.description`), keeping everything else.
 
         Pass ``current_description`` (e.g. ``BuildInfo.description`` from a ``get_build`` moments ago) to
         save the GET; by default the current description is read right before writing, which keeps the
@@ -28,7 +35,7 @@ class DescriptionsMixin(ClientCore):
         if current_description is _FETCH:
             data = self.http.get_json(build_path(job, build), TREES["build_description"])
             current_description = data.get("description")
-        merged = merge_description(current_description, text)
+        merged = merge_any(current_description, text, fmt)
         if merged == (current_description or ""):
             return  # nothing to change: spare Jenkins a write
         self.http.post(f"{build_path(job, build)}/submitDescription", data={"description": merged})

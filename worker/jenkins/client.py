@@ -45,6 +45,7 @@ from worker.jenkins._queue import QueueMixin
 from worker.jenkins._stages import StagesMixin, describe_step
 
 if TYPE_CHECKING:
+    from worker.controllers import Controller
     from worker.settings import Settings
 
 __all__ = [
@@ -69,16 +70,17 @@ class JenkinsClient(
 
     @classmethod
     def from_settings(cls, settings: Settings) -> JenkinsClient:
-        """Build a client from the ``JENKINS_URL/USER/TOKEN/TIMEOUT_SECONDS`` settings."""
-        if not settings.jenkins_url:
-            raise ValueError("JENKINS_URL is not set")
-        token = settings.jenkins_token.get_secret_value() if settings.jenkins_token else None
-        return cls(
-            settings.jenkins_url,
-            settings.jenkins_user,
-            token,
-            timeout=settings.jenkins_timeout_seconds,
-        )
+        """A client for the default controller (``JENKINS_URL/USER/TOKEN``, or the only one in
+        ``JENKINS_CONTROLLERS``) with ``JENKINS_TIMEOUT_SECONDS``."""
+        controller = settings.controllers.default
+        if controller is None:
+            raise ValueError("JENKINS_URL is not set (and JENKINS_CONTROLLERS names no single controller)")
+        return cls.for_controller(controller, timeout=settings.jenkins_timeout_seconds)
+
+    @classmethod
+    def for_controller(cls, controller: Controller, *, timeout: float = 15.0) -> JenkinsClient:
+        """A client for one configured controller, reaching it at its ``api_url`` with its credentials."""
+        return cls(controller.api_url, controller.user, controller.token, timeout=timeout)
 
     def __enter__(self) -> JenkinsClient:
         return self

@@ -98,7 +98,8 @@ def test_a_failed_pipeline_build_is_analysed_published_and_recognised_again(
     assert description.startswith("Release candidate (by Jenkinsfile)\n" + MARK_START)
     block = extract_block(description) or ""
     assert (
-        "<b>infrastructure</b>" in block and "stage Package, step sh &#x27;make -C .ci package&#x27;" in block
+        "<b>AI analysis: infrastructure</b>" in block
+        and "stage Package, step sh &#x27;make -C .ci package&#x27;" in block
     )
     assert 'href="https://ai.example/api/v1/jobs/team/apm/builds/11"' in block
 
