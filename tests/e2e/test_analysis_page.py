@@ -11,11 +11,9 @@ from __future__ import annotations
 
 import json
 import re
-import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -25,26 +23,9 @@ from markupsafe import escape
 from tests.e2e.test_shared_lib import BUILD, JOB, build_env, run_step, step_spec
 from tests.jenkins_double import JenkinsDouble
 from tests.logs import DISK_FULL, MAVEN_TEST_FAILURE, line_of, pipeline_log
-from tests.services import RunningAPI, free_port
-from worker.settings import Settings
+from tests.services import RunningAPI
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture
-def public_port() -> int:
-    """Where this test's API listens, known before the settings are made: it is the PUBLIC_API_URL the
-    worker signs page links with, so the link in the description is one a browser can open."""
-    return free_port()
-
-
-@pytest.fixture
-def second_double() -> Iterator[JenkinsDouble]:
-    double = JenkinsDouble(user="other-bot").start()
-    try:
-        yield double
-    finally:
-        double.stop()
 
 
 @pytest.fixture
@@ -55,23 +36,6 @@ def settings_overrides(public_port: int, second_double: JenkinsDouble) -> dict[s
         "PAGE_LINK_SECRET": "page-links-of-this-test-0123456789abcdef",
         "JENKINS_CONTROLLERS": json.dumps(controllers),
     }
-
-
-@pytest.fixture
-def page_api(settings: Settings, celery_worker: Any, public_port: int) -> Iterator[RunningAPI]:
-    """The real API on the port its public URL names, in front of the real worker."""
-    from werkzeug.serving import make_server
-
-    from api.app import create_app
-
-    server = make_server("127.0.0.1", public_port, create_app(settings), threaded=True)
-    thread = threading.Thread(target=server.serve_forever, name="page-api", daemon=True)
-    thread.start()
-    try:
-        yield RunningAPI(url=f"http://127.0.0.1:{public_port}", token="test-token", settings=settings)
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)
 
 
 def fetch(url: str, headers: dict[str, str] | None = None) -> tuple[int, str, dict[str, str]]:
@@ -176,11 +140,12 @@ def test_two_controllers_with_the_same_job_and_number_each_show_their_own_log(
         assert_shows_block(page, analysis)
         # Each controller was asked for its own build's log only (never the other controller's URL).
         assert ("GET", "/job/team/job/api-service/7/logText/progressiveText") in double.requests
-    assert found[jenkins_double]["category"] == "test" and found[second_double]["category"] == "infrastructure"
+    assert (
+        found[jenkins_double]["category"] == "test" and found[second_double]["category"] == "infrastructure"
+    )
     assert "No space left on device" not in json.dumps(found[jenkins_double]["excerpt"])
     assert "AssertionFailedError" not in json.dumps(found[second_double]["excerpt"])
     assert found[jenkins_double]["similar"] == [] or all(
-        (s["jenkins_url"], s["build"]) != (second_double.url.rstrip("/"), BUILD)
-        or s["score"] < 1.0
+        (s["jenkins_url"], s["build"]) != (second_double.url.rstrip("/"), BUILD) or s["score"] < 1.0
         for s in found[jenkins_double]["similar"]
     )

@@ -18,15 +18,7 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.test_analysis_page import (  # noqa: F401  (fixtures)
-    fetch,
-    page_api,
-    page_url_in,
-    public_port,
-    second_double,
-    settings_overrides,
-    wait_for_analysis,
-)
+from tests.e2e.test_analysis_page import page_url_in, wait_for_analysis
 from tests.jenkins_double import JenkinsDouble
 from tests.services import REPO_ROOT, RunningAPI
 
@@ -40,6 +32,14 @@ CASES = [
     ("mobile/android-app", "gradle-compile-error.log", None),
     ("infra/image-build", "agent-oom-killed.log", None),
 ]
+
+
+@pytest.fixture
+def settings_overrides(public_port: int) -> dict[str, Any]:
+    return {
+        "PUBLIC_API_URL": f"http://127.0.0.1:{public_port}",
+        "PAGE_LINK_SECRET": "browser-test-key-0123456789abcdef",
+    }
 
 
 def artefacts_dir() -> Path:
@@ -106,7 +106,7 @@ def test_the_page_reads_well_on_a_phone_in_a_real_browser(
     out = artefacts_dir()
     for job, log, green in CASES:
         report_failure(page_api, jenkins_double, job, log, green)
-    for job, log, green in CASES:
+    for job, _log, green in CASES:
         analysis = wait_for_analysis(page_api, job, 12, jenkins_double.url.rstrip("/"))["analysis"]
         description = jenkins_double.description(job, 12) or ""
         browser.get(page_url_in(description))  # the link from the build page, opened with no credentials
