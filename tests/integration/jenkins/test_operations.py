@@ -17,7 +17,12 @@ def test_aborting_a_finished_build_does_nothing_and_says_it_had_finished(
 
     outcome = client.abort_build("app", 3)
 
-    assert (outcome.action, outcome.done, outcome.building, outcome.result) == ("none", False, False, "FAILURE")
+    assert (outcome.action, outcome.done, outcome.building, outcome.result) == (
+        "none",
+        False,
+        False,
+        "FAILURE",
+    )
     assert outcome.message == "app #3 had already finished (FAILURE); nothing was done"
     assert _posts(jenkins_double) == []  # no stop request was sent at all
 
@@ -31,11 +36,18 @@ def test_aborting_a_running_build_reports_that_jenkins_aborted_it(
     assert (dry.action, dry.done, dry.dry_run) == ("abort", False, True) and _posts(jenkins_double) == []
     outcome = client.abort_build("app", 4)
 
-    assert (outcome.action, outcome.done, outcome.building, outcome.result) == ("abort", True, False, "ABORTED")
+    assert (outcome.action, outcome.done, outcome.building, outcome.result) == (
+        "abort",
+        True,
+        False,
+        "ABORTED",
+    )
     assert _posts(jenkins_double) == ["/job/app/4/stop"]
 
 
-def test_a_queued_build_is_cancelled_through_the_queue(client: JenkinsClient, jenkins_double: JenkinsDouble) -> None:
+def test_a_queued_build_is_cancelled_through_the_queue(
+    client: JenkinsClient, jenkins_double: JenkinsDouble
+) -> None:
     jenkins_double.add_job("app")
     item = jenkins_double.add_queue_item("app", why="Waiting for next available executor on 'linux'")
 
@@ -50,7 +62,9 @@ def test_a_queued_build_is_cancelled_through_the_queue(client: JenkinsClient, je
     assert (again.action, again.done) == ("none", False) and "was already cancelled" in again.message
 
 
-def test_an_item_that_already_started_is_not_cancelled(client: JenkinsClient, jenkins_double: JenkinsDouble) -> None:
+def test_an_item_that_already_started_is_not_cancelled(
+    client: JenkinsClient, jenkins_double: JenkinsDouble
+) -> None:
     jenkins_double.add_job("app")
     item = jenkins_double.add_queue_item("app", hold=False)
     client.queue_item(item)  # the double starts the build on this poll
