@@ -665,11 +665,12 @@ def analyze_stream(
 
 
 def _new_lines(start: int, lines: list[str], seen: set[bytes]) -> list[int]:
-    """Line numbers of the non-blank ``lines`` (from ``start``) not found in the green log."""
+    """Line numbers of ``lines`` (from ``start``) not found in the green log. Only lines the lookup can find
+    count: one without a long word (``[INFO]``, a row of dashes) is never looked up, so it is not called new."""
     return [
         start + i
         for i, line in enumerate(lines)
-        if line.strip() and normalize_line(line).encode("utf-8") not in seen
+        if _ANCHOR_WORD.search(line) and normalize_line(line).encode("utf-8") not in seen
     ]
 
 
