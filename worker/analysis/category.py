@@ -13,6 +13,7 @@ first on a tie.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import cast
 
 from worker.analysis.kb import KnowledgeBase
 from worker.analysis.models import Category, Cause
@@ -30,8 +31,8 @@ def hinted(kb: KnowledgeBase, lines: Sequence[str]) -> Category:
     """The category the words of ``lines`` hint at most (``unknown`` when none does)."""
     if not lines:
         return "unknown"
-    counts: dict[Category, list[int]] = {}  # category -> [hinted lines, -first line]
-    seen: set[tuple[int, Category]] = set()
+    counts: dict[str, list[int]] = {}  # category -> [hinted lines, -first line]
+    seen: set[tuple[int, str]] = set()
     joined = "\n".join(lines).encode("utf-8", "replace")
     for index, pattern in kb.scan_lines(joined):
         category = kb.patterns[pattern].category
@@ -41,4 +42,4 @@ def hinted(kb: KnowledgeBase, lines: Sequence[str]) -> Category:
             entry[0] += 1
     if not counts:
         return "unknown"
-    return max(counts, key=lambda c: (counts[c][0], counts[c][1]))
+    return cast(Category, max(counts, key=lambda c: (counts[c][0], counts[c][1])))
