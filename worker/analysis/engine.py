@@ -556,13 +556,9 @@ def analyze_stream(
 
     noise: set[bytes] = set()
     if previous is not None and candidates:
-        # Only evidence lines can be discounted as noise, so only they are looked up in the green log.
-        wanted = _normalized_bytes_lines(
-            c.lines[h.line - c.start]
-            for c in candidates
-            for h in c.hits
-            if 0 <= h.line - c.start < len(c.lines)
-        )
+        # Evidence lines found in the green log are noise (ranking reads only those); the other lines of the
+        # candidates are looked up in the same pass so the excerpt can say which lines are new.
+        wanted = _normalized_bytes_lines(line for c in candidates for line in c.lines)
         noise = _seen_in_previous(previous, wanted)
 
     ranked = rank(state, candidates, total_lines, noise)
@@ -574,6 +570,7 @@ def analyze_stream(
             end_line=c.end,
             text=redact("\n".join(c.lines)),
             score=round(c.score, 3),
+            new_lines=None if previous is None else _new_lines(c.start, c.lines, noise),
         )
         for c in ranked[:max_blocks]
     ]
@@ -602,6 +599,15 @@ def analyze_stream(
         fingerprint=fingerprint,
         stats=Stats(lines=total_lines, bytes=state.bytes, seconds=round(time.perf_counter() - started, 4)),
     )
+
+
+def _new_lines(start: int, lines: list[str], seen: set[bytes]) -> list[int]:
+    """Line numbers of the non-blank ``lines`` (from ``start``) not found in the green log."""
+    return [
+        start + i
+        for i, line in enumerate(lines)
+        if line.strip() and normalize_line(line).encode("utf-8") not in seen
+    ]
 
 
 def _causes(state: _State, ranked: list[Candidate]) -> list[Cause]:

@@ -95,6 +95,8 @@ class ExcerptBlock(_Model):
     end_line: LineNumber  # last line, inclusive
     text: str  # the lines, cleaned (no ANSI, no CR) and redacted, joined by '\n'
     score: float
+    #: Lines of this block not found in the last green build's log (``None``: no green log was compared).
+    new_lines: list[LineNumber] | None = None
 
 
 @dataclasses.dataclass(kw_only=True, slots=True)

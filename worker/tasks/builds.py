@@ -10,9 +10,10 @@ from worker import task_names
 from worker.analysis import redact, redact_mapping
 from worker.analysis.flaky import DEFAULT_WINDOW, MAX_WINDOW, detect_flaky
 from worker.celery_app import app
+from worker.jenkins import JenkinsClient
 from worker.logging import get_logger
 from worker.models import BuildEvent, JobName
-from worker.tasks.base import LangchainJenkinsTask, parse_payload
+from worker.tasks.base import LangchainJenkinsTask, parse_payload, resolve_controller
 
 log = get_logger(__name__)
 
@@ -21,6 +22,10 @@ log = get_logger(__name__)
 def ingest_event(self: LangchainJenkinsTask, event: dict[str, Any]) -> dict[str, Any]:
     """Upsert the build (the same event twice is one record); a new FAILURE/UNSTABLE queues its analysis."""
     parsed = _redacted(parse_payload(BuildEvent, event))
+    # Keyed by the configured controller's canonical URL; an event from any other controller is rejected.
+    parsed = parsed.model_copy(
+        update={"jenkins_url": resolve_controller(self.ctx.settings, parsed.jenkins_url).url}
+    )
     storage = self.ctx.storage
     _, created = storage.builds.upsert_event(parsed)
     analysis_task_id: str | None = None
@@ -41,6 +46,7 @@ def ingest_event(self: LangchainJenkinsTask, event: dict[str, Any]) -> dict[str,
         "build event ingested", job=parsed.job, build=parsed.build, build_event=parsed.event, created=created
     )
     return {
+        "jenkins_url": parsed.jenkins_url,
         "job": parsed.job,
         "build": parsed.build,
         "event": parsed.event,
@@ -61,6 +67,8 @@ def _redacted(event: BuildEvent) -> BuildEvent:
 
 class JobRef(BaseModel):
     job: JobName
+    #: The controller (None: the default one).
+    jenkins_url: str | None = Field(None, max_length=2048)
 
 
 class TriggerPayload(JobRef):
@@ -77,7 +85,7 @@ class BuildRef(JobRef):
 def trigger_build(self: LangchainJenkinsTask, **payload: Any) -> dict[str, Any]:
     """Trigger a build with parameters; returns the queue item and, once it starts, the build number."""
     req = parse_payload(TriggerPayload, payload)
-    jenkins = self.ctx.jenkins
+    jenkins = _jenkins(self, req)
     item = jenkins.trigger_build(req.job, req.parameters or None)
     self.progress("queued", queue_id=item.id)
     number = jenkins.wait_for_build_number(item, timeout=req.wait_seconds) if req.wait_seconds else None
@@ -90,7 +98,7 @@ def abort_build(self: LangchainJenkinsTask, **payload: Any) -> dict[str, Any]:
     req = parse_payload(BuildRef, payload)
     if not req.confirm:
         return {"dry_run": True, "would": f"abort {req.job} #{req.build}"}
-    self.ctx.jenkins.abort_build(req.job, req.build)
+    _jenkins(self, req).abort_build(req.job, req.build)
     return {"dry_run": False, "aborted": f"{req.job} #{req.build}"}
 
 
@@ -98,7 +106,7 @@ def abort_build(self: LangchainJenkinsTask, **payload: Any) -> dict[str, Any]:
 def rebuild(self: LangchainJenkinsTask, **payload: Any) -> dict[str, Any]:
     """Queue the build again with the same parameters."""
     req = parse_payload(BuildRef, payload)
-    item = self.ctx.jenkins.rebuild(req.job, req.build)
+    item = _jenkins(self, req).rebuild(req.job, req.build)
     return {"job": req.job, "rebuild_of": req.build, "queue_item": item.model_dump(mode="json")}
 
 
@@ -110,7 +118,9 @@ class FlakyPayload(JobRef):
 def flaky_report(self: LangchainJenkinsTask, **payload: Any) -> dict[str, Any]:
     """Flaky tests and failures and retry candidates of a job, from its stored history."""
     req = parse_payload(FlakyPayload, payload)
-    report = detect_flaky(self.ctx.storage.builds.history(req.job, req.window), window=req.window)
+    key = resolve_controller(self.ctx.settings, req.jenkins_url).url if req.jenkins_url else None
+    history = self.ctx.storage.builds.history(req.job, req.window, jenkins_url=key)
+    report = detect_flaky(history, window=req.window)
     return {"job": req.job, **report.model_dump(mode="json")}
 
 
@@ -122,7 +132,7 @@ class StatusPayload(JobRef):
 def job_status(self: LangchainJenkinsTask, **payload: Any) -> dict[str, Any]:
     """A job at a glance from Jenkins: health, queue and its recent builds, newest first."""
     req = parse_payload(StatusPayload, payload)
-    return dict(self.ctx.jenkins.job_status(req.job, limit=req.limit).model_dump(mode="json"))
+    return dict(_jenkins(self, req).job_status(req.job, limit=req.limit).model_dump(mode="json"))
 
 
 class WaitPayload(JobRef):
@@ -134,8 +144,13 @@ class WaitPayload(JobRef):
 def wait_for_build(self: LangchainJenkinsTask, **payload: Any) -> dict[str, Any]:
     """Wait until a build finishes (or the timeout passes) and return it."""
     req = parse_payload(WaitPayload, payload)
-    info = self.ctx.jenkins.wait_for_build(req.job, req.build, timeout=req.timeout_seconds)
+    info = _jenkins(self, req).wait_for_build(req.job, req.build, timeout=req.timeout_seconds)
     return dict(info.model_dump(mode="json"))
+
+
+def _jenkins(task: LangchainJenkinsTask, req: JobRef) -> JenkinsClient:
+    """The client of the controller the payload names (the default one when it names none)."""
+    return task.ctx.jenkins_for(resolve_controller(task.ctx.settings, req.jenkins_url).url)
 
 
 @app.task(name=task_names.QUEUE_STATUS, base=LangchainJenkinsTask, bind=True)
