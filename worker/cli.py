@@ -14,9 +14,11 @@ def cli() -> None:
 def _register() -> None:
     from worker.agents.cli import ask
     from worker.analysis.cli import analyze
+    from worker.feedback_cli import kb
 
     cli.add_command(analyze)
     cli.add_command(ask)
+    cli.add_command(kb)
     try:
         from api.cli import token
     except ImportError:  # the API extra (Flask, PyJWT) is not installed in the worker image

@@ -8,6 +8,7 @@ import time
 from worker.jenkins._core import ClientCore
 from worker.jenkins.errors import JenkinsError, JenkinsTimeout
 from worker.jenkins.models import TREES, BuildInfo, QueueItem, parse_parameters
+from worker.jenkins.outcomes import BuildAction
 from worker.jenkins.urls import build_path, job_path
 
 
@@ -75,9 +76,46 @@ class BuildsMixin(ClientCore):
             )
         return QueueItem(id=int(match.group(1)), job=job, url=self.http.url(location), parameters=parameters)
 
-    def abort_build(self, job: str, build: int) -> None:
-        """Ask Jenkins to stop a running build (one POST); a finished build is left as it is."""
+    def abort_build(self, job: str, build: int, *, confirm: bool = True) -> BuildAction:
+        """Stop a running build (one GET, and when it runs one POST and one GET) and report what Jenkins did.
+
+        A finished build is left as it is and the answer says so, with its result: Jenkins' ``stop`` answers a
+        finished build with the same redirect as a running one, so the state is read first, and read again
+        after the POST to tell "aborted" from "stopping". ``confirm=False`` only says what would happen.
+        """
+        before = self.get_build(job, build)
+        if not before.building:
+            return BuildAction(
+                job=job,
+                build=build,
+                action="none",
+                done=False,
+                dry_run=not confirm,
+                building=False,
+                result=before.result,
+                message=f"{job} #{build} had already finished ({before.result}); nothing was done",
+            )
+        if not confirm:
+            return BuildAction(
+                job=job,
+                build=build,
+                action="abort",
+                done=False,
+                dry_run=True,
+                building=True,
+                message=f"dry run: would abort {job} #{build}, which is running; pass confirm to do it",
+            )
         self.http.post(f"{build_path(job, build)}/stop")
+        after = self.get_build(job, build)
+        message = (
+            f"Jenkins aborted {job} #{build} (result {after.result})"
+            if not after.building
+            else f"Jenkins accepted the stop request; {job} #{build} is still stopping"
+        )
+        return BuildAction(
+            job=job, build=build, action="abort", done=True, building=after.building, result=after.result,
+            message=message,
+        )  # fmt: skip
 
     def rebuild(self, job: str, build: int) -> QueueItem:
         """Queue a new build of ``job`` with the parameters of ``build`` (two GETs + one POST).

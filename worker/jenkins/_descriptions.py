@@ -23,13 +23,14 @@ class DescriptionsMixin(ClientCore):
         *,
         current_description: str | None = _FETCH,
         fmt: DescriptionFormat = "html",
-    ) -> None:
+    ) -> bool:
         """Put ``text`` into our block of the build description (written for the markup formatter ``fmt``,
         see :mod:`worker.jenkins.description`), keeping everything else.
 
         Pass ``current_description`` (e.g. ``BuildInfo.description`` from a ``get_build`` moments ago) to
         save the GET; by default the current description is read right before writing, which keeps the
-        window in which a concurrent edit could be lost to milliseconds.
+        window in which a concurrent edit could be lost to milliseconds. Returns whether Jenkins was written
+        to (``False``: the description already said exactly this).
         """
         check_build_number(build)
         if current_description is _FETCH:
@@ -37,5 +38,6 @@ class DescriptionsMixin(ClientCore):
             current_description = data.get("description")
         merged = merge_any(current_description, text, fmt)
         if merged == (current_description or ""):
-            return  # nothing to change: spare Jenkins a write
+            return False  # nothing to change: spare Jenkins a write
         self.http.post(f"{build_path(job, build)}/submitDescription", data={"description": merged})
+        return True

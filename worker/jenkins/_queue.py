@@ -8,6 +8,7 @@ from worker.jenkins._core import ClientCore
 from worker.jenkins.errors import JenkinsError, JenkinsNotFound, JenkinsTimeout
 from worker.jenkins.jenkinsapi_bridge import TreeNodes, TreeQueue, TreeQueueItem
 from worker.jenkins.models import NodeInfo, QueueItem
+from worker.jenkins.outcomes import QueueAction
 
 
 class QueueMixin(ClientCore):
@@ -55,6 +56,39 @@ class QueueMixin(ClientCore):
                     url=item.url,
                 )
             time.sleep(interval)
+
+    def cancel_queue_item(self, item_id: int, *, confirm: bool = True) -> QueueAction:
+        """Take an item out of the build queue (``POST queue/cancelItem?id=``) and report what Jenkins did: an
+        item that already became a build, or was cancelled before, is left alone and the answer says so."""
+        before = self.queue_item(item_id)
+        if before.cancelled or before.build_number is not None:
+            why = (
+                "was already cancelled"
+                if before.cancelled
+                else f"already started as build #{before.build_number}"
+            )
+            return QueueAction(
+                id=before.id, job=before.job, action="none", done=False, dry_run=not confirm,
+                cancelled=before.cancelled, build=before.build_number,
+                message=f"queue item {before.id} ({before.job}) {why}; nothing was done",
+            )  # fmt: skip
+        if not confirm:
+            return QueueAction(
+                id=before.id, job=before.job, action="cancel", done=False, dry_run=True, cancelled=False,
+                message=f"dry run: would cancel queue item {before.id} ({before.job}): {before.why or 'waiting'}",
+            )  # fmt: skip
+        self.http.post("queue/cancelItem", params={"id": int(item_id)})
+        after = self.queue_item(item_id)
+        message = (
+            f"Jenkins cancelled queue item {after.id} ({after.job})"
+            if after.cancelled
+            else f"Jenkins did not cancel queue item {after.id} ({after.job}): "
+            + (f"it started as build #{after.build_number}" if after.build_number else "it is still queued")
+        )
+        return QueueAction(
+            id=after.id, job=after.job, action="cancel", done=after.cancelled, cancelled=after.cancelled,
+            build=after.build_number, message=message,
+        )  # fmt: skip
 
     def nodes(self) -> list[NodeInfo]:
         """Build agents with their executors, labels and, when offline, Jenkins' reason (one GET).

@@ -94,12 +94,11 @@ def trigger_build(self: LangchainJenkinsTask, **payload: Any) -> dict[str, Any]:
 
 @app.task(name=task_names.ABORT_BUILD, base=LangchainJenkinsTask, bind=True)
 def abort_build(self: LangchainJenkinsTask, **payload: Any) -> dict[str, Any]:
-    """Abort a running build; without ``confirm`` only says what would be done."""
+    """Abort a running build and report what Jenkins did (a finished build: nothing, and its result);
+    without ``confirm`` only says what would be done."""
     req = parse_payload(BuildRef, payload)
-    if not req.confirm:
-        return {"dry_run": True, "would": f"abort {req.job} #{req.build}"}
-    _jenkins(self, req).abort_build(req.job, req.build)
-    return {"dry_run": False, "aborted": f"{req.job} #{req.build}"}
+    outcome = _jenkins(self, req).abort_build(req.job, req.build, confirm=req.confirm)
+    return outcome.model_dump(mode="json")
 
 
 @app.task(name=task_names.REBUILD, base=LangchainJenkinsTask, bind=True)
@@ -151,6 +150,20 @@ def wait_for_build(self: LangchainJenkinsTask, **payload: Any) -> dict[str, Any]
 def _jenkins(task: LangchainJenkinsTask, req: JobRef) -> JenkinsClient:
     """The client of the controller the payload names (the default one when it names none)."""
     return task.ctx.jenkins_for(resolve_controller(task.ctx.settings, req.jenkins_url).url)
+
+
+class CancelPayload(BaseModel):
+    id: int = Field(ge=1)
+    confirm: bool = False
+    jenkins_url: str | None = Field(None, max_length=2048)
+
+
+@app.task(name=task_names.CANCEL_QUEUE_ITEM, base=LangchainJenkinsTask, bind=True)
+def cancel_queue_item(self: LangchainJenkinsTask, **payload: Any) -> dict[str, Any]:
+    """Cancel a queued build (through the queue: it has no build yet) and report what Jenkins did."""
+    req = parse_payload(CancelPayload, payload)
+    client = self.ctx.jenkins_for(resolve_controller(self.ctx.settings, req.jenkins_url).url)
+    return client.cancel_queue_item(req.id, confirm=req.confirm).model_dump(mode="json")
 
 
 @app.task(name=task_names.QUEUE_STATUS, base=LangchainJenkinsTask, bind=True)

@@ -34,6 +34,7 @@ ROUTES = [
     ("POST", "/api/v1/plugins/git/install"),
     ("POST", "/api/v1/analyze"),
     ("POST", "/api/v1/jobs/team/api-service/builds/42/feedback"),
+    ("POST", "/api/v1/queue/5/cancel"),
     ("GET", "/api/v1/no-such-route"),  # unknown routes under /api/v1 reveal nothing without a token
 ]
 

@@ -98,11 +98,13 @@ def test_unknown_task_is_404(client: FlaskClient, task_id: str) -> None:
          task_names.ABORT_BUILD, {"job": "team/api-service", "build": 7, "confirm": True, "jenkins_url": "https://ci.example.com"}),
         ("POST", "/api/v1/jobs/team/api-service/builds/7/rebuild", None,
          task_names.REBUILD, {"job": "team/api-service", "build": 7, "confirm": False, "jenkins_url": "https://ci.example.com"}),
+        ("POST", "/api/v1/queue/101/cancel", {"confirm": True}, task_names.CANCEL_QUEUE_ITEM,
+         {"id": 101, "confirm": True, "jenkins_url": "https://ci.example.com"}),
         ("GET", "/api/v1/plugins", None, task_names.LIST_PLUGINS, {}),
         ("POST", "/api/v1/plugins/git-client/install", {"confirm": True},
          task_names.INSTALL_PLUGIN, {"name": "git-client", "confirm": True}),
     ],
-    ids=["trigger", "trigger-empty-body", "abort", "rebuild", "plugins", "install-plugin"],
+    ids=["trigger", "trigger-empty-body", "abort", "rebuild", "cancel-queued", "plugins", "install-plugin"],
 )  # fmt: skip
 def test_actions_queue_their_task_with_a_record(
     client: FlaskClient,
