@@ -42,6 +42,7 @@ from worker.analysis.blocks import (
     is_continuation,
     max_lines,
 )
+from worker.analysis.category import decide as decide_category
 from worker.analysis.kb import KnowledgeBase, build_scanner, load_knowledge_base
 from worker.analysis.models import Analysis, Category, Cause, ExcerptBlock, Stats
 from worker.analysis.ranking import rank
@@ -646,8 +647,9 @@ def analyze_stream(
             )
         ]
     causes = _causes(state, ranked)
-    # A cause that names a category beats a generic one ("the build failed") ranked above it.
-    category: Category = next((c.category for c in causes if c.category != "unknown"), "unknown")
+    # A cause that names a category beats a generic one ("the build failed", a wrapper) ranked above it; with
+    # none, the first block's words decide.
+    category: Category = decide_category(kb, causes, ranked[0].lines if ranked else [])
     summary = _summary(ranked, causes)
     fingerprint = fingerprint_text(
         "\n".join([*(c.id for c in causes[:3]), *(_key_lines(ranked[0]) if ranked else [])])
@@ -718,7 +720,8 @@ def _summary(ranked: list[Candidate], causes: list[Cause]) -> str:
         best = max(ranked[0].hits, key=lambda h: (h.weight, -h.line))
         index = best.line - ranked[0].start
         if 0 <= index < len(ranked[0].lines):
-            line = _strip_prefix(ranked[0].lines[index])
+            # Redacted before it is cut: a cut through a secret would leave a prefix no rule recognises.
+            line = redact(_strip_prefix(ranked[0].lines[index]))
     if len(line) > 200:
         line = line[:200] + "…"
     if causes:
