@@ -15,10 +15,13 @@ def _register() -> None:
     from worker.agents.cli import ask
     from worker.analysis.cli import analyze
     from worker.feedback_cli import kb
+    from worker.service_cli import serve, worker_command
 
     cli.add_command(analyze)
     cli.add_command(ask)
     cli.add_command(kb)
+    cli.add_command(serve)
+    cli.add_command(worker_command)
     try:
         from api.cli import token
     except ImportError:  # the API extra (Flask, PyJWT) is not installed in the worker image
