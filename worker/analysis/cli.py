@@ -140,8 +140,10 @@ def _print_text(console: Console, name: str, analysis: Analysis) -> None:
         console.print(heading + escape(cause.description))
         console.print(f"[dim]fix[/dim]      [green]{escape(cause.fix)}[/green]")
     for n, block in enumerate(analysis.excerpt, 1):
+        first = block.first_line or block.start_line
+        repeats = f" · × {block.count:,}, first at line {first:,}" if block.count > 1 else ""  # noqa: RUF001
         console.print(
-            f"\n[dim]── block {n}: lines {block.start_line}-{block.end_line} (score {block.score:g}) ──[/dim]"
+            f"\n[dim]── block {n}: lines {block.start_line}-{block.end_line} (score {block.score:g}){repeats} ──[/dim]"
         )
         width = len(str(block.end_line))
         for offset, line in enumerate(block.text.split("\n")):

@@ -19,14 +19,15 @@ from __future__ import annotations
 
 import bisect
 import heapq
-import math
 import re
 import time
 from collections import deque
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 
 from worker.analysis.blocks import (
+    MAX_SECTION_LINES,
     SECTION_END,
     STEP_FAIL,
     STEP_OK,
@@ -41,11 +42,14 @@ from worker.analysis.blocks import (
     is_continuation,
     max_lines,
 )
+from worker.analysis.fastpath import select_lines
 from worker.analysis.kb import KnowledgeBase, build_scanner, load_knowledge_base
 from worker.analysis.models import Analysis, Category, Cause, ExcerptBlock, Stats
 from worker.analysis.ranking import rank
 from worker.analysis.reader import BLOCK_SIZE, clean_line, iter_blocks, open_chunks, strip_ansi, strip_prefix
 from worker.analysis.redact import redact
+from worker.analysis.repeats import merge_repeats
+from worker.analysis.selection import REPEAT_KEYS, LineRule, LineRules
 from worker.analysis.similarity import fingerprint_text, normalize_line
 
 # Fixed context lines above the evidence. Measured on LogChunks: extra context only lowers precision, the
@@ -91,6 +95,7 @@ class _BlockLines:
             self.add_anchor(last_line, data.rfind(b"\n", 0, len(data) - 1) + 1)
 
     def add_anchor(self, line: int, offset: int) -> None:
+        self._known[line] = offset
         i = bisect.bisect_left(self._lines, line)
         if i < len(self._lines) and self._lines[i] == line:
             return
@@ -119,30 +124,35 @@ class _BlockLines:
         self._known[line] = off
         return off
 
+    def line(self, number: int) -> str | None:
+        """Cleaned text of line ``number`` (None outside this block)."""
+        text = self._text.get(number)
+        if text is not None:
+            return text
+        if number < self.first_line or number > self.last_line:
+            return None
+        off = self._known.get(number)
+        if off is None:
+            off = self.offset_of(number)
+        data = self.data
+        if off >= len(data):
+            return None
+        end = data.find(b"\n", off)
+        if end < 0:
+            end = len(data)
+        text = self._text[number] = clean_line(data[off:end])
+        self._known[number + 1] = end + 1  # the next line starts there: reading on is a dict lookup
+        return text
+
     def get(self, first: int, last: int) -> list[str]:
         """Cleaned text of lines ``first..last`` (clipped to this block)."""
-        first = max(first, self.first_line)
-        last = min(last, self.last_line)
         out: list[str] = []
-        if first > last:
-            return out
-        texts = self._text
-        if first == last and first in texts:
-            return [texts[first]]
-        off = self.offset_of(first)
-        data = self.data
-        line = first
-        while line <= last and off < len(data):
-            end = data.find(b"\n", off)
-            if end < 0:
-                end = len(data)
-            text = texts.get(line)
+        line = self.line
+        for number in range(max(first, self.first_line), min(last, self.last_line) + 1):
+            text = line(number)
             if text is None:
-                text = texts[line] = clean_line(data[off:end])
+                break
             out.append(text)
-            off = end + 1
-            line += 1
-        self._known[line] = off  # the next line starts there: reading on is a dict lookup
         return out
 
 
@@ -170,6 +180,12 @@ class _State:
         self.tail: deque[str] = deque(maxlen=TAIL_LINES)
         self.first_cause_line: dict[int, int] = {}
         self.seq_last_first: dict[int, int] = {}  # sequence index -> last line where ``first`` matched
+        self.rules = LineRules(kb)
+        # The first occurrence of each failure seen (repeat key -> its hit): later ones are counted on it.
+        self.repeats: dict[tuple[bytes, LineRule], Hit] = {}
+        # Repeats not yet known to be alone (line, rule): new evidence just after them makes them part of its
+        # block again (a repeated "Traceback (most recent call last):" above a new exception).
+        self.ghosts: deque[_Ghost] = deque()
 
     # -- candidates ---------------------------------------------------------------------------------
 
@@ -203,69 +219,49 @@ def _scan_block(state: _State, data: bytes) -> None:
     kb = state.kb
     first_line = state.lines + 1  # line n starts after the (n-1)-th newline, even mid-line after a cut
     # Stage 1: the trigger patterns (anything that can make a line evidence, and the structure markers) over the
-    # whole block. Only the lines they hit are looked at again.
-    starts: dict[int, int] = {}
-    pos = 0
-    line = first_line
-    for _pattern, end in kb.scan_triggers(data):
-        last = end - 1  # the match's last byte is on the match's line
-        if last > pos:
-            line += data.count(b"\n", pos, last)
-            pos = last
-        if line not in starts:
-            starts[line] = data.rfind(b"\n", 0, last) + 1
-    newlines = (line - first_line) + data.count(b"\n", pos)
+    # whole block, and the distinct lines their matches end on, in one walk over the matches (compiled).
+    newlines, numbers, starts, raw_lines, repeat_keys = select_lines(data, kb.trigger_ends(data))
     ends_with_newline = data.endswith(b"\n")
     last_line = first_line + newlines - (1 if ends_with_newline else 0)
     lines = _BlockLines(data, first_line, max(first_line, last_line))
 
-    # Stage 2: every pattern (weights, caps, causes, markers) over just the triggered lines, in one scan.
-    per_line: dict[int, list[int]] = {}
-    if starts:
-        numbers = sorted(starts)
-        raw: list[bytes] = []
-        for number in numbers:
-            start = starts[number]
-            lines.add_anchor(number, start)
-            stop = data.find(b"\n", start)
-            raw.append(data[start : stop if stop >= 0 else len(data)])
-        for index, pattern in kb.scan_lines(b"\n".join(raw)):
-            per_line.setdefault(numbers[index], []).append(pattern)
-
-    patterns = kb.patterns
-    for line_no in sorted(per_line):
-        matched = set(per_line[line_no])
-        if matched.isdisjoint(kb.trigger_set):
+    # Stage 2: what each selected line means (every pattern scanned only over lines not seen before); a repeat
+    # of a failure already seen is counted on its first occurrence before any block work.
+    repeats = state.repeats
+    for number, start, masked, rule in zip(
+        numbers, starts, repeat_keys, state.rules.rules(raw_lines), strict=True
+    ):
+        if not rule.evidence:
             continue  # selected by a trigger's cheaper superset form only (kb.TRIGGER_FORMS): not evidence
-        weight = 0.0
-        section = False
-        until = ""
-        cap = math.inf
-        causes: list[int] = []
-        for index in matched:
-            info = patterns[index]
-            if info.kind == "signal":
-                weight += info.weight
-                cap = min(cap, info.cap)
-                section = section or info.section
-                until = until or info.until
-            elif info.kind == "cause":
-                if info.cause not in causes:  # several indications of one cause on a line count once
-                    weight += info.weight
-                    causes.append(info.cause)
-            elif info.kind == "seq_first":
-                state.seq_last_first[info.sequence] = line_no
-            elif info.kind == "seq_then":
-                seq = kb.sequences[info.sequence]
-                started = state.seq_last_first.get(info.sequence)
-                if started is not None and 0 <= line_no - started <= seq.within and info.cause not in causes:
-                    weight += info.weight
-                    causes.append(info.cause)
-            elif info.kind == "marker":
-                _on_marker(state, lines, info.marker, line_no)
-        weight = min(weight, cap)
-        if weight >= 1.0:
-            _on_hit(state, lines, Hit(line_no, weight, causes, section, until))
+        line_no = first_line + number
+        causes = rule.causes
+        weight = rule.weight
+        if rule.markers or not rule.repeatable:
+            lines.add_anchor(line_no, start)
+            weight, causes = _structure(state, lines, rule, line_no)
+        if min(weight, rule.cap) < 1.0:
+            for cause in causes:
+                state.first_cause_line.setdefault(cause, line_no)
+            continue
+        key: tuple[bytes, LineRule] | None = None
+        if rule.repeatable:
+            key = (masked, rule)
+            first = repeats.get(key)
+            if first is not None:
+                lines.add_anchor(line_no, start)
+                if not _joins_open(state, lines, line_no, rule.section):
+                    # Counted: no block of its own, unless new evidence follows it closely.
+                    state.last_evidence_step = state.step
+                    first.repeated(line_no, state.step)
+                    _add_ghost(state, _Ghost(line_no, rule, first, state.step))
+                    continue
+                key = None  # next to the open block: it still extends it
+        lines.add_anchor(line_no, start)
+        _materialise_ghosts(state, lines, line_no, rule.section)
+        hit = Hit(line_no, min(weight, rule.cap), list(causes), rule.section, rule.until)
+        _on_hit(state, lines, hit)
+        if key is not None and len(repeats) < REPEAT_KEYS:
+            repeats[key] = hit
         for cause in causes:
             state.first_cause_line.setdefault(cause, line_no)
 
@@ -279,6 +275,117 @@ def _scan_block(state: _State, data: bytes) -> None:
     state.lines += newlines
     state.bytes += len(data)
     state.ends_with_newline = ends_with_newline
+
+
+def _structure(
+    state: _State, lines: _BlockLines, rule: LineRule, line_no: int
+) -> tuple[float, tuple[int, ...]]:
+    """A selected line's sequences and markers; its weight and causes once its sequences are known."""
+    weight = rule.weight
+    causes = rule.causes
+    for sequence in rule.seq_first:
+        state.seq_last_first[sequence] = line_no
+    for sequence, cause, cause_weight in rule.seq_then:
+        started = state.seq_last_first.get(sequence)
+        within = state.kb.sequences[sequence].within
+        if started is not None and 0 <= line_no - started <= within and cause not in causes:
+            weight += cause_weight
+            causes = (*causes, cause)
+    if state.ghosts and not _STEP_MARKERS.isdisjoint(rule.markers):
+        state.ghosts.clear()  # a repeat's block would end at the next step: they stay counted
+    for marker in rule.markers:
+        _on_marker(state, lines, marker, line_no)
+    return weight, causes
+
+
+# Markers that start a step: the open block ends there.
+_STEP_MARKERS = frozenset({"step_start", "command_start", "stage", "post_build"})
+
+
+def _reach(rule: LineRule) -> int:
+    """How far below a hit of ``rule`` its block can still take in the next evidence."""
+    return MAX_SECTION_LINES if rule.section or rule.until else MAX_CONTINUATION + MERGE_GAP
+
+
+@dataclass(slots=True)
+class _Ghost:
+    """A repeat that starts no block: counted on ``first``, its first occurrence, unless new evidence follows
+    it within its reach."""
+
+    line: int
+    rule: LineRule
+    first: Hit
+    step: int
+
+
+def _add_ghost(state: _State, ghost: _Ghost) -> None:
+    state.close_open()  # as a hit here would: the open block ends above it
+    ghosts = state.ghosts
+    if ghosts and ghost.line - ghosts[-1].line > _reach(ghosts[-1].rule):
+        ghosts.clear()
+    ghosts.append(ghost)
+    while ghost.line - ghosts[0].line > MAX_SECTION_LINES:
+        ghosts.popleft()
+
+
+def _materialise_ghosts(state: _State, lines: _BlockLines, line_no: int, section: bool) -> None:
+    """New evidence on ``line_no``: the repeats just above it that its block takes in (a repeated header, the
+    same first lines of a different failure) become hits again; the others stay counted.
+
+    The repeats within reach are replayed as hits, as if they had never been counted; a block they form that
+    ends before the new evidence (it would not take the new hit in) is dropped again, so only the block the
+    new hit joins keeps them. ``section``: the new hit heads a report."""
+    ghosts = state.ghosts
+    if not ghosts:
+        return
+    chain = len(ghosts) - 1
+    if line_no - ghosts[chain].line <= _reach(ghosts[chain].rule):
+        while chain > 0 and ghosts[chain].line - ghosts[chain - 1].line <= _reach(ghosts[chain - 1].rule):
+            chain -= 1
+        replayed: dict[int, _Ghost] = {}
+        for ghost in list(ghosts)[chain:]:
+            rule = ghost.rule
+            if state.open is not None and not _joins_open(state, lines, ghost.line, rule.section):
+                _drop_replayed(state, replayed)
+            ghost.first.not_repeated(ghost.line, ghost.step)
+            replayed[ghost.line] = ghost
+            _on_hit(
+                state,
+                lines,
+                Hit(ghost.line, min(rule.weight, rule.cap), list(rule.causes), rule.section, rule.until),
+            )
+        if state.open is not None and not _joins_open(state, lines, line_no, section):
+            _drop_replayed(state, replayed)
+    ghosts.clear()
+
+
+def _drop_replayed(state: _State, replayed: dict[int, _Ghost]) -> None:
+    """The open block, made of replayed repeats only, does not reach the new evidence: counted again."""
+    cand = state.open
+    assert cand is not None
+    state.open = None
+    for hit in cand.hits:
+        ghost = replayed.pop(hit.line, None)
+        if ghost is not None:
+            ghost.first.repeated(ghost.line, ghost.step)
+
+
+def _joins_open(state: _State, lines: _BlockLines, line_no: int, section: bool) -> bool:
+    """Whether a hit on ``line_no`` extends the open candidate (the test :func:`_on_hit` makes): it does when
+    it is close to the candidate's end once the output that continues it (a stack trace, an indented message)
+    is followed up to the hit, unless the candidate is full, the hit heads a report (a report header starts its
+    own block), or the candidate is a report whose last line was seen."""
+    cand = state.open
+    if cand is None:
+        return False
+    _continue(cand, lines, line_no - 1, state)
+    complete = cand.until is not None and cand.settled
+    return (
+        line_no - cand.end <= MERGE_GAP
+        and line_no - cand.start < max_lines(cand)
+        and not section
+        and not complete
+    )
 
 
 def _on_marker(state: _State, lines: _BlockLines, kind: str, line_no: int) -> None:
@@ -360,13 +467,7 @@ def _on_hit(state: _State, lines: _BlockLines, hit: Hit) -> None:
     state.last_evidence_step = state.step
     cand = state.open
     if cand is not None:
-        # Output that continues the open block (a stack trace, an indented message) up to this hit?
-        _continue(cand, lines, hit.line - 1, state)
-        close_enough = hit.line - cand.end <= MERGE_GAP
-        # A report header starts its own block: the previous report (or the banner above it) ends there; so
-        # does a report whose last line was seen.
-        complete = cand.until is not None and cand.settled
-        if close_enough and hit.line - cand.start < max_lines(cand) and not hit.section and not complete:
+        if _joins_open(state, lines, hit.line, hit.section):
             _extend_to(cand, lines, hit.line, state)
             cand.last_hit = hit.line
             if not (announces_detail(cand.last_text) and strip_prefix(cand.lines[-1])[:1].isspace()):
@@ -380,12 +481,8 @@ def _on_hit(state: _State, lines: _BlockLines, hit: Hit) -> None:
         state.close_open()
     start = min(max(1, hit.line - CONTEXT_BEFORE), _message_start(state, lines, hit.line))
     cand = Candidate(start=start, first_hit=hit.line, last_hit=hit.line, step=state.step)
-    if start < lines.first_line:
-        # Context from the previous block's tail.
-        need = lines.first_line - start
-        cand.lines.extend(_before_block(state, need))
-        cand.start = lines.first_line - len(cand.lines)
-    cand.lines.extend(lines.get(max(start, lines.first_line), hit.line))
+    cand.lines = _text(state, lines, start, hit.line)  # from the previous block's tail too
+    cand.start = hit.line - len(cand.lines) + 1
     cand.last_text = cand.lines[-1] if cand.lines else ""
     cand.hits.append(hit)
     cand.section = hit.section
@@ -418,19 +515,28 @@ def _before_block(state: _State, count: int) -> list[str]:
     return [tail[i] for i in range(max(0, len(tail) - count), len(tail))]
 
 
-def _extend_to(cand: Candidate, lines: _BlockLines, upto: int, state: _State | None = None) -> None:
-    if upto <= cand.end:
-        return
-    if state is not None and cand.end + 1 < lines.first_line:
-        # The gap to a hit just after a block boundary: its lines are in the tail ring.
-        cand.lines.extend(_before_block(state, lines.first_line - cand.end - 1))
-    cand.lines.extend(lines.get(max(cand.end + 1, lines.first_line), upto))
+def _text(state: _State, lines: _BlockLines, first: int, last: int) -> list[str]:
+    """Lines ``first..last`` from this block or the tail ring before it (leading lines older than the ring are
+    left out)."""
+    out: list[str] = []
+    if first < lines.first_line:
+        tail = state.tail
+        oldest = lines.first_line - len(tail)
+        out = [tail[n - oldest] for n in range(max(first, oldest), min(last, lines.first_line - 1) + 1)]
+    out.extend(lines.get(max(first, lines.first_line), last))
+    return out
+
+
+def _extend_to(cand: Candidate, lines: _BlockLines, upto: int, state: _State) -> None:
+    if upto > cand.end:
+        cand.lines.extend(_text(state, lines, cand.end + 1, upto))
 
 
 def _line(state: _State, lines: _BlockLines, number: int) -> list[str]:
     """Line ``number`` (as a 0- or 1-element list): from this block, or from the tail ring just before it."""
     if number >= lines.first_line:
-        return lines.get(number, number)
+        text = lines.line(number)
+        return [text] if text is not None else []
     back = lines.first_line - number
     return [state.tail[-back]] if back <= len(state.tail) else []
 
@@ -565,31 +671,40 @@ def analyze_stream(
         )
         noise = _seen_in_previous(previous, wanted)
 
-    ranked = rank(state, candidates, total_lines, noise)
+    # The same failure shown once, with a count; then the blocks after the first are cut to their end.
+    shown = merge_repeats(rank(state, candidates, total_lines, noise))
+    ranked = [s.cand for s in shown]
     for cand in ranked[1:max_blocks]:
         digest(cand)
     excerpt = [
         ExcerptBlock(
-            start_line=c.start,
-            end_line=c.end,
-            text=redact("\n".join(c.lines)),
-            score=round(c.score, 3),
+            start_line=s.cand.start,
+            end_line=s.cand.end,
+            text=redact("\n".join(s.cand.lines)),
+            score=round(s.cand.score, 3),
+            count=s.count,
+            first_line=min(s.first_line, s.cand.start),
         )
-        for c in ranked[:max_blocks]
+        for s in shown[:max_blocks]
     ]
     if not excerpt and total_lines:
         tail = list(state.tail)
+        start_line = max(1, total_lines - len(tail) + 1)
         excerpt = [
             ExcerptBlock(
-                start_line=max(1, total_lines - len(tail) + 1),
+                start_line=start_line,
                 end_line=total_lines,
                 text=redact("\n".join(tail)),
                 score=0.0,
+                first_line=start_line,
             )
         ]
-    causes = _causes(state, ranked)
+    order = _cause_order(state, ranked)
     # A cause that names a category beats a generic one ("the build failed") ranked above it.
-    category: Category = next((c.category for c in causes if c.category != "unknown"), "unknown")
+    category: Category = next(
+        (kb.causes[c].category for c in order if kb.causes[c].category != "unknown"), "unknown"
+    )
+    causes = _causes(state, order, ranked[:max_blocks])
     summary = _summary(ranked, causes)
     fingerprint = fingerprint_text(
         "\n".join([*(c.id for c in causes[:3]), *(_key_lines(ranked[0]) if ranked else [])])
@@ -604,9 +719,9 @@ def analyze_stream(
     )
 
 
-def _causes(state: _State, ranked: list[Candidate]) -> list[Cause]:
+def _cause_order(state: _State, ranked: list[Candidate]) -> list[int]:
+    """Every cause that matched: those found in the best blocks first, then the others by weight."""
     kb = state.kb
-    # Causes found in the best blocks come first, then the others by weight.
     order: dict[int, float] = {}
     for position, cand in enumerate(ranked):
         for hit in cand.hits:
@@ -614,16 +729,32 @@ def _causes(state: _State, ranked: list[Candidate]) -> list[Cause]:
                 order.setdefault(cause, position - kb.causes[cause].weight / 100.0)
     for cause in state.first_cause_line:
         order.setdefault(cause, 1000 - kb.causes[cause].weight)
+    return sorted(order, key=lambda c: order[c])
+
+
+def _causes(state: _State, order: list[int], shown: list[Candidate]) -> list[Cause]:
+    """The causes seen in the blocks shown, in ``order``, each cited at its first line in them: a cause is
+    never cited at a line the reader cannot see."""
+    cited: dict[int, int] = {}
+    for cand in shown:
+        for hit in cand.hits:
+            if cand.start <= hit.line <= cand.end:
+                for cause in hit.causes:
+                    cited[cause] = min(cited.get(cause, hit.line), hit.line)
+    # A cause can match a line that is no evidence by itself (a capped echo) but is shown in a block.
+    for cause, line in state.first_cause_line.items():
+        if any(cand.start <= line <= cand.end for cand in shown):
+            cited[cause] = min(cited.get(cause, line), line)
     out: list[Cause] = []
-    for cause in sorted(order, key=lambda c: order[c])[:10]:
-        rule = kb.causes[cause]
+    for cause in [c for c in order if c in cited][:10]:
+        rule = state.kb.causes[cause]
         out.append(
             Cause(
                 id=rule.id,
                 category=rule.category,
                 description=redact(rule.description),
                 fix=redact(rule.fix),
-                line=state.first_cause_line[cause],
+                line=cited[cause],
             )
         )
     return out

@@ -95,6 +95,10 @@ class ExcerptBlock(_Model):
     end_line: LineNumber  # last line, inclusive
     text: str  # the lines, cleaned (no ANSI, no CR) and redacted, joined by '\n'
     score: float
+    # How many times this failure occurs in the log: later identical ones (same lines once numbers, paths,
+    # hashes and times are masked) are counted here instead of shown again. 1 in results stored before counts.
+    count: Annotated[int, Ge(1)] = 1
+    first_line: LineNumber | None = None  # where it first occurs (None in results stored before counts)
 
 
 @dataclasses.dataclass(kw_only=True, slots=True)
