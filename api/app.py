@@ -23,10 +23,11 @@ from flask_limiter import Limiter, RateLimitExceeded
 from flask_limiter.util import get_remote_address
 
 from api import auth
-from api.blueprints import analyze, builds, events, health, jenkins, plugins, tasks
+from api.blueprints import analyze, builds, events, health, jenkins, pages, plugins, tasks
 from api.errors import APIError, error_response, register_error_handlers
 from api.metrics import REQUEST_SECONDS, REQUESTS
 from api.services import EXTENSION_KEY, Services, services
+from worker.links import PAGE_PATH
 from worker.logging import get_logger
 from worker.settings import Settings, get_settings
 from worker.storage import StorageUnavailable
@@ -65,13 +66,25 @@ def create_app(settings: Settings | None = None, *, celery: Celery | None = None
 
     # Order matters: the request id first (every later log line carries it), then the rate limit, then auth.
     app.before_request(_start_request)
-    _create_limiter(app, settings)  # registers its own before_request hook, here in the order above
+    limiter = _create_limiter(app, settings)  # registers its own before_request hook, in the order above
     app.before_request(_authenticate)
     app.after_request(_finish_request)
     app.teardown_request(_clear_log_context)
 
-    for blueprint in (events.bp, tasks.bp, builds.bp, plugins.bp, jenkins.bp, analyze.bp, health.bp):
+    for blueprint in (
+        events.bp,
+        tasks.bp,
+        builds.bp,
+        plugins.bp,
+        jenkins.bp,
+        analyze.bp,
+        health.bp,
+        pages.bp,
+    ):
         app.register_blueprint(blueprint)
+    # Feedback through a signed link needs no account, so each link gets its own budget.
+    limited: Any = limiter.limit(settings.feedback_rate_limit, key_func=pages.feedback_rate_key)
+    app.view_functions["pages.feedback"] = limited(app.view_functions["pages.feedback"])
 
     if not auth.auth_configured(settings):
         log.warning(
@@ -124,7 +137,8 @@ def _create_limiter(app: Flask, settings: Settings) -> Limiter:
     def outside_the_api() -> bool:
         # Probes and scrapes are never limited. A filter, not ``limiter.exempt(health.bp)``: Flask-Limiter's
         # in-memory fallback ignores blueprint exemptions, and a liveness probe answered 429 restarts pods.
-        return not _is_api_path(request.path)
+        # Analysis pages are limited (per client address, and their feedback form per link).
+        return not _is_api_path(request.path) and not request.path.startswith(PAGE_PATH)
 
     app.register_error_handler(RateLimitExceeded, on_rate_limited)
     return limiter
@@ -175,12 +189,20 @@ def _finish_request(response: Response) -> Response:
     log.info(
         "request",
         method=request.method,
-        path=request.path,
+        path=_loggable_path(request.path),
         endpoint=endpoint,
         status=response.status_code,
         duration_ms=round(elapsed * 1000, 2),
     )
     return response
+
+
+def _loggable_path(path: str) -> str:
+    """The path for logs: a page link is a credential of sorts, so its token is not written down."""
+    if path.startswith(PAGE_PATH):
+        rest = path[len(PAGE_PATH) :]
+        return PAGE_PATH + "<token>" + (rest[rest.index("/") :] if "/" in rest else "")
+    return path
 
 
 def _clear_log_context(_exc: BaseException | None) -> None:

@@ -15,7 +15,9 @@ from flask import request
 from pydantic import BaseModel, ValidationError
 
 from api.errors import APIError, FieldError, field_errors, validation_error
+from worker.controllers import UnknownController, canonical_url
 from worker.models import validate_job_name
+from worker.settings import Settings
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -105,3 +107,23 @@ def checked(validator: Callable[[str], str], field: str, value: str) -> str:
 def accepted(payload: Mapping[str, Any]) -> tuple[dict[str, Any], int]:
     """A 202 body."""
     return dict(payload), 202
+
+
+def configured_controller(settings: Settings, url: str | None, field: str = "jenkins_url") -> str:
+    """The canonical URL of the configured controller ``url`` names (``None``: the default one), or a 422
+    naming ``field`` (rule ``unknown_controller``) and the configured controllers."""
+    try:
+        return settings.controllers.resolve(url).url
+    except UnknownController as exc:
+        raise validation_error([FieldError(field, "unknown_controller", str(exc))]) from None
+
+
+def query_controller() -> str | None:
+    """The ``?jenkins_url=`` of a read, canonical (``None`` when absent); a 422 when it is not a URL."""
+    raw = request.args.get("jenkins_url")
+    if raw is None or raw == "":
+        return None
+    try:
+        return canonical_url(raw)
+    except ValueError as exc:
+        raise validation_error([FieldError("jenkins_url", "url", str(exc))]) from None

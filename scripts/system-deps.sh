@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Install the system packages the tests need, when missing (Debian/Ubuntu): redis-server for the real Redis,
-# a JRE + groovy + junit4 for the shared library's tests and the Jenkinsfile compile checks.
+# a JRE + groovy + junit4 for the shared library's tests and the Jenkinsfile compile checks, Debian's chromium +
+# chromium-driver for the browser test of the analysis page (driven by selenium, no browser download).
 set -euo pipefail
 need=()
 command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
@@ -9,6 +10,8 @@ command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
 command -v java >/dev/null 2>&1 && [ -e /usr/lib/jvm/default-java ] || need+=(default-jre-headless)
 command -v groovy >/dev/null 2>&1 || need+=(groovy)
 [ -f /usr/share/java/junit4.jar ] || need+=(junit4)
+command -v chromium >/dev/null 2>&1 || need+=(chromium)
+command -v chromedriver >/dev/null 2>&1 || need+=(chromium-driver)
 [ "${#need[@]}" -eq 0 ] && exit 0
 echo "installing system packages: ${need[*]}"
 SUDO=""

@@ -197,17 +197,17 @@ def settings(
     settings_overrides: dict[str, Any],
 ) -> Iterator[Settings]:
     """Settings wired to this test's Redis, fresh MongoDB database and Jenkins double."""
-    yield make_settings(
-        REDIS_URL=redis_url,
-        MONGO_URL=mongo_url,
-        MONGO_DB=mongo_db_name,
-        JENKINS_URL=jenkins_double.url,
-        JENKINS_USER=jenkins_double.user,
-        JENKINS_TOKEN=jenkins_double.token,
-        PUBLIC_API_URL="http://assistant.example",
-        LOG_FORMAT="console",
-        **settings_overrides,
-    )
+    values: dict[str, Any] = {
+        "REDIS_URL": redis_url,
+        "MONGO_URL": mongo_url,
+        "MONGO_DB": mongo_db_name,
+        "JENKINS_URL": jenkins_double.url,
+        "JENKINS_USER": jenkins_double.user,
+        "JENKINS_TOKEN": jenkins_double.token,
+        "PUBLIC_API_URL": "http://assistant.example",
+        "LOG_FORMAT": "console",
+    }
+    yield make_settings(**{**values, **settings_overrides})
     client: pymongo.MongoClient[dict[str, Any]] = pymongo.MongoClient(mongo_url)
     client.drop_database(mongo_db_name)
     client.close()

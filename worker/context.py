@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import threading
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
@@ -32,6 +33,8 @@ class WorkerContext:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
+        self._clients: dict[str, JenkinsClient] = {}
+        self._clients_lock = threading.Lock()
 
     @cached_property
     def storage(self) -> Storage:
@@ -41,19 +44,35 @@ class WorkerContext:
     def redis(self) -> redis.Redis:
         return redis.Redis.from_url(self.settings.redis_url, socket_timeout=5, socket_connect_timeout=5)
 
-    @cached_property
+    @property
     def jenkins(self) -> JenkinsClient:
-        """The configured Jenkins. The worker only ever talks to JENKINS_URL (never to a URL from a payload,
-        which would hand our credentials to whoever posted the event)."""
+        """The default controller's client (JENKINS_URL, or the only one configured)."""
+        if self.settings.controllers.default is None:
+            raise JenkinsNotConfigured(
+                "no default Jenkins controller: set JENKINS_URL (or name the controller: JENKINS_CONTROLLERS "
+                "holds several)"
+            )
+        return self.jenkins_for(None)
+
+    def jenkins_for(self, jenkins_url: str | None) -> JenkinsClient:
+        """The client of the configured controller ``jenkins_url`` names (``None``: the default), one per
+        controller and process. Raises :class:`~worker.controllers.UnknownController` for any other URL: the
+        worker never talks to a URL a payload brought (that would hand our credentials to whoever sent it)."""
         from worker.jenkins import JenkinsClient
 
-        if not self.settings.jenkins_url:
-            raise JenkinsNotConfigured("JENKINS_URL is not set: the worker cannot reach Jenkins")
-        return JenkinsClient.from_settings(self.settings)
+        controller = self.settings.controllers.resolve(jenkins_url)
+        with self._clients_lock:
+            client = self._clients.get(controller.url)
+            if client is None:
+                client = JenkinsClient.for_controller(
+                    controller, timeout=self.settings.jenkins_timeout_seconds
+                )
+                self._clients[controller.url] = client
+        return client
 
     @property
     def has_jenkins(self) -> bool:
-        return bool(self.settings.jenkins_url)
+        return self.settings.controllers.default is not None
 
     @cached_property
     def chat_model(self) -> BaseChatModel | None:

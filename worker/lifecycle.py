@@ -42,6 +42,19 @@ def _connect_after_fork(**_: Any) -> None:
 
 
 @worker_ready.connect
+def _migrate_controller_keys(**_: Any) -> None:
+    """Records of older versions are brought to the controller + job + number keys (once per worker start;
+    idempotent and cheap: it reads the distinct controller URLs through their index)."""
+    from worker.storage.migrations import canonicalize_controller_keys
+
+    ctx = get_context()
+    try:
+        canonicalize_controller_keys(ctx.storage.db, ctx.settings.controllers.default_url)
+    except Exception as exc:  # the database may be down at start; the next start tries again
+        log.warning("controller keys not migrated", error=str(exc))
+
+
+@worker_ready.connect
 def _report_jenkins_health(**_: Any) -> None:
     """Check Jenkins every 30 s from the main process, for the API's /readyz."""
     ctx = get_context()

@@ -7,17 +7,23 @@ Every process (API, worker, CLI, tests) builds a :class:`Settings` and passes it
 from __future__ import annotations
 
 import os
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
+from typing import Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from worker.controllers import Controllers, parse_controllers
 
 
 class Settings(BaseSettings):
     """Configuration from environment variables (and an optional ``.env`` file)."""
 
-    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+    # hide_input_in_errors: a validation error must not print the environment (it holds tokens).
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", hide_input_in_errors=True
+    )
 
     # Services
     redis_url: str = Field("redis://127.0.0.1:6379/0", alias="REDIS_URL")
@@ -29,6 +35,10 @@ class Settings(BaseSettings):
     jenkins_user: str | None = Field(None, alias="JENKINS_USER")
     jenkins_token: SecretStr | None = Field(None, alias="JENKINS_TOKEN")
     jenkins_timeout_seconds: float = Field(15.0, alias="JENKINS_TIMEOUT_SECONDS", gt=0)
+    # The URL builds of JENKINS_URL's controller report, when the worker reaches it by another one.
+    jenkins_public_url: str | None = Field(None, alias="JENKINS_PUBLIC_URL")
+    # More controllers: JSON (or the path of a JSON file) mapping URL -> {"user", "token", "api_url"}.
+    jenkins_controllers: str | None = Field(None, alias="JENKINS_CONTROLLERS")
     # Public URL of this API, used in links written into Jenkins build descriptions.
     public_api_url: str | None = Field(None, alias="PUBLIC_API_URL")
 
@@ -37,6 +47,14 @@ class Settings(BaseSettings):
     jwt_secret: SecretStr | None = Field(None, alias="JWT_SECRET")
     jwt_ttl_seconds: int = Field(3600, alias="JWT_TTL_SECONDS", gt=0)
     rate_limit: str = Field("120/minute", alias="RATE_LIMIT")
+    # Signed links to analysis pages (worker.links): the key (falls back to JWT_SECRET) and how long they work.
+    page_link_secret: SecretStr | None = Field(None, alias="PAGE_LINK_SECRET")
+    page_link_ttl_days: int = Field(30, alias="PAGE_LINK_TTL_DAYS", gt=0, le=3650)
+    # Feedback through a signed link (no account): per link, and per client address.
+    feedback_rate_limit: str = Field("10/hour", alias="FEEDBACK_RATE_LIMIT")
+    # How build descriptions are written: "text" (Jenkins' default Plain text formatter) or "html" (the
+    # OWASP Markup Formatter, "Safe HTML").
+    jenkins_description_format: Literal["text", "html"] = Field("text", alias="JENKINS_DESCRIPTION_FORMAT")
     max_body_bytes: int = Field(1_048_576, alias="MAX_BODY_BYTES", gt=0)
     max_upload_bytes: int = Field(64 * 1_048_576, alias="MAX_UPLOAD_BYTES", gt=0)
 
@@ -75,6 +93,22 @@ class Settings(BaseSettings):
             raise ValueError("LOG_FORMAT must be 'json' or 'console'")
         return value
 
+    @model_validator(mode="after")
+    def _controllers_parse(self) -> Settings:
+        self.controllers  # noqa: B018  # fail at start, naming the variable, not at the first event
+        return self
+
+    @cached_property
+    def controllers(self) -> Controllers:
+        """The Jenkins controllers served (``worker.controllers``); JENKINS_URL's is the default."""
+        return parse_controllers(
+            self.jenkins_controllers,
+            jenkins_url=self.jenkins_url,
+            user=self.jenkins_user,
+            token=self.jenkins_token.get_secret_value() if self.jenkins_token else None,
+            public_url=self.jenkins_public_url,
+        )
+
     @property
     def llm_enabled(self) -> bool:
         """True when an OpenAI-compatible server is configured (a key, a base URL, or both)."""
@@ -84,6 +118,16 @@ class Settings(BaseSettings):
     def knowledge_base_paths(self) -> list[Path]:
         """Folders of user rule files added to the built-in knowledge base."""
         return [Path(p) for p in self.knowledge_base_dirs.split(os.pathsep) if p.strip()]
+
+    @property
+    def page_link_key(self) -> str | None:
+        """The key that signs analysis-page links: PAGE_LINK_SECRET, else JWT_SECRET, else none (no links)."""
+        secret = self.page_link_secret or self.jwt_secret
+        return secret.get_secret_value() if secret else None
+
+    @property
+    def page_link_max_age_seconds(self) -> int:
+        return self.page_link_ttl_days * 86400
 
     @property
     def static_api_tokens(self) -> frozenset[str]:

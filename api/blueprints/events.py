@@ -8,7 +8,7 @@ from typing import Any
 from flask import Blueprint, g, url_for
 
 from api.services import services
-from api.validation import json_body
+from api.validation import configured_controller, json_body
 from worker.models import BuildEvent
 from worker.task_names import INGEST_EVENT
 
@@ -19,12 +19,17 @@ bp = Blueprint("events", __name__, url_prefix="/api/v1")
 def post_event() -> tuple[dict[str, Any], int]:
     """Validate a build event and queue ``builds.ingest_event``; 202 with the build's URL.
 
-    No task record is kept for events: the build itself is the thing to poll (``status_url``).
+    No task record is kept for events: the build itself is the thing to poll (``status_url``). An event from a
+    controller that is not configured is refused with 422 naming ``jenkins_url``.
     """
     event = json_body(BuildEvent)
+    # Only configured controllers: the worker fetches this build's log from the one the event names.
+    event = event.model_copy(
+        update={"jenkins_url": configured_controller(services().settings, event.jenkins_url)}
+    )
     task_id = str(uuid.uuid4())
     services().queue.send(
         INGEST_EVENT, {"event": event.model_dump(mode="json")}, task_id=task_id, request_id=g.request_id
     )
-    status_url = url_for("builds.get_build", job=event.job, number=event.build)
+    status_url = url_for("builds.get_build", job=event.job, number=event.build, jenkins_url=event.jenkins_url)
     return {"accepted": True, "task_id": task_id, "status_url": status_url}, 202

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint
+from flask import Blueprint, request
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.blueprints.tasks import start_task
-from api.validation import json_body
-from worker.task_names import QUEUE_STATUS, VALIDATE_PIPELINE
+from api.schemas import ConfirmRequest
+from api.services import services
+from api.validation import configured_controller, json_body
+from worker.task_names import CANCEL_QUEUE_ITEM, QUEUE_STATUS, VALIDATE_PIPELINE
 
 bp = Blueprint("jenkins", __name__, url_prefix="/api/v1")
 
@@ -24,6 +26,16 @@ class ValidateRequest(BaseModel):
 def queue() -> tuple[dict[str, Any], int]:
     """Queue ``jenkins.queue``: what waits in the build queue and why, and the agents' state."""
     return start_task(QUEUE_STATUS, {}), 202
+
+
+@bp.post("/queue/<int:item_id>/cancel")
+def cancel_queue_item(item_id: int) -> tuple[dict[str, Any], int]:
+    """Queue ``jenkins.cancel_queue_item``: take a waiting build out of the queue (a dry run unless the body is
+    ``{"confirm": true}``); the task's result says what Jenkins did. ``?jenkins_url=`` names the controller."""
+    req = json_body(ConfirmRequest, empty_ok=True)
+    controller = configured_controller(services().settings, request.args.get("jenkins_url") or None)
+    payload = {"id": item_id, "confirm": req.confirm, "jenkins_url": controller}
+    return start_task(CANCEL_QUEUE_ITEM, payload), 202
 
 
 @bp.post("/pipelines/validate")

@@ -13,7 +13,8 @@ import org.langchainjenkins.Config
  * or slow never fails the build unless failOnError: true; it prints a warning (markUnstable: true also marks the
  * build unstable).
  *
- * @return the analysis map, or null when there is none (not a failure, assistant unreachable, timed out)
+ * @return the analysis map (with page_url, the link to its page, and retryable: whether running the build again
+ *         may pass), or null when there is none (not a failure, assistant unreachable, timed out)
  */
 Map call(Map args = [:]) {
     Map environment = Config.readEnvironment(this)
@@ -41,7 +42,8 @@ Map call(Map args = [:]) {
     }
     echo("analyzeFailure: submitted ${title} (${status}); waiting up to ${cfg.timeout}s for the analysis")
 
-    String path = ApiPaths.build(environment.JOB_NAME as String, environment.BUILD_NUMBER)
+    // This controller's build: another controller may have a job of the same name and number.
+    String path = ApiPaths.build(environment.JOB_NAME as String, environment.BUILD_NUMBER, cfg.jenkinsUrl as String)
     Map polled = client.poll(path, 'analysis')
     if (polled.error) {
         client.problem("no analysis of ${title}: ${polled.error}")
@@ -53,7 +55,10 @@ Map call(Map args = [:]) {
         return null
     }
 
-    String link = cfg.apiUrl + path + '/analysis'
+    // The page for people (a signed link that opens without an API token); the JSON route would answer 401.
+    String link = analysis.page_url ?: null
+    analysis.page_url = link
+    analysis.retryable = analysis.retryable == true
     echo(AnalysisReport.console(analysis, title, cfg.maxExcerptLines as int, link))
     if (cfg.setDescription) {
         currentBuild.description = AnalysisReport.description(analysis, currentBuild.description as String, link)

@@ -9,7 +9,6 @@ the worker reads the console log from and writes the description to.
 
 from __future__ import annotations
 
-import gzip
 import json
 import shutil
 import subprocess
@@ -19,6 +18,7 @@ from typing import Any
 
 import pytest
 
+from tests.logs import MAVEN_TEST_FAILURE, pipeline_log
 from tests.services import free_port
 
 pytestmark = pytest.mark.e2e
@@ -86,14 +86,9 @@ def assert_token_not_leaked(result: dict[str, Any], token: str) -> None:
 
 
 @pytest.fixture
-def maven_like_failure(jenkins_double: Any, shared_dir: Path) -> str:
-    """A failed build in the Jenkins double whose console is a real failed Java CI log (LogChunks)."""
-    with gzip.open(shared_dir / "data" / "logchunks" / "dev.jsonl.gz", "rt", encoding="utf-8") as lines:
-        log = next(
-            record["log"]
-            for record in map(json.loads, lines)
-            if record["language"].lower() == "java" and 20_000 < len(record["log"]) < 200_000
-        )
+def maven_like_failure(jenkins_double: Any) -> str:
+    """A failed build in the Jenkins double whose console is a Maven build with a failed test (~60 KB)."""
+    log = pipeline_log(MAVEN_TEST_FAILURE, noise_lines=600)
     jenkins_double.add_job(JOB)
     jenkins_double.add_build(JOB, BUILD, "FAILURE", console=log)
     return str(log)
@@ -136,16 +131,17 @@ def test_failed_build_analysis_is_printed_and_set_as_description(
         if cause.get("fix"):
             assert f"Fix:      {cause['fix']}" in console
 
-    # The step set the description in the running build, keeping the text that was there...
+    # The step set the description in the running build, keeping the text that was there (plain text, the
+    # default formatter: our two lines, no markup)...
     description = result["currentBuild"]["description"]
-    assert description.startswith(
-        f"deployed to staging\n{MARK_START}AI analysis: {analysis['category']} \u2014 "
-    )
-    assert description.count(MARK_START) == 1
-    # ...and the worker published the same marked block to Jenkins through its REST API.
-    published = jenkins_double.description(JOB, BUILD)
-    assert published is not None
-    assert f"{MARK_START}AI analysis: {analysis['category']} \u2014 " in published
+    ours = analysis["description"]["block"]
+    assert description == f"deployed to staging\n{ours}"
+    assert ours.startswith(f"AI analysis: {analysis['category']} - ")
+    assert ours.endswith(f"\nFull analysis: {analysis['page_url']}") and MARK_START not in description
+    assert result["returned"]["page_url"] == analysis["page_url"]
+    assert result["returned"]["retryable"] is analysis["retryable"]
+    # ...and the worker published the same lines to Jenkins through its REST API.
+    assert jenkins_double.description(JOB, BUILD) == ours
     assert result["currentBuild"]["result"] == "FAILURE"
     assert_token_not_leaked(result, api_server.token)
 

@@ -1,8 +1,8 @@
 """A Jenkins test double: a threaded HTTP server on 127.0.0.1 that answers like a Jenkins controller.
 
 It keeps the state a test needs (jobs in folders, builds with growing console logs and Pipeline stages, the
-queue, descriptions, plugins, the update site) and renders every JSON answer from a recorded Jenkins response
-in ``../shared/fixtures/jenkins`` (see :mod:`tests.jenkins_double.templates`), filled with that state and cut
+queue, descriptions, plugins, the update site) and renders every JSON answer from a template in the shape
+Jenkins answers (``tests/data/jenkins``, see :mod:`tests.jenkins_double.templates`), filled with that state and cut
 down by ``tree=`` like Stapler does. Every ``.../api/json`` also answers as ``.../api/python`` (the same data
 as a Python literal, ``text/x-python``), which is what jenkinsapi reads. Security behaves like a Jenkins 2.x controller:
 
@@ -321,15 +321,15 @@ class JenkinsDouble:
     # -- internals ------------------------------------------------------------------------------------------
 
     def _seed_plugins(self) -> None:
-        # The recorded pluginManager answer holds workflow-aggregator 2.5 and its dependencies.
-        recorded = template("jenkins-rest/plugins.json")["plugins"][0]
+        # The pluginManager template holds workflow-aggregator 2.5 and its 6 dependencies: 7 plugins installed.
+        seed = template("plugins.json")["plugins"][0]
         self.add_plugin(
-            recorded["shortName"],
-            recorded["version"],
-            long_name=recorded["longName"],
-            dependencies={d["shortName"]: d["version"] for d in recorded["dependencies"]},
+            seed["shortName"],
+            seed["version"],
+            long_name=seed["longName"],
+            dependencies={d["shortName"]: d["version"] for d in seed["dependencies"]},
         )
-        for dep in recorded["dependencies"]:
+        for dep in seed["dependencies"]:
             self.add_plugin(dep["shortName"], dep["version"])
 
     def _make_stage(self, spec: dict[str, Any]) -> Stage:
@@ -398,10 +398,10 @@ class JenkinsDouble:
     def job_url(self, name: str) -> str:
         return self.url + "".join(f"job/{quote(p, safe='')}/" for p in name.split("/"))
 
-    # -- JSON rendering from the recorded responses ---------------------------------------------------------
+    # -- JSON rendering from the templates ----------------------------------------------------------------
 
     def render_build(self, job: str, build: Build) -> dict[str, Any]:
-        data: dict[str, Any] = template("jenkins-rest/build-info-git-commit.json")
+        data: dict[str, Any] = template("build.json")
         kind = self.jobs[job].kind
         data["_class"] = _BUILD_CLASSES.get(kind, _BUILD_CLASSES["freestyle"])
         data["actions"][0]["parameters"] = [{"name": k, "value": v} for k, v in build.parameters.items()]
@@ -434,12 +434,12 @@ class JenkinsDouble:
     def render_job(self, name: str) -> dict[str, Any]:
         job = self.jobs[name]
         if job.kind == "folder":
-            data: dict[str, Any] = template("jenkins-rest/jobsInJenkinsFolder.json")
+            data: dict[str, Any] = template("folder.json")
             data.update(
                 name=name.split("/")[-1], fullName=name, url=self.job_url(name), jobs=self._children(name)
             )
             return data
-        data = template("jenkins-rest/job-info.json")
+        data = template("job.json")
         numbers = sorted(job.builds, reverse=True)
 
         def ref(pred: Any) -> dict[str, Any] | None:
@@ -518,7 +518,7 @@ class JenkinsDouble:
         return out
 
     def render_root(self) -> dict[str, Any]:
-        data: dict[str, Any] = template("jenkins-rest/jobsInRootFolder.json")
+        data: dict[str, Any] = template("root.json")
         data.update(
             jobs=self._children(None),
             mode="NORMAL",
@@ -531,13 +531,13 @@ class JenkinsDouble:
 
     def render_queue_item(self, entry: QueueEntry) -> dict[str, Any]:
         name = (
-            "queueItemCancelled.json"
+            "queue-item-cancelled.json"
             if entry.cancelled
-            else "queueItemRunning.json"
+            else "queue-item-started.json"
             if entry.build_number
-            else "queueItemPending.json"
+            else "queue-item-waiting.json"
         )
-        data: dict[str, Any] = template(f"jenkins-rest/{name}")
+        data: dict[str, Any] = template(name)
         data["actions"][0]["parameters"] = [
             {"_class": "hudson.model.StringParameterValue", "name": k, "value": v}
             for k, v in entry.parameters.items()
@@ -566,7 +566,7 @@ class JenkinsDouble:
         return data
 
     def render_queue(self) -> dict[str, Any]:
-        data: dict[str, Any] = template("jenkins-rest/queue.json")
+        data: dict[str, Any] = template("queue.json")
         data["_class"] = "hudson.model.Queue"
         data["items"] = [
             self.render_queue_item(e)
@@ -576,13 +576,13 @@ class JenkinsDouble:
         return data
 
     def render_plugins(self) -> dict[str, Any]:
-        data: dict[str, Any] = template("jenkins-rest/plugins.json")
-        recorded = data["plugins"][0]
+        data: dict[str, Any] = template("plugins.json")
+        shape = data["plugins"][0]
         plugins = []
         for p in sorted(self.plugins.values(), key=lambda p: p.short_name):
             if not p.installed:
                 continue
-            entry = dict(recorded)
+            entry = dict(shape)
             entry.update(
                 shortName=p.short_name,
                 longName=p.long_name,
@@ -619,7 +619,7 @@ class JenkinsDouble:
         }
 
     def render_wfapi(self, job: str, build: Build) -> dict[str, Any]:
-        data: dict[str, Any] = template("jenkins-rest/workflow.json")
+        data: dict[str, Any] = template("wfapi-describe.json")
         base = f"{self.context_path}/{self.job_url(job)[len(self.url) :]}{build.number}"
         data["_links"]["self"]["href"] = f"{base}/wfapi/describe"
         status = (
@@ -658,7 +658,7 @@ class JenkinsDouble:
         base = f"{self.context_path}/{self.job_url(job)[len(self.url) :]}{build.number}"
         for stage in build.stages:
             if stage.id == node_id:
-                data: dict[str, Any] = template("jenkins-rest/pipeline-node.json")
+                data: dict[str, Any] = template("wfapi-stage.json")
                 data["_links"]["self"]["href"] = f"{base}/execution/node/{stage.id}/wfapi/describe"
                 nodes = []
                 parent = stage.id
@@ -692,7 +692,7 @@ class JenkinsDouble:
                 return data
             for step in stage.steps:
                 if step.id == node_id:
-                    log: dict[str, Any] = template("jenkins-rest/pipelineNodeLog.json")
+                    log: dict[str, Any] = template("wfapi-node-log.json")
                     log.update(
                         nodeId=step.id,
                         nodeStatus=step.status,
@@ -873,12 +873,12 @@ class _Handler(BaseHTTPRequestHandler):
             entry.cancelled = True
             return self._send(204, b"", "text/plain")
         if path == "computer/api/json":
-            # The recorded computer set of a real controller: the built-in node, 6 offline and 3 idle agents.
-            return self._json(template("jenkins-rest/computer.json"), query)
+            # The template's computer set: the built-in node, 2 agents online and 2 offline.
+            return self._json(template("computers.json"), query)
         if m := re.fullmatch(r"computer/([^/]+)/api/json", path):
             # One agent (jenkinsapi's Node polls these); the built-in node is also "(built-in)"/"(master)".
             name = {"(built-in)": "master", "(master)": "master"}.get(m.group(1), m.group(1))
-            computers = template("jenkins-rest/computer.json")["computer"]
+            computers = template("computers.json")["computer"]
             row = next((c for c in computers if c.get("displayName") == name), None)
             if row is None:
                 raise HttpError(404, f"no node {name}")

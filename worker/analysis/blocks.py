@@ -113,6 +113,11 @@ _LIST_ITEM = re.compile(r"^\s*(?:[✓✔✗✖\u00d7√]|\d+\) )")
 _TAG = re.compile(r"^\s*(\[[^\]]{1,20}\]|[A-Za-z]+ ERR!|[A-Z]\s{2,}|[A-Za-z_.-]+:)")
 
 
+def is_blank(text: str) -> bool:
+    """A blank line, or one with only a runner's prefix (a timestamp before nothing)."""
+    return not strip_prefix(text).strip()
+
+
 def announces_detail(text: str) -> bool:
     """A message ending with a colon announces the detail printed under it."""
     return strip_prefix(text).rstrip().endswith(":")
@@ -192,7 +197,7 @@ def echo_lines(kb: KnowledgeBase, lines: list[str]) -> list[bool]:
     """Which of ``lines`` only echo a failure reported elsewhere (a signal capped at the evidence threshold:
     npm's ELIFECYCLE trailer, make's "Error 2", go's "FAIL pkg", a runner's exit line) or are blank: they add
     nothing at the edge of a block."""
-    echo = [not line.strip() for line in lines]
+    echo = [is_blank(line) for line in lines]
     if not lines:
         return echo
     for index, pattern in kb.scan_lines("\n".join(lines).encode("utf-8", "replace")):
@@ -226,7 +231,7 @@ def trim_edges(kb: KnowledgeBase, cand: Candidate) -> None:
 def _before_trailing_summary(cand: Candidate, first: int, last: int) -> int:
     """Where the block ends without its last paragraph when that paragraph is short and says less than the
     rest: the tool's verdict on the error above it ("868 tests, 1 failures", "rake aborted!")."""
-    blanks = [i for i in range(first + 1, last) if not cand.lines[i].strip()]
+    blanks = [i for i in range(first + 1, last) if is_blank(cand.lines[i])]
     if not blanks or last - blanks[-1] > TRAILING_SUMMARY_LINES:
         return last
     cut = blanks[-1]
@@ -239,6 +244,6 @@ def _before_trailing_summary(cand: Candidate, first: int, last: int) -> int:
     if rest >= TRAILING_SUMMARY_RATIO * head:
         return last
     last = cut - 1
-    while last > first and not cand.lines[last].strip():
+    while last > first and is_blank(cand.lines[last]):
         last -= 1
     return last

@@ -39,6 +39,7 @@ from worker.analysis.blocks import (
     digest,
     echo_lines,
     ends_section,
+    is_blank,
     is_continuation,
     max_lines,
 )
@@ -166,11 +167,18 @@ class _State:
         self.ends_with_newline = True
         self.step = 0
         self.step_status = bytearray([STEP_UNKNOWN])
+        self.step_cause = bytearray([0])  # per step: 1 once a known cause matched in it
         self.step_start_line = 0
         self.step_fail_lines: deque[int] = deque(maxlen=KEEP_BEST)
         self.build_failed_at: int | None = None
         # The step running when Declarative's post { } actions began (None until they do).
         self.step_before_post_build: int | None = None
+        # Jenkins Pipeline reports which shell step (sh, bat, powershell) failed only after it: a later stage
+        # "skipped due to earlier failure(s)", or "ERROR: script returned exit code N" at the very end. The last
+        # lines of the recent shell steps are kept until then (step -> (first line, lines)).
+        self.command_step: int | None = None
+        self.command_line = 0
+        self.command_tails: dict[int, tuple[int, list[str]]] = {}
         self.last_evidence_step = 0
         self.best: list[tuple[float, int, Candidate]] = []  # min-heap by evidence
         self.recent: deque[Candidate] = deque(maxlen=KEEP_RECENT)
@@ -389,21 +397,33 @@ def _joins_open(state: _State, lines: _BlockLines, line_no: int, section: bool) 
 
 
 def _on_marker(state: _State, lines: _BlockLines, kind: str, line_no: int) -> None:
-    if kind == "post_build":
-        # Blame the step that last showed evidence: wrappers (dir, withEnv, node) close between it and post { }.
-        state.step_before_post_build = state.last_evidence_step
-    if kind in ("step_start", "stage", "post_build"):
+    if kind in _STEP_BOUNDARIES and state.command_step == state.step:
+        _keep_command_tail(state, lines, line_no)
+    if kind in ("post_build", "pipeline_end") and state.step_before_post_build is None:
+        # Blame the step that last showed evidence, or the last shell step when it came later (a failure no
+        # rule recognised): wrappers (dir, withEnv, node) close between it and post { }.
+        state.step_before_post_build = max(state.last_evidence_step, state.command_step or 0)
+    if kind in ("step_start", "command_start", "stage", "post_build", "pipeline_end"):
         if state.open is not None:
             # Whatever continued the open block ends here: finish it as if the next block had started.
             _continue(state.open, lines, line_no - 1, state)
         state.close_open()
         state.step += 1
         state.step_status.append(STEP_UNKNOWN)
+        state.step_cause.append(0)
         state.step_start_line = line_no
+        if kind == "command_start":
+            state.command_step, state.command_line = state.step, line_no
+    elif kind == "after_failure":
+        blamed = (
+            state.step_before_post_build if state.step_before_post_build is not None else state.command_step
+        )
+        if blamed is not None:
+            _blame_command(state, blamed)
     elif kind == "step_fail":
         if state.step_before_post_build is not None:
             # After post { }, Jenkins repeats the error of the step that failed before the post actions.
-            state.step_status[state.step_before_post_build] = STEP_FAIL
+            _blame_command(state, state.step_before_post_build)
             return
         state.step_status[state.step] = STEP_FAIL
         state.step_fail_lines.append(line_no)
@@ -415,6 +435,41 @@ def _on_marker(state: _State, lines: _BlockLines, kind: str, line_no: int) -> No
         state.build_failed_at = line_no
 
 
+# Markers that end the output of the shell step before them.
+_STEP_BOUNDARIES = frozenset(
+    {"step_start", "command_start", "stage", "post_build", "pipeline_end", "after_failure"}
+)
+# Jenkins' own lines around a step's output ("[Pipeline] }", "[Pipeline] // stage").
+_PIPELINE_LINE = re.compile(r"^\[Pipeline\] ")
+# How many of the recent shell steps' last lines are kept until the pipeline says which one failed.
+KEEP_COMMAND_TAILS = 16
+
+
+def _keep_command_tail(state: _State, lines: _BlockLines, line_no: int) -> None:
+    """Keep the last output lines of the shell step that ends before ``line_no``."""
+    first = max(state.command_line + 1, line_no - 1 - FAIL_TAIL_LINES - 5)
+    text = [_line(state, lines, n) for n in range(first, line_no)]
+    kept = [t[0] if t else "" for t in text]
+    while kept and (is_blank(kept[-1]) or _PIPELINE_LINE.match(strip_prefix(kept[-1]))):
+        kept.pop()
+    if kept and state.command_step is not None:
+        state.command_tails[state.command_step] = (first, kept)
+        if len(state.command_tails) > KEEP_COMMAND_TAILS:
+            del state.command_tails[min(state.command_tails)]
+
+
+def _blame_command(state: _State, step: int) -> None:
+    """The pipeline said step ``step`` failed: its output is a candidate even when no rule matched it."""
+    if state.step_status[step] == STEP_FAIL:
+        return
+    state.step_status[step] = STEP_FAIL
+    kept = state.command_tails.pop(step, None)
+    if kept is not None and not state.step_cause[step]:  # else the block of the cause that matched says it
+        first, text = kept
+        state.step_fail_lines.append(first + len(text))  # evidence just above its end counts more
+        _tail_candidate(state, list(text), first, step)
+
+
 def _add_failed_step_tail(state: _State, lines: _BlockLines, fail_line: int) -> None:
     """The last output of a step that exited non-zero: the cause is there even when no rule matched it."""
     first = max(state.step_start_line + 1, fail_line - FAIL_TAIL_LINES, 1)
@@ -424,7 +479,11 @@ def _add_failed_step_tail(state: _State, lines: _BlockLines, fail_line: int) -> 
     if first < lines.first_line:
         text.extend(_before_block(state, lines.first_line - first))
     text.extend(lines.get(max(first, lines.first_line), fail_line - 1))
-    start = fail_line - len(text)
+    _tail_candidate(state, text, fail_line - len(text), state.step)
+
+
+def _tail_candidate(state: _State, text: list[str], start: int, step: int) -> None:
+    """A candidate from the last output lines ``text`` (starting at line ``start``) of a step that failed."""
     # Trim blank lines and echoes of the failure at the end (the runner's "The command ... exited with 1", the
     # tools' trailers: the knowledge base's capped signals, and Travis' helper lines), then keep the last
     # paragraph(s) up to the limit.
@@ -442,17 +501,17 @@ def _add_failed_step_tail(state: _State, lines: _BlockLines, fail_line: int) -> 
         return
     kept: list[str] = []
     for line in reversed(text):
-        if not line.strip() and len(kept) >= FAIL_TAIL_PARAGRAPH:
+        if is_blank(line) and len(kept) >= FAIL_TAIL_PARAGRAPH:
             break
         kept.append(line)
     kept.reverse()
-    while kept and not kept[0].strip():
+    while kept and is_blank(kept[0]):
         kept.pop(0)
     if not kept:
         return
     end = start + len(text) - 1
     block_start = end - len(kept) + 1
-    cand = Candidate(start=block_start, first_hit=end, last_hit=end, step=state.step)
+    cand = Candidate(start=block_start, first_hit=end, last_hit=end, step=step)
     cand.lines = kept
     cand.hits.append(Hit(end, FAIL_TAIL_EVIDENCE, []))
     state.add_candidate(cand)
@@ -465,6 +524,8 @@ _TRAVIS_HELPER = re.compile(r"^\s*travis_")
 
 def _on_hit(state: _State, lines: _BlockLines, hit: Hit) -> None:
     state.last_evidence_step = state.step
+    if hit.causes:
+        state.step_cause[state.step] = 1
     cand = state.open
     if cand is not None:
         if _joins_open(state, lines, hit.line, hit.section):
@@ -500,7 +561,7 @@ def _message_start(state: _State, lines: _BlockLines, line_no: int) -> int:
     floor = max(state.last_end, state.step_start_line)  # not above the step's own command line
     while current and line_no - first < MAX_HEADER_LINES and first - 1 > floor:
         above = _line(state, lines, first - 1)
-        if not above or not above[0].strip() or not is_continuation(above[0], current[0]):
+        if not above or is_blank(above[0]) or not is_continuation(above[0], current[0]):
             break
         first -= 1
         current = above
@@ -554,14 +615,14 @@ def _continue(cand: Candidate, lines: _BlockLines, last_line: int, state: _State
             cand.settled = True
             return
         text = _line(state, lines, cand.end + 1)
-        if text and not text[0].strip() and ALLOW_BLANK_IN_MESSAGE:
+        if text and is_blank(text[0]) and ALLOW_BLANK_IN_MESSAGE:
             # A blank line inside a message (test failure details, diffs) when what follows still continues it.
             if cand.end + 2 > last_line:
                 return  # decide when the next line is available
             following = _line(state, lines, cand.end + 2)
             if (
                 following
-                and following[0].strip()
+                and not is_blank(following[0])
                 and (
                     (cand.section and not SECTION_END.match(strip_prefix(following[0])))
                     or is_continuation(cand.last_text, following[0], after_blank=True)
@@ -570,7 +631,7 @@ def _continue(cand: Candidate, lines: _BlockLines, last_line: int, state: _State
                 cand.lines.extend([text[0], following[0]])
                 cand.settled = ends_section(cand, following[0])
                 continue
-        if cand.section and text and text[0].strip():
+        if cand.section and text and not is_blank(text[0]):
             if SECTION_END.match(strip_prefix(text[0])):
                 cand.settled = True  # the next report, or the next part of the run ("--- Captured log ---")
                 return
@@ -662,13 +723,9 @@ def analyze_stream(
 
     noise: set[bytes] = set()
     if previous is not None and candidates:
-        # Only evidence lines can be discounted as noise, so only they are looked up in the green log.
-        wanted = _normalized_bytes_lines(
-            c.lines[h.line - c.start]
-            for c in candidates
-            for h in c.hits
-            if 0 <= h.line - c.start < len(c.lines)
-        )
+        # Evidence lines found in the green log are noise (ranking reads only those); the other lines of the
+        # candidates are looked up in the same pass so the excerpt can say which lines are new.
+        wanted = _normalized_bytes_lines(line for c in candidates for line in c.lines)
         noise = _seen_in_previous(previous, wanted)
 
     # The same failure shown once, with a count; then the blocks after the first are cut to their end.
@@ -682,6 +739,7 @@ def analyze_stream(
             end_line=s.cand.end,
             text=redact("\n".join(s.cand.lines)),
             score=round(s.cand.score, 3),
+            new_lines=None if previous is None else _new_lines(s.cand.start, s.cand.lines, noise),
             count=s.count,
             first_line=min(s.first_line, s.cand.start),
         )
@@ -717,6 +775,16 @@ def analyze_stream(
         fingerprint=fingerprint,
         stats=Stats(lines=total_lines, bytes=state.bytes, seconds=round(time.perf_counter() - started, 4)),
     )
+
+
+def _new_lines(start: int, lines: list[str], seen: set[bytes]) -> list[int]:
+    """Line numbers of ``lines`` (from ``start``) not found in the green log. Only lines the lookup can find
+    count: one without a long word (``[INFO]``, a row of dashes) is never looked up, so it is not called new."""
+    return [
+        start + i
+        for i, line in enumerate(lines)
+        if _ANCHOR_WORD.search(line) and normalize_line(line).encode("utf-8") not in seen
+    ]
 
 
 def _cause_order(state: _State, ranked: list[Candidate]) -> list[int]:

@@ -45,7 +45,17 @@ from worker.analysis.models import CATEGORIES, Category
 
 BUILTIN_DIR = Path(__file__).parent / "kb"
 
-MarkerKind = Literal["step_start", "step_ok", "step_fail", "build_fail", "stage", "post_build"]
+MarkerKind = Literal[
+    "step_start",
+    "command_start",
+    "step_ok",
+    "step_fail",
+    "after_failure",
+    "build_fail",
+    "stage",
+    "post_build",
+    "pipeline_end",
+]
 _MARKER_KINDS: frozenset[str] = frozenset(get_args(MarkerKind))
 
 
@@ -306,11 +316,13 @@ class Re2Scanner(Scanner):
         return found
 
 
-#: What CI runners put before a tool's output on each line: GitHub Actions and Jenkins timestamper
-#: timestamps, ``HH:MM:SS`` clocks, and GitHub Actions ``##[error]``-style commands.
+#: What CI runners put before a tool's output on each line: GitHub Actions and Jenkins Timestamper timestamps
+#: (ISO in consoleText, ``HH:MM:SS`` plus two spaces in the classic console, ``yyyy-MM-dd HH:mm:ss`` when
+#: configured so), Docker BuildKit's step number and seconds (``#12 3.45 ``), and GitHub Actions
+#: ``##[error]``-style commands. ``reader._PREFIX_RE`` strips the same.
 LINE_PREFIX = (
-    r"(?:\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?Z ?|\[\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?Z?\] ?"
-    r"|\[?\d\d:\d\d:\d\d(?:\.\d+)?\]? )?(?:##\[(?:error|warning)\])?"
+    r"(?:\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:[.,]\d+)?Z? {0,2}|\[\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:[.,]\d+)?Z?\] {0,2}"
+    r"|\[?\d\d:\d\d:\d\d(?:\.\d+)?\]? {1,2})?(?:#\d+ \d+\.\d+ )?(?:##\[(?:error|warning)\])?"
 )
 _LINE_START = re.compile(r"(^|(?<!\\)\||\(\?:|(?<!\\)\()\^")
 

@@ -12,7 +12,7 @@ import re
 from collections.abc import Iterable
 from typing import Protocol
 
-from worker.analysis.blocks import STEP_FAIL, STEP_OK, STEP_UNKNOWN, Candidate, trim_edges
+from worker.analysis.blocks import STEP_FAIL, STEP_OK, STEP_UNKNOWN, Candidate, is_blank, trim_edges
 from worker.analysis.kb import KnowledgeBase
 from worker.analysis.reader import strip_prefix
 from worker.analysis.similarity import normalize_line
@@ -181,7 +181,7 @@ def _report_over_marks(ranked: list[Candidate], depth: int = 30) -> None:
     top = ranked[:depth]
     changed = False
     for early in top:
-        texts = [t for t in early.lines if t.strip()]
+        texts = [t for t in early.lines if not is_blank(t)]
         if early.mark or not texts or len({h.line for h in early.hits}) < MARK_HIT_SHARE * len(texts):
             continue
         index = min(h.line for h in early.hits) - early.start

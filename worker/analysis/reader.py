@@ -35,10 +35,12 @@ MAX_LINE_CHARS = 1000
 _TRAVIS_CONTROL = re.compile(r"^(?:travis_(?:fold|time):[a-z]+:[^\r]*)$")
 
 
-# The same runner prefixes the knowledge base allows before ``^`` (timestamps, ``##[error]``).
+# The same runner prefixes the knowledge base allows before ``^`` (timestamps, BuildKit, ``##[error]``; a blank
+# line keeps its prefix without the trailing spaces).
 _PREFIX_RE = re.compile(
-    r"^(?:\ufeff)?(?:\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?Z ?|\[\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?Z?\] ?"
-    r"|\[?\d\d:\d\d:\d\d(?:\.\d+)?\]? )?(?:##\[(?:error|warning)\])?"
+    r"^(?:\ufeff)?(?:\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:[.,]\d+)?Z? {0,2}"
+    r"|\[\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:[.,]\d+)?Z?\] {0,2}|\[?\d\d:\d\d:\d\d(?:\.\d+)?\]?(?: {1,2}|$))?"
+    r"(?:#\d+ \d+\.\d+(?: |$))?(?:##\[(?:error|warning)\])?"
 )
 
 

@@ -9,6 +9,7 @@ database cannot be reached (pymongo's ``ConnectionFailure``), so pymongo stays i
 from pymongo.errors import ConnectionFailure as StorageUnavailable
 
 from worker.storage.database import Storage, connect, ensure_indexes
+from worker.storage.feedback import FeedbackRepository
 from worker.storage.repositories import (
     AnalysisRepository,
     BuildRepository,
@@ -19,6 +20,7 @@ from worker.storage.repositories import (
 __all__ = [
     "AnalysisRepository",
     "BuildRepository",
+    "FeedbackRepository",
     "SimilarFailure",
     "Storage",
     "StorageUnavailable",

@@ -8,7 +8,13 @@ from pymongo import ASCENDING, DESCENDING, MongoClient
 from pymongo.database import Database
 
 from worker.settings import Settings
-from worker.storage.repositories import AnalysisRepository, BuildRepository, Document, TaskRepository
+from worker.storage.feedback import FeedbackRepository
+from worker.storage.repositories import (
+    AnalysisRepository,
+    BuildRepository,
+    Document,
+    TaskRepository,
+)
 
 
 def connect(settings: Settings, *, create_indexes: bool = True) -> Database[Document]:
@@ -30,7 +36,9 @@ def connect(settings: Settings, *, create_indexes: bool = True) -> Database[Docu
 
 
 def ensure_indexes(db: Database[Document]) -> None:
-    """Index every field we query (SecantusDB, like MongoDB, scans collections without them)."""
+    """Index every field we query (SecantusDB, like MongoDB, scans collections without them).
+
+    ``build_key`` and ``analysis_key`` (controller, job, build) also serve a controller's builds of a job."""
     db.builds.create_index(
         [("jenkins_url", ASCENDING), ("job", ASCENDING), ("build", ASCENDING)], unique=True, name="build_key"
     )
@@ -43,6 +51,12 @@ def ensure_indexes(db: Database[Document]) -> None:
     db.analyses.create_index([("job", ASCENDING), ("build", DESCENDING)], name="job_analyses")
     db.analyses.create_index([("fingerprint", ASCENDING), ("created_at", DESCENDING)], name="fingerprint")
     db.analyses.create_index([("category", ASCENDING), ("created_at", DESCENDING)], name="category_recent")
+    db.feedback.create_index(
+        [("jenkins_url", ASCENDING), ("job", ASCENDING), ("build", ASCENDING), ("author", ASCENDING)],
+        unique=True,
+        name="feedback_key",
+    )
+    db.feedback.create_index([("verdict", ASCENDING), ("updated_at", DESCENDING)], name="feedback_verdicts")
     db.tasks.create_index([("task_id", ASCENDING)], unique=True, name="task_id")
     db.tasks.create_index([("created_at", DESCENDING)], name="tasks_recent")
 
@@ -64,6 +78,10 @@ class Storage:
     @property
     def analyses(self) -> AnalysisRepository:
         return AnalysisRepository(self.db)
+
+    @property
+    def feedback(self) -> FeedbackRepository:
+        return FeedbackRepository(self.db)
 
     @property
     def tasks(self) -> TaskRepository:

@@ -105,16 +105,25 @@ class BuildRepository:
         return to_json_ready(self._col.find_one(key)) or {}, created
 
     def get(self, job: str, build: int, *, jenkins_url: str | None = None) -> Document | None:
-        """The build, or None. Without ``jenkins_url`` the most recently updated match is returned."""
+        """The build, or None. Without ``jenkins_url`` the most recently updated match (of any controller) is
+        returned: callers that serve several controllers check :meth:`controllers_of` first."""
         query: Document = {"job": job, "build": build}
         if jenkins_url:
             query["jenkins_url"] = jenkins_url
         doc = self._col.find_one(query, sort=[("updated_at", DESCENDING)])
         return to_json_ready(doc)
 
-    def list(self, job: str, limit: int = 20) -> list[Document]:
-        """Builds of ``job``, newest first."""
-        cursor = self._col.find({"job": job}).sort("build", DESCENDING).limit(limit)
+    def controllers_of(self, job: str, build: int) -> builtins.list[str]:
+        """The controllers (``jenkins_url``) that reported a build ``job`` #``build``, sorted."""
+        found = self._col.find({"job": job, "build": build}, {"jenkins_url": 1})
+        return sorted({str(doc["jenkins_url"]) for doc in found if doc.get("jenkins_url")})
+
+    def list(self, job: str, limit: int = 20, *, jenkins_url: str | None = None) -> builtins.list[Document]:
+        """Builds of ``job`` (on controller ``jenkins_url``, or on every controller), newest first."""
+        query: Document = {"job": job}
+        if jenkins_url:
+            query["jenkins_url"] = jenkins_url
+        cursor = self._col.find(query).sort("build", DESCENDING).limit(limit)
         return [d for d in (to_json_ready(doc) for doc in cursor) if d is not None]
 
     def set_analysis_status(self, job: str, build: int, status: str, *, jenkins_url: str) -> None:
@@ -130,16 +139,21 @@ class BuildRepository:
             upsert=True,
         )
 
-    def history(self, job: str, limit: int = 50) -> builtins.list[Document]:
-        """The job's recent builds with what their analyses found, oldest first, for flaky detection:
-        ``{"build", "result", "commit", "fingerprint", "category", "failed_tests"}``."""
-        builds = self.list(job, limit)
+    def history(
+        self, job: str, limit: int = 50, *, jenkins_url: str | None = None
+    ) -> builtins.list[Document]:
+        """The job's recent builds on one controller with what their analyses found, oldest first, for flaky
+        detection: ``{"build", "result", "commit", "fingerprint", "category", "failed_tests"}``.
+
+        Without ``jenkins_url`` (a deployment with one controller) every stored build of ``job`` counts."""
+        builds = self.list(job, limit, jenkins_url=jenkins_url)
         numbers = [b["build"] for b in builds]
+        query: Document = {"job": job, "build": {"$in": numbers}}
+        if jenkins_url:
+            query["jenkins_url"] = jenkins_url
         found = {
             doc["build"]: doc
-            for doc in self._analyses.find(
-                {"job": job, "build": {"$in": numbers}}, {"build": 1, "fingerprint": 1, "category": 1}
-            )
+            for doc in self._analyses.find(query, {"build": 1, "fingerprint": 1, "category": 1})
         }
         return [
             {
@@ -155,8 +169,9 @@ class BuildRepository:
 
 
 class SimilarFailure(BaseModel):
-    """A past failure like the current one, and what fixed it when known."""
+    """A past failure like the current one, and what fixed it when known (``fix``: "fixed in build #N")."""
 
+    jenkins_url: str | None = None  # the controller it ran on (None only in records older than that key)
     job: str
     build: int
     fingerprint: str
@@ -223,22 +238,38 @@ class AnalysisRepository:
         vector: Mapping[str, float],
         *,
         category: str | None = None,
-        exclude: tuple[str, int] | None = None,
+        exclude: tuple[str, str, int] | tuple[str, int] | None = None,
         limit: int = 5,
         min_score: float = 0.35,
     ) -> list[SimilarFailure]:
-        """Past failures: same fingerprint first (score 1.0), then the nearest by text similarity."""
+        """Past failures on any controller: same fingerprint first (score 1.0), then the nearest by text
+        similarity. ``exclude`` is the build being analysed: ``(jenkins_url, job, build)``, or ``(job, build)``
+        to leave out that build on every controller."""
         from worker.analysis import cosine  # the similarity measure belongs to the engine
 
-        projection = {"job": 1, "build": 1, "fingerprint": 1, "summary": 1, "category": 1, "resolution": 1}
-        found: dict[tuple[str, int], SimilarFailure] = {}
+        projection = {
+            "jenkins_url": 1,
+            "job": 1,
+            "build": 1,
+            "fingerprint": 1,
+            "summary": 1,
+            "category": 1,
+            "resolution": 1,
+        }
+        found: dict[tuple[str | None, str, int], SimilarFailure] = {}
+
+        def excluded(ident: tuple[str | None, str, int]) -> bool:
+            if exclude is None:
+                return False
+            return ident == exclude if len(exclude) == 3 else ident[1:] == exclude
 
         def add(doc: Mapping[str, Any], score: float) -> None:
-            ident = (doc["job"], int(doc["build"]))
-            if ident == exclude or ident in found:
+            ident = (doc.get("jenkins_url"), doc["job"], int(doc["build"]))
+            if excluded(ident) or ident in found:
                 return
             resolution = doc.get("resolution") or {}
             found[ident] = SimilarFailure(
+                jenkins_url=doc.get("jenkins_url"),
                 job=doc["job"],
                 build=int(doc["build"]),
                 fingerprint=doc.get("fingerprint", ""),

@@ -19,7 +19,9 @@ from pydantic import BaseModel, ValidationError
 
 from worker import metrics
 from worker.context import WorkerContext, get_context
+from worker.controllers import Controller, UnknownController
 from worker.logging import get_logger
+from worker.settings import Settings
 
 log = get_logger(__name__)
 ModelT = TypeVar("ModelT", bound=BaseModel)
@@ -69,6 +71,17 @@ def parse_payload(model: type[ModelT], payload: Any) -> ModelT:
         return model.model_validate(payload)
     except ValidationError as exc:
         raise InvalidPayload(field_errors(exc)) from exc
+
+
+def resolve_controller(settings: Settings, jenkins_url: str | None) -> Controller:
+    """The configured controller a payload names (``None``: the default). Anything else is an invalid
+    payload, never retried and never fetched from: the worker talks only to controllers it was given."""
+    try:
+        return settings.controllers.resolve(jenkins_url)
+    except UnknownController as exc:
+        raise InvalidPayload(
+            [{"field": "jenkins_url", "rule": "unknown_controller", "message": str(exc)}]
+        ) from exc
 
 
 class LangchainJenkinsTask(Task):

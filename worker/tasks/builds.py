@@ -9,9 +9,10 @@ from pydantic import BaseModel, Field
 from worker import task_names
 from worker.analysis.flaky import DEFAULT_WINDOW, MAX_WINDOW, detect_flaky
 from worker.celery_app import app
+from worker.jenkins import JenkinsClient
 from worker.logging import get_logger
 from worker.models import BuildEvent, JobName
-from worker.tasks.base import LangchainJenkinsTask, parse_payload
+from worker.tasks.base import LangchainJenkinsTask, parse_payload, resolve_controller
 
 log = get_logger(__name__)
 
@@ -20,6 +21,10 @@ log = get_logger(__name__)
 def ingest_event(self: LangchainJenkinsTask, event: dict[str, Any]) -> dict[str, Any]:
     """Upsert the build (the same event twice is one record); a new FAILURE/UNSTABLE queues its analysis."""
     parsed = parse_payload(BuildEvent, event)
+    # Keyed by the configured controller's canonical URL; an event from any other controller is rejected.
+    parsed = parsed.model_copy(
+        update={"jenkins_url": resolve_controller(self.ctx.settings, parsed.jenkins_url).url}
+    )
     storage = self.ctx.storage
     _, created = storage.builds.upsert_event(parsed)
     analysis_task_id: str | None = None
@@ -40,6 +45,7 @@ def ingest_event(self: LangchainJenkinsTask, event: dict[str, Any]) -> dict[str,
         "build event ingested", job=parsed.job, build=parsed.build, build_event=parsed.event, created=created
     )
     return {
+        "jenkins_url": parsed.jenkins_url,
         "job": parsed.job,
         "build": parsed.build,
         "event": parsed.event,
@@ -50,6 +56,8 @@ def ingest_event(self: LangchainJenkinsTask, event: dict[str, Any]) -> dict[str,
 
 class JobRef(BaseModel):
     job: JobName
+    #: The controller (None: the default one).
+    jenkins_url: str | None = Field(None, max_length=2048)
 
 
 class TriggerPayload(JobRef):
@@ -66,7 +74,7 @@ class BuildRef(JobRef):
 def trigger_build(self: LangchainJenkinsTask, **payload: Any) -> dict[str, Any]:
     """Trigger a build with parameters; returns the queue item and, once it starts, the build number."""
     req = parse_payload(TriggerPayload, payload)
-    jenkins = self.ctx.jenkins
+    jenkins = _jenkins(self, req)
     item = jenkins.trigger_build(req.job, req.parameters or None)
     self.progress("queued", queue_id=item.id)
     number = jenkins.wait_for_build_number(item, timeout=req.wait_seconds) if req.wait_seconds else None
@@ -75,19 +83,18 @@ def trigger_build(self: LangchainJenkinsTask, **payload: Any) -> dict[str, Any]:
 
 @app.task(name=task_names.ABORT_BUILD, base=LangchainJenkinsTask, bind=True)
 def abort_build(self: LangchainJenkinsTask, **payload: Any) -> dict[str, Any]:
-    """Abort a running build; without ``confirm`` only says what would be done."""
+    """Abort a running build and report what Jenkins did (a finished build: nothing, and its result);
+    without ``confirm`` only says what would be done."""
     req = parse_payload(BuildRef, payload)
-    if not req.confirm:
-        return {"dry_run": True, "would": f"abort {req.job} #{req.build}"}
-    self.ctx.jenkins.abort_build(req.job, req.build)
-    return {"dry_run": False, "aborted": f"{req.job} #{req.build}"}
+    outcome = _jenkins(self, req).abort_build(req.job, req.build, confirm=req.confirm)
+    return outcome.model_dump(mode="json")
 
 
 @app.task(name=task_names.REBUILD, base=LangchainJenkinsTask, bind=True)
 def rebuild(self: LangchainJenkinsTask, **payload: Any) -> dict[str, Any]:
     """Queue the build again with the same parameters."""
     req = parse_payload(BuildRef, payload)
-    item = self.ctx.jenkins.rebuild(req.job, req.build)
+    item = _jenkins(self, req).rebuild(req.job, req.build)
     return {"job": req.job, "rebuild_of": req.build, "queue_item": item.model_dump(mode="json")}
 
 
@@ -99,7 +106,9 @@ class FlakyPayload(JobRef):
 def flaky_report(self: LangchainJenkinsTask, **payload: Any) -> dict[str, Any]:
     """Flaky tests and failures and retry candidates of a job, from its stored history."""
     req = parse_payload(FlakyPayload, payload)
-    report = detect_flaky(self.ctx.storage.builds.history(req.job, req.window), window=req.window)
+    key = resolve_controller(self.ctx.settings, req.jenkins_url).url if req.jenkins_url else None
+    history = self.ctx.storage.builds.history(req.job, req.window, jenkins_url=key)
+    report = detect_flaky(history, window=req.window)
     return {"job": req.job, **report.model_dump(mode="json")}
 
 
@@ -111,7 +120,7 @@ class StatusPayload(JobRef):
 def job_status(self: LangchainJenkinsTask, **payload: Any) -> dict[str, Any]:
     """A job at a glance from Jenkins: health, queue and its recent builds, newest first."""
     req = parse_payload(StatusPayload, payload)
-    return dict(self.ctx.jenkins.job_status(req.job, limit=req.limit).model_dump(mode="json"))
+    return dict(_jenkins(self, req).job_status(req.job, limit=req.limit).model_dump(mode="json"))
 
 
 class WaitPayload(JobRef):
@@ -123,8 +132,27 @@ class WaitPayload(JobRef):
 def wait_for_build(self: LangchainJenkinsTask, **payload: Any) -> dict[str, Any]:
     """Wait until a build finishes (or the timeout passes) and return it."""
     req = parse_payload(WaitPayload, payload)
-    info = self.ctx.jenkins.wait_for_build(req.job, req.build, timeout=req.timeout_seconds)
+    info = _jenkins(self, req).wait_for_build(req.job, req.build, timeout=req.timeout_seconds)
     return dict(info.model_dump(mode="json"))
+
+
+def _jenkins(task: LangchainJenkinsTask, req: JobRef) -> JenkinsClient:
+    """The client of the controller the payload names (the default one when it names none)."""
+    return task.ctx.jenkins_for(resolve_controller(task.ctx.settings, req.jenkins_url).url)
+
+
+class CancelPayload(BaseModel):
+    id: int = Field(ge=1)
+    confirm: bool = False
+    jenkins_url: str | None = Field(None, max_length=2048)
+
+
+@app.task(name=task_names.CANCEL_QUEUE_ITEM, base=LangchainJenkinsTask, bind=True)
+def cancel_queue_item(self: LangchainJenkinsTask, **payload: Any) -> dict[str, Any]:
+    """Cancel a queued build (through the queue: it has no build yet) and report what Jenkins did."""
+    req = parse_payload(CancelPayload, payload)
+    client = self.ctx.jenkins_for(resolve_controller(self.ctx.settings, req.jenkins_url).url)
+    return client.cancel_queue_item(req.id, confirm=req.confirm).model_dump(mode="json")
 
 
 @app.task(name=task_names.QUEUE_STATUS, base=LangchainJenkinsTask, bind=True)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import time
 from typing import TYPE_CHECKING, Any
-from urllib.parse import quote
 
 from pydantic import BaseModel, Field
 
@@ -12,18 +11,17 @@ from worker import metrics, task_names
 from worker.analysis import analyze_stream, load_knowledge_base, text_vector
 from worker.analysis.flaky import DEFAULT_WINDOW, detect_flaky
 from worker.celery_app import app
-from worker.jenkins import JenkinsAuthError, JenkinsClient, JenkinsNotFound
+from worker.jenkins import JenkinsAuthError, JenkinsClient, JenkinsNotFound, job_path
+from worker.jenkins.description import description_block
+from worker.links import page_url
 from worker.logging import get_logger
 from worker.models import JobName
-from worker.tasks.base import LangchainJenkinsTask, is_transient, parse_payload
+from worker.tasks.base import LangchainJenkinsTask, is_transient, parse_payload, resolve_controller
 
 if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel
 
 log = get_logger(__name__)
-
-#: Jenkins shows descriptions on the build page and in lists: keep ours to one short paragraph.
-DESCRIPTION_SUMMARY_CHARS = 200
 
 
 class AnalyzeBuildPayload(BaseModel):
@@ -32,35 +30,12 @@ class AnalyzeBuildPayload(BaseModel):
     build: int = Field(ge=1)
 
 
-def analysis_link(public_api_url: str | None, job: str, build: int) -> str | None:
-    """Where the full analysis can be read (the API), if the API's public URL is configured."""
-    if not public_api_url:
-        return None
-    return f"{public_api_url.rstrip('/')}/api/v1/jobs/{quote(job)}/builds/{build}/analysis"
-
-
-def description_text(doc: dict[str, Any], link: str | None) -> str:
-    """The short text written on the build page: category, the one-line cause, the stage and a link."""
-    summary = doc.get("summary") or "no cause found"
-    if len(summary) > DESCRIPTION_SUMMARY_CHARS:
-        summary = summary[: DESCRIPTION_SUMMARY_CHARS - 1] + "…"
-    parts = [f"AI analysis: {doc.get('category', 'unknown')} — {summary}"]
-    stage = doc.get("failed_stage")
-    if stage and stage.get("name"):
-        step = f", step {stage['step']}" if stage.get("step") else ""
-        parts.append(f"(stage {stage['name']}{step})")
-    if doc.get("flaky"):
-        same_commit = doc["flaky"]["reason"] == "same_commit"
-        parts.append(
-            "flaky: failed and passed on the same commit" if same_commit else "flaky: comes and goes"
-        )
-    elif doc.get("retry_candidate"):
-        parts.append("retry candidate")
-    if doc.get("similar"):
-        parts.append(f"seen before: {len(doc['similar'])} similar failure(s)")
-    if link:
-        parts.append(link)
-    return " ".join(parts)
+def build_urls(jenkins_url: str, job: str, build: int) -> dict[str, str]:
+    """Where people find the build in Jenkins: the build, its job and its full console (whose lines the Line
+    Numbers plugin anchors as ``#L<n>``; without it the fragment is ignored and the console opens at the top)."""
+    job_url = f"{jenkins_url}/{job_path(job)}/"
+    build_url = f"{job_url}{build}/"
+    return {"build_url": build_url, "job_url": job_url, "console_url": f"{build_url}consoleFull"}
 
 
 @app.task(name=task_names.ANALYZE_BUILD, base=LangchainJenkinsTask, bind=True)
@@ -71,7 +46,10 @@ def analyze_build(self: LangchainJenkinsTask, **payload: Any) -> dict[str, Any]:
     """
     req = parse_payload(AnalyzeBuildPayload, payload)
     ctx = self.ctx
-    jenkins = ctx.jenkins
+    # The controller the event named decides where the log comes from; its canonical URL is the key.
+    controller = resolve_controller(ctx.settings, req.jenkins_url)
+    key = controller.url
+    jenkins = ctx.jenkins_for(key)
     storage = ctx.storage
     try:
         self.progress("fetching_log", job=req.job, build=req.build)
@@ -79,8 +57,10 @@ def analyze_build(self: LangchainJenkinsTask, **payload: Any) -> dict[str, Any]:
         previous = jenkins.stream_console(req.job, green) if green and green < req.build else None
         started = time.perf_counter()
         kb = load_knowledge_base(ctx.settings.knowledge_base_paths)  # compiled once per process
+        # What the log holds now, not followed to the end: a failure event is sent from the build's own
+        # post { failure { } } while the build is still running, and it waits for this analysis.
         analysis = analyze_stream(
-            jenkins.stream_console(req.job, req.build), previous=previous, knowledge_base=kb
+            jenkins.stream_console(req.job, req.build, follow=False), previous=previous, knowledge_base=kb
         )
         metrics.ANALYSIS_SECONDS.observe(time.perf_counter() - started)
         metrics.LOG_BYTES.inc(analysis.stats.bytes)
@@ -92,37 +72,48 @@ def analyze_build(self: LangchainJenkinsTask, **payload: Any) -> dict[str, Any]:
         doc["compared_with_build"] = green if previous is not None else None
         vector = text_vector(analysis.signature_text())
         similar = storage.analyses.find_similar(
-            analysis.fingerprint, vector, category=analysis.category, exclude=(req.job, req.build)
+            analysis.fingerprint, vector, category=analysis.category, exclude=(key, req.job, req.build)
         )
         doc["similar"] = [s.model_dump(mode="json") for s in similar]
         if any(s.score >= 1.0 for s in similar):
             metrics.RECURRING_FAILURES.labels(category=analysis.category).inc()
         doc.update(
             _flakiness(
-                storage.builds.history(req.job, DEFAULT_WINDOW),
+                storage.builds.history(req.job, DEFAULT_WINDOW, jenkins_url=key),
                 req.build,
                 analysis.fingerprint,
                 analysis.category,
             )
         )
+        doc["retryable"] = doc["retry_candidate"] is not None
+        doc["retry_reason"] = doc["retry_candidate"]["reason"] if doc["retry_candidate"] else None
         doc["explanation"] = _explain(ctx.chat_model, doc, ctx.settings.llm_token_budget)
-        storage.analyses.save(req.jenkins_url, req.job, req.build, {**doc, "vector": vector})
-        published = _publish_description(jenkins, req.job, req.build, doc, ctx.settings.public_api_url)
+        doc.update(build_urls(key, req.job, req.build))
+        doc["page_url"] = page_url(ctx.settings, key, req.job, req.build)
+        fmt = ctx.settings.jenkins_description_format
+        doc["description"] = {
+            "format": fmt,
+            "block": description_block(fmt, analysis.category, analysis.summary, doc["page_url"]),
+        }
+        storage.analyses.save(key, req.job, req.build, {**doc, "vector": vector})
+        published = _publish_description(jenkins, req.job, req.build, doc["description"])
         # "done" last: whoever polls for it (the shared library) then finds the description set too.
-        storage.builds.set_analysis_status(req.job, req.build, "done", jenkins_url=req.jenkins_url)
+        storage.builds.set_analysis_status(req.job, req.build, "done", jenkins_url=key)
         metrics.ANALYSES.labels(category=analysis.category).inc()
     except Exception as exc:
         if self.request.retries >= self.max_retries or not is_transient(exc):
-            storage.builds.set_analysis_status(req.job, req.build, "failed", jenkins_url=req.jenkins_url)
+            storage.builds.set_analysis_status(req.job, req.build, "failed", jenkins_url=key)
         raise
-    log.info("build analysed", job=req.job, build=req.build, category=analysis.category)
+    log.info("build analysed", jenkins_url=key, job=req.job, build=req.build, category=analysis.category)
     return {
+        "jenkins_url": key,
         "job": req.job,
         "build": req.build,
         "category": analysis.category,
         "summary": analysis.summary,
         "fingerprint": analysis.fingerprint,
         "similar": len(similar),
+        "page_url": doc["page_url"],
         "description_set": published,
     }
 
@@ -156,15 +147,11 @@ def _explain(llm: BaseChatModel | None, doc: dict[str, Any], token_budget: int) 
     return explanation
 
 
-def _publish_description(
-    jenkins: JenkinsClient, job: str, build: int, doc: dict[str, Any], public_api_url: str | None
-) -> bool:
+def _publish_description(jenkins: JenkinsClient, job: str, build: int, description: dict[str, Any]) -> bool:
     """Write the short result on the build page. A refusal (no permission, build deleted) is logged, not fatal:
     the analysis is stored and readable through the API either way. Transient errors propagate (retry)."""
     try:
-        jenkins.set_build_description(
-            job, build, description_text(doc, analysis_link(public_api_url, job, build))
-        )
+        jenkins.set_build_description(job, build, description["block"], fmt=description["format"])
     except (JenkinsAuthError, JenkinsNotFound) as exc:
         log.warning("build description not set", job=job, build=build, error=str(exc))
         return False

@@ -28,25 +28,40 @@ class AnalysisReportTest {
     }
 
     @Test
-    void description_block_is_added_once_and_replaced_later() {
-        String first = AnalysisReport.description([category: 'lint', summary: 'ruff: 3 errors'], null, null)
-        assert first == '<!-- langchain-jenkins -->AI analysis: lint \u2014 ruff: 3 errors<!-- /langchain-jenkins -->'
+    void plain_text_description_lines_are_added_once_and_replaced_later() {
+        Map lint = [category: 'lint', description: [format: 'text', block: 'AI analysis: lint - ruff: 3 errors']]
+        String first = AnalysisReport.description(lint, 'deployed to staging', null)
+        assert first == 'deployed to staging\nAI analysis: lint - ruff: 3 errors'
 
-        String second = AnalysisReport.description([category: 'test'], 'note\n' + first + '\n' + first, 'http://x/a')
-        assert second == 'note\n<!-- langchain-jenkins -->AI analysis: test \u2014 no cause found http://x/a' +
-                '<!-- /langchain-jenkins -->\n'
+        Map test = [description: [format: 'text', block: 'AI analysis: test - 1 failure\nFull analysis: http://x/a']]
+        String second = AnalysisReport.description(test, first + '\nsigned off by ops', 'http://x/a')
+        assert second == 'deployed to staging\nsigned off by ops\nAI analysis: test - 1 failure\nFull analysis: http://x/a'
+        assert !second.contains('<')
     }
 
     @Test
-    void description_summary_is_one_short_line_without_markers() {
+    void plain_text_replaces_an_html_block_and_html_replaces_plain_lines() {
+        String html = '<!-- langchain-jenkins --><b>AI analysis: test</b> - x<!-- /langchain-jenkins -->'
+        String text = AnalysisReport.description(
+                [description: [format: 'text', block: 'AI analysis: test - y']], 'note\n' + html + '\n' + html, null)
+        assert text == 'note\nAI analysis: test - y'
+
+        String back = AnalysisReport.description([description: [format: 'html', block: '<b>AI analysis: test</b> - z']],
+                text, null)
+        assert back == 'note\n<!-- langchain-jenkins --><b>AI analysis: test</b> - z<!-- /langchain-jenkins -->'
+    }
+
+    @Test
+    void without_a_block_from_the_api_the_text_is_one_short_line_and_the_link() {
         String summary = 'line one\nline two <!-- /langchain-jenkins --> ' + 'x' * 300
 
-        String description = AnalysisReport.description([category: 'test', summary: summary], '', null)
+        String description = AnalysisReport.description([category: 'test', summary: summary], '', 'http://x/p')
 
-        assert description.count('<!-- /langchain-jenkins -->') == 1
-        assert !description.contains('\n')
-        assert description.contains('line one line two')
+        assert !description.contains('<!--')
+        assert description.readLines().size() == 2
+        assert description.readLines()[0].startsWith('AI analysis: test - line one line two ')
         assert description.contains('\u2026')
+        assert description.readLines()[1] == 'Full analysis: http://x/p'
     }
 
     @Test

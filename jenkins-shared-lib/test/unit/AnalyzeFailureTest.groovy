@@ -40,9 +40,12 @@ class AnalyzeFailureTest extends PipelineTestCase {
         assert console.contains('   117 | [ERROR] Tests run: 12, Failures: 1')
         assert console.contains('   119 | java.lang.AssertionError: expected:<4> but was:<5>')
         assert console.contains('Similar:  team/api-service #37 (score 1.00): same assertion; fixed by: reverted')
-        assert harness.currentBuild.description == '<!-- langchain-jenkins -->AI analysis: test \u2014 ' +
-                'Tests run: 12, Failures: 1 in com.example.CalculatorTest (stage Test) seen before: 1 similar ' +
-                'failure(s) ' + API + BUILD_PATH + '/analysis<!-- /langchain-jenkins -->'
+        assert console.contains('Details:  ' + PAGE_URL)
+        assert harness.currentBuild.description == 'AI analysis: test - Tests run: 12, Failures: 1 in ' +
+                'com.example.CalculatorTest\nFull analysis: ' + PAGE_URL
+        assert analysis.page_url == PAGE_URL && analysis.retryable == false
+        // It polled the build of this controller (another may have a job of the same name and number).
+        assert api.requestsTo('GET', BUILD_PATH)*.query.unique() == ['jenkins_url=http%3A%2F%2Fjenkins.example%3A8080%2F']
         assert harness.currentBuild.result == 'FAILURE'
         assertTokenNeverLeaked()
     }
@@ -195,18 +198,16 @@ class AnalyzeFailureTest extends PipelineTestCase {
     }
 
     @Test
-    void keeps_other_description_text_and_replaces_the_marked_block() {
+    void keeps_other_description_text_and_replaces_our_lines() {
         analysisReadyAfterTwoPolls()
-        // The worker may already have written its block through the REST API while the step was polling.
-        harness.currentBuild.description = 'deployed to staging\n<!-- langchain-jenkins -->AI analysis: ' +
-                'compilation \u2014 old<!-- /langchain-jenkins --> (kept)'
+        // The worker may already have written its lines through the REST API while the step was polling.
+        harness.currentBuild.description = 'deployed to staging\nAI analysis: compilation - old\n' +
+                'Full analysis: http://assistant.example:8000/analyses/old\n(kept)'
 
         harness.run('analyzeFailure')
 
-        assert harness.currentBuild.description.startsWith(
-                'deployed to staging\n<!-- langchain-jenkins -->AI analysis: test \u2014 Tests run: 12')
-        assert harness.currentBuild.description.endsWith('/analysis<!-- /langchain-jenkins --> (kept)')
-        assert harness.currentBuild.description.count('<!-- langchain-jenkins -->') == 1
+        assert harness.currentBuild.description == 'deployed to staging\n(kept)\nAI analysis: test - Tests run: ' +
+                '12, Failures: 1 in com.example.CalculatorTest\nFull analysis: ' + PAGE_URL
     }
 
     @Test

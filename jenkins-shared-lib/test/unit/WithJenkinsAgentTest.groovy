@@ -106,4 +106,80 @@ class WithJenkinsAgentTest extends PipelineTestCase {
         assert e.message == 'withJenkinsAgent: a body is required: withJenkinsAgent(timeout: 120) { ... }'
         assert api.requests.isEmpty()
     }
+
+    private static Map transientAnalysis() {
+        return sampleAnalysis() + [category: 'infrastructure', retryable: true,
+                                   retry_reason: 'failure classified as infrastructure',
+                                   summary: 'The Jenkins agent went offline']
+    }
+
+    @Test
+    void retries_a_transient_failure_and_says_why() {
+        api.on('POST /api/v1/events', accepted([accepted: true]))
+        api.on('GET ' + BUILD_PATH, buildAnswer('done', transientAnalysis()))
+        int runs = 0
+
+        Object value = harness.run('withJenkinsAgent', [retryTransient: 2], { ->
+            runs++
+            if (runs == 1) {
+                throw new AbortException('agent-3 went offline')
+            }
+            return 'built'
+        })
+
+        assert value == 'built' && runs == 2
+        assert harness.consoleText().contains('withJenkinsAgent: attempt 1 of 3 failed; retrying: the analysis ' +
+                'calls it transient (failure classified as infrastructure; infrastructure: The Jenkins agent went offline)')
+        assert events() == ['started:IN_PROGRESS', 'completed:FAILURE', 'completed:SUCCESS']
+    }
+
+    @Test
+    void never_retries_a_failure_the_analysis_does_not_call_transient() {
+        api.on('POST /api/v1/events', accepted([accepted: true]))
+        api.on('GET ' + BUILD_PATH, buildAnswer('done', sampleAnalysis()))
+        int runs = 0
+
+        shouldFail(AbortException) {
+            harness.run('withJenkinsAgent', [retryTransient: 3], { -> runs++; throw new AbortException('tests failed') })
+        }
+
+        assert runs == 1
+        assert harness.consoleText().contains('withJenkinsAgent: attempt 1 of 4 failed; not retrying: the analysis ' +
+                'does not call it transient (test: Tests run: 12, Failures: 1 in com.example.CalculatorTest)')
+    }
+
+    @Test
+    void stops_when_the_retries_are_used_up() {
+        api.on('POST /api/v1/events', accepted([accepted: true]))
+        api.on('GET ' + BUILD_PATH, buildAnswer('done', transientAnalysis()))
+        int runs = 0
+
+        AbortException thrown = shouldFail(AbortException) {
+            harness.run('withJenkinsAgent', [retryTransient: 1], { -> runs++; throw new AbortException("try ${runs}") })
+        }
+
+        assert runs == 2 && thrown.message == 'try 2'
+        assert harness.consoleText().contains('withJenkinsAgent: attempt 2 of 2 failed; not retrying: 1 retry used up')
+    }
+
+    @Test
+    void does_not_retry_without_an_analysis_and_never_fails_for_the_assistant() {
+        api.on('POST /api/v1/events', { throw new ConnectException('Connection refused') })
+        int runs = 0
+
+        AbortException thrown = shouldFail(AbortException) {
+            harness.run('withJenkinsAgent', [retryTransient: 2], { -> runs++; throw new AbortException('boom') })
+        }
+
+        assert runs == 1 && thrown.message == 'boom'
+        assert harness.consoleText().contains('not retrying: there is no analysis to say the failure is transient')
+    }
+
+    @Test
+    void rejects_a_bad_retry_count() {
+        AbortException e = shouldFail(AbortException) {
+            harness.run('withJenkinsAgent', [retryTransient: -1], { -> null })
+        }
+        assert e.message == "withJenkinsAgent: retryTransient must be a whole number of retries from 0 to 5, got '-1'"
+    }
 }

@@ -40,6 +40,8 @@ def make_api_settings(redis_url: str, mongo_url: str, mongo_db_name: str) -> Cal
             "MONGO_URL": mongo_url,
             "MONGO_DB": mongo_db_name,
             "LOG_FORMAT": "console",
+            # The controller the tests' events come from (events from any other are refused).
+            "JENKINS_URL": "https://ci.example.com",
             **env,
         }
         return make_settings(**values)

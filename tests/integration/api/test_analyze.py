@@ -7,6 +7,7 @@ import http.client
 import json
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
@@ -14,23 +15,21 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from tests.integration.api.conftest import AUTH, STATIC_TOKEN, LiveServer
+from tests.logs import MAVEN_TEST_FAILURE, pipeline_log
 from worker.analysis import analyze_stream
 
 
 @pytest.fixture(scope="module")
-def real_log(shared_dir: Path) -> bytes:
-    """A real CI failure log (LogDx, ~400 KB from GitHub Actions), read from the shared data in place."""
-    with gzip.open(shared_dir / "data" / "logdx" / "cases.jsonl.gz", "rt", encoding="utf-8") as lines:
-        case = json.loads(lines.readline())
-    log: str = case["log"]
-    return log.encode()
+def real_log() -> bytes:
+    """A ~400 KB Jenkins log of a Maven build whose tests failed (generated: tests/logs.py)."""
+    return pipeline_log(MAVEN_TEST_FAILURE, noise_lines=3500).encode()
 
 
-def test_analyzes_plain_text_log_like_the_engine(client: FlaskClient, real_log: bytes) -> None:
-    response = client.post("/api/v1/analyze", data=real_log, headers={**AUTH, "Content-Type": "text/plain"})
+def _assert_same_as_the_engine(client: FlaskClient, log: bytes) -> dict[str, Any]:
+    response = client.post("/api/v1/analyze", data=log, headers={**AUTH, "Content-Type": "text/plain"})
     assert response.status_code == 200, response.get_json()
     body = response.get_json()
-    expected = analyze_stream([real_log]).model_dump(mode="json")
+    expected = analyze_stream([log]).model_dump(mode="json")
     # The API adds nothing and loses nothing: same result as the engine on the same bytes.
     assert body["category"] == expected["category"]
     assert body["fingerprint"] == expected["fingerprint"]
@@ -39,6 +38,21 @@ def test_analyzes_plain_text_log_like_the_engine(client: FlaskClient, real_log: 
         expected["stats"]["lines"],
         expected["stats"]["bytes"],
     )
+    return dict(body)
+
+
+def test_analyzes_plain_text_log_like_the_engine(client: FlaskClient, real_log: bytes) -> None:
+    assert len(real_log) > 300_000
+    assert _assert_same_as_the_engine(client, real_log)["category"] == "test"
+
+
+@pytest.mark.corpus
+def test_analyzes_real_ci_logs_like_the_engine(client: FlaskClient, corpus_dir: Path) -> None:
+    """Real GitHub Actions failures (LogDx): colours, CRLF, odd bytes; the first three cases."""
+    with gzip.open(corpus_dir / "data" / "logdx" / "cases.jsonl.gz", "rt", encoding="utf-8") as lines:
+        logs = [json.loads(next(lines))["log"].encode() for _ in range(3)]
+    for log in logs:
+        _assert_same_as_the_engine(client, log)
 
 
 @pytest.mark.parametrize(
@@ -109,6 +123,7 @@ def test_rejects_upload_over_limit(make_app: Callable[..., Flask], real_log: byt
 
 def test_upload_limit_is_separate_from_json_limit(make_app: Callable[..., Flask], real_log: bytes) -> None:
     """A 400 KB log passes although JSON bodies are capped far lower."""
+    assert len(real_log) > 300_000
     client = make_app(MAX_BODY_BYTES="2048").test_client()
     response = client.post("/api/v1/analyze", data=real_log, headers={**AUTH, "Content-Type": "text/plain"})
     assert response.status_code == 200

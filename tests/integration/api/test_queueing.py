@@ -26,7 +26,7 @@ def test_accepts_build_event_and_queues_ingest_by_name(
     assert body == {
         "accepted": True,
         "task_id": body["task_id"],
-        "status_url": "/api/v1/jobs/team/api-service/builds/42",
+        "status_url": "/api/v1/jobs/team/api-service/builds/42?jenkins_url=https://ci.example.com",
     }
     uuid.UUID(body["task_id"])
     [message] = queued()
@@ -91,18 +91,20 @@ def test_unknown_task_is_404(client: FlaskClient, task_id: str) -> None:
     [
         ("POST", "/api/v1/jobs/team/api-service/builds", {"parameters": {"BRANCH": "main"}},
          task_names.TRIGGER_BUILD,
-         {"job": "team/api-service", "parameters": {"BRANCH": "main"}, "confirm": False}),
+         {"job": "team/api-service", "jenkins_url": "https://ci.example.com", "parameters": {"BRANCH": "main"}, "confirm": False}),
         ("POST", "/api/v1/jobs/team/api-service/builds", None,
-         task_names.TRIGGER_BUILD, {"job": "team/api-service", "parameters": {}, "confirm": False}),
+         task_names.TRIGGER_BUILD, {"job": "team/api-service", "jenkins_url": "https://ci.example.com", "parameters": {}, "confirm": False}),
         ("POST", "/api/v1/jobs/team/api-service/builds/7/abort", {"confirm": True},
-         task_names.ABORT_BUILD, {"job": "team/api-service", "build": 7, "confirm": True}),
+         task_names.ABORT_BUILD, {"job": "team/api-service", "build": 7, "confirm": True, "jenkins_url": "https://ci.example.com"}),
         ("POST", "/api/v1/jobs/team/api-service/builds/7/rebuild", None,
-         task_names.REBUILD, {"job": "team/api-service", "build": 7, "confirm": False}),
+         task_names.REBUILD, {"job": "team/api-service", "build": 7, "confirm": False, "jenkins_url": "https://ci.example.com"}),
+        ("POST", "/api/v1/queue/101/cancel", {"confirm": True}, task_names.CANCEL_QUEUE_ITEM,
+         {"id": 101, "confirm": True, "jenkins_url": "https://ci.example.com"}),
         ("GET", "/api/v1/plugins", None, task_names.LIST_PLUGINS, {}),
         ("POST", "/api/v1/plugins/git-client/install", {"confirm": True},
          task_names.INSTALL_PLUGIN, {"name": "git-client", "confirm": True}),
     ],
-    ids=["trigger", "trigger-empty-body", "abort", "rebuild", "plugins", "install-plugin"],
+    ids=["trigger", "trigger-empty-body", "abort", "rebuild", "cancel-queued", "plugins", "install-plugin"],
 )  # fmt: skip
 def test_actions_queue_their_task_with_a_record(
     client: FlaskClient,

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from tests.jenkins_double import JenkinsDouble
+from tests.logs import DISK_FULL, line_of, pipeline_log
 from worker.analysis import Analysis, analyze_stream
 from worker.analysis.flaky import detect_flaky
 from worker.jenkins import MARK_START, JenkinsClient, extract_block, format_analysis_line
@@ -33,17 +34,20 @@ STAGES: list[dict[str, Any]] = [
 ]
 
 
-@pytest.fixture(scope="module")
-def real_log(shared_dir: Path) -> bytes:
-    """A real failed Pipeline console log (327 KB, 'No space left on device' while packaging)."""
-    return (shared_dir / "fixtures/jenkins/apm-pipeline-library/pipeline-log.txt").read_bytes()
+@pytest.fixture(scope="module", params=["generated", pytest.param("recorded", marks=pytest.mark.corpus)])
+def real_log(request: pytest.FixtureRequest) -> bytes:
+    """A failed Pipeline console log of ~330 KB, 'No space left on device' while packaging: generated
+    (tests/logs.py), and, as a corpus check, one recorded from a real controller (apm-pipeline-library)."""
+    if request.param == "recorded":
+        corpus: Path = request.getfixturevalue("corpus_dir")
+        return (corpus / "fixtures/jenkins/apm-pipeline-library/pipeline-log.txt").read_bytes()
+    return pipeline_log(DISK_FULL, noise_lines=3100).encode()
 
 
 def _rerun(log: bytes) -> bytes:
     """The same failure on another day: new timestamps and a new temporary directory."""
-    text = log.decode()
-    text = text.replace("2019-05-23T16:", "2019-06-02T09:").replace("2019-05-23T17:", "2019-06-02T10:")
-    return re.sub(r"package-tar-staging-[0-9a-f]+", "package-tar-staging-" + "9f" * 30, text).encode()
+    text = re.sub(r"\[\d{4}-\d\d-\d\dT", "[2030-01-02T", log.decode())
+    return re.sub(r"package-(\w+)-staging-[0-9a-f]+", r"package-\1-staging-" + "9f" * 30, text).encode()
 
 
 def analyze_build_event(
@@ -87,13 +91,15 @@ def test_a_failed_pipeline_build_is_analysed_published_and_recognised_again(
 
     assert stage == "Package"
     assert first.category == "infrastructure" and "No space left on device" in first.summary
-    assert first.causes[0].id == "system.disk-full" and first.causes[0].line == 3105
+    assert first.causes[0].id == "system.disk-full"
+    assert first.causes[0].line == line_of(real_log, "No space left on device")
     assert "No space left on device" in first.excerpt[0].text  # not the post { } action's "[FAILURE]" echo
     description = jenkins_double.description("team/apm", 11) or ""
     assert description.startswith("Release candidate (by Jenkinsfile)\n" + MARK_START)
     block = extract_block(description) or ""
     assert (
-        "<b>infrastructure</b>" in block and "stage Package, step sh &#x27;make -C .ci package&#x27;" in block
+        "<b>AI analysis: infrastructure</b>" in block
+        and "stage Package, step sh &#x27;make -C .ci package&#x27;" in block
     )
     assert 'href="https://ai.example/api/v1/jobs/team/apm/builds/11"' in block
 

@@ -261,11 +261,16 @@ def test_an_unstable_stage_is_reported_when_nothing_failed(
 
 
 def test_nodes_explain_why_work_waits(client: JenkinsClient, jenkins_double: JenkinsDouble) -> None:
-    nodes = {n.name: n for n in client.nodes()}  # the recorded computer set of a real controller
-    assert len(nodes) == 10
+    nodes = {n.name: n for n in client.nodes()}  # tests/data/jenkins/computers.json
+    assert len(nodes) == 5
     assert nodes["master"].executors == 2 and not nodes["master"].offline
     offline = [n for n in nodes.values() if n.offline]
-    assert len(offline) == 6
+    assert [(n.name, n.temporarily_offline) for n in offline] == [
+        ("linux-arm64-1", False),
+        ("windows-2022", True),
+    ]
     assert offline[0].offline_reason == (
-        "This node is offline because Jenkins failed to launch the slave agent on it."
+        "This agent is offline because Jenkins failed to launch the agent process on it."
     )
+    assert offline[1].offline_reason == "Disconnected by dana : patching"
+    assert nodes["linux-amd64-1"].labels == ["linux", "docker"] and nodes["linux-amd64-1"].idle

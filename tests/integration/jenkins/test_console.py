@@ -5,21 +5,20 @@ from __future__ import annotations
 import threading
 import time
 import tracemalloc
-from pathlib import Path
 
 import pytest
 
 from tests.jenkins_double import JenkinsDouble
+from tests.logs import DISK_FULL, pipeline_log
 from worker.jenkins import JenkinsClient, JenkinsTimeout
 
 CHUNK = 64 * 1024
 
 
 @pytest.fixture(scope="module")
-def big_log(shared_dir: Path) -> bytes:
-    """~5 MB of a real Pipeline console log (the recorded 327 KB log, 16 times)."""
-    real = (shared_dir / "fixtures/jenkins/apm-pipeline-library/pipeline-log.txt").read_bytes()
-    return real * 16
+def big_log() -> bytes:
+    """~5 MB of a Pipeline console log (a generated 330 KB one, 16 times)."""
+    return pipeline_log(DISK_FULL, noise_lines=3100).encode() * 16
 
 
 def _progressive_starts(double: JenkinsDouble, path: str) -> list[int]:

@@ -62,10 +62,13 @@ def black_hole() -> Iterator[BlackHole]:
     server.close()
 
 
-def _start_worker(settings: Settings, jenkins_url: str, name: str, log_path: Path) -> subprocess.Popen[bytes]:
+def _start_worker(
+    settings: Settings, jenkins_url: str, name: str, log_path: Path, *, public_url: str
+) -> subprocess.Popen[bytes]:
     env = worker_subprocess_env(
         settings,
         JENKINS_URL=jenkins_url,
+        JENKINS_PUBLIC_URL=public_url,  # builds report the double's URL, whichever way this worker reaches it
         JENKINS_TIMEOUT_SECONDS="120",
         BROKER_VISIBILITY_TIMEOUT_SECONDS="3",
     )
@@ -85,7 +88,9 @@ def test_task_of_a_killed_worker_is_redelivered_and_completed(
     from worker.celery_app import create_celery
 
     client = create_celery(producer)
-    first = _start_worker(settings, black_hole.url, "doomed", tmp_path / "doomed.log")
+    first = _start_worker(
+        settings, black_hole.url, "doomed", tmp_path / "doomed.log", public_url=jenkins_double.url
+    )
     second: subprocess.Popen[bytes] | None = None
     try:
         client.send_task(
@@ -97,7 +102,9 @@ def test_task_of_a_killed_worker_is_redelivered_and_completed(
         first.wait(timeout=10)
         assert storage.analyses.get("web", 5) is None
 
-        second = _start_worker(settings, jenkins_double.url, "rescuer", tmp_path / "rescuer.log")
+        second = _start_worker(
+            settings, jenkins_double.url, "rescuer", tmp_path / "rescuer.log", public_url=jenkins_double.url
+        )
         try:
             wait_until(
                 lambda: (storage.builds.get("web", 5) or {}).get("analysis_status") == "done",

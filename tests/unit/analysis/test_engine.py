@@ -268,3 +268,19 @@ def test_a_reporters_final_report_goes_before_its_inline_mark() -> None:
     excerpt = analyze_stream([log.encode()]).excerpt
     assert "Tests/CartTests.swift:12" in excerpt[0].text
     assert excerpt[1].text.strip().startswith("✗ testCartTotal")
+
+
+def test_excerpt_marks_the_lines_new_since_the_last_green_build() -> None:
+    green = b"Started\n[INFO] Compiling 3 files\nwarning: deprecated API in FooService\nFinished: SUCCESS\n"
+    failed = (
+        b"Started\n[INFO] Compiling 3 files\nwarning: deprecated API in FooService\n"
+        b"[ERROR] COMPILATION ERROR : cannot find symbol InvoiceTotals\nFinished: FAILURE\n"
+    )
+    with_green = analyze_stream([failed], previous=[green])
+    without = analyze_stream([failed])
+    assert without.excerpt[0].new_lines is None  # nothing was compared
+    block = with_green.excerpt[0]
+    lines = block.text.split("\n")
+    new = {n: lines[n - block.start_line] for n in block.new_lines or []}
+    assert any("cannot find symbol InvoiceTotals" in text for text in new.values())
+    assert not any("deprecated API in FooService" in text for text in new.values())

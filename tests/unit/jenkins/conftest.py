@@ -1,20 +1,15 @@
-"""Recorded Jenkins responses, read in place from the shared fixtures (no network)."""
+"""Jenkins answers in the shape a controller sends them (``tests/data/jenkins``, shared with the double)."""
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.jenkins_double.templates import template
+
 
 @pytest.fixture(scope="session")
-def recorded(shared_dir: Path) -> Any:
-    """``recorded("jenkins-rest/build-info.json")`` -> the decoded recorded response."""
-    base = shared_dir / "fixtures" / "jenkins"
-
-    def load(relative: str) -> Any:
-        return json.loads((base / relative).read_text(encoding="utf-8"))
-
-    return load
+def jenkins_response() -> Any:
+    """``jenkins_response("build.json")`` -> a fresh copy of the decoded answer."""
+    return template

@@ -46,8 +46,8 @@ def test_malformed_trees_are_errors(bad: str) -> None:
         parse_tree(bad)
 
 
-def test_api_python_rendering_reads_back_as_the_same_data(recorded: Any) -> None:
-    doc = recorded("jenkins-rest/computer.json")  # nulls, booleans, nested maps, numbers
+def test_api_python_rendering_reads_back_as_the_same_data(jenkins_response: Any) -> None:
+    doc = jenkins_response("computers.json")  # nulls, booleans, nested maps, numbers
     doc["displayName"] = 'Nodes "None" & True\n\u2018quoted\u2019 \\ back\tslash \x01'
     text = to_python_literal(doc)
     assert ast.literal_eval(text) == doc

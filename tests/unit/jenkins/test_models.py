@@ -1,14 +1,14 @@
-"""Parsing recorded Jenkins responses (../shared/fixtures/jenkins) into typed results."""
+"""Parsing Jenkins answers (``tests/data/jenkins``, in the shape a controller sends) into typed results."""
 
 from __future__ import annotations
 
-import json
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 
+from tests.jenkins_double.templates import DATA_DIR as DATA
 from worker.jenkins import (
     BuildInfo,
     JenkinsError,
@@ -19,69 +19,80 @@ from worker.jenkins import (
     parse_update_center,
     pipeline_config_xml,
 )
-from worker.jenkins.client import _version_matches
+from worker.jenkins._plugins import _version_matches
 from worker.jenkins.models import parse_stages, pick_failed_stage, pick_failed_step
 
-Recorded = Callable[[str], Any]
+Response = Callable[[str], Any]
 
 
-def test_build_info_from_a_recorded_build(recorded: Recorded) -> None:
-    info = BuildInfo.from_api("fish", recorded("jenkins-rest/build-info.json"))
-    assert (info.number, info.result, info.building, info.duration_ms) == (10, "SUCCESS", False, 60750)
+def test_build_info_from_a_build(jenkins_response: Response) -> None:
+    info = BuildInfo.from_api("payments-api", jenkins_response("build.json"))
+    assert (info.number, info.result, info.building, info.duration_ms) == (27, "FAILURE", False, 312480)
     # Jenkins sends boolean parameters as JSON booleans; we keep the string Jenkins shows.
-    assert info.parameters == {"bear": "true", "fish": "salmon"}
-    assert info.timestamp is not None and info.timestamp.year == 2016
-    assert info.queue_id == 73 and info.description is None and info.commit is None
+    assert info.parameters == {"BRANCH": "release/2.4", "DEPLOY": "false"}
+    assert info.timestamp is not None and info.timestamp.isoformat() == "2024-03-05T10:00:00+00:00"
+    assert info.queue_id == 311 and info.description is None
 
 
-def test_build_info_reads_the_commit_from_the_changeset(recorded: Recorded) -> None:
-    info = BuildInfo.from_api("fish", recorded("jenkins-rest/build-info-git-commit.json"))
-    assert info.commit == "d27afa0805201322d846d7defc29b82c88d9b5ce"
+def test_build_info_reads_the_commit_from_the_changeset_or_the_git_action(jenkins_response: Response) -> None:
+    data = jenkins_response("build.json")
+    assert BuildInfo.from_api("x", data).commit == "3f1c2b9e8d7a6c5b4a3928171615141312111009"
+    data["actions"].append({"lastBuiltRevision": {"SHA1": "0123abcd" * 5}})  # the git plugin's BuildData
+    assert BuildInfo.from_api("x", data).commit == "0123abcd" * 5
+    data["actions"].pop()
+    data["changeSets"] = []
+    assert BuildInfo.from_api("x", data).commit is None
 
 
-def test_null_and_empty_parameters_become_empty_strings(recorded: Recorded) -> None:
-    info = BuildInfo.from_api("fish", recorded("jenkins-rest/build-info-empty-and-null-params.json"))
-    assert all(isinstance(v, str) for v in info.parameters.values())
-    assert "" in info.parameters.values()
+def test_null_and_empty_parameters_become_empty_strings(jenkins_response: Response) -> None:
+    data = jenkins_response("build.json")
+    data["actions"][0]["parameters"] = [{"name": "TAG", "value": None}, {"name": "NOTE", "value": ""}]
+    assert BuildInfo.from_api("x", data).parameters == {"TAG": "", "NOTE": ""}
 
 
-def test_queue_items_waiting_running_and_cancelled(recorded: Recorded) -> None:
-    base = "http://localhost:8082/"
-    waiting = QueueItem.from_api(recorded("jenkins-rest/queueItemPending.json"), base_url=base)
+def test_a_running_build_has_no_duration_yet(jenkins_response: Response) -> None:
+    data = jenkins_response("build.json")
+    data.update(building=True, result=None, duration=0)
+    info = BuildInfo.from_api("x", data)
+    assert (info.building, info.result, info.duration_ms) == (True, None, None)
+
+
+def test_queue_items_waiting_started_and_cancelled(jenkins_response: Response) -> None:
+    base = "http://jenkins.example:8080/"
+    waiting = QueueItem.from_api(jenkins_response("queue-item-waiting.json"), base_url=base)
     assert waiting.build_number is None and waiting.blocked
-    assert waiting.why == "Build #9 is already in progress (ETA:15 sec)"
-    assert waiting.job == "test" and waiting.parameters == {"a": "4"}
-    assert waiting.url == "http://localhost:8082/queue/item/143/"
-    running = QueueItem.from_api(recorded("jenkins-rest/queueItemRunning.json"), base_url=base)
-    assert running.build_number == 14 and not running.cancelled
-    cancelled = QueueItem.from_api(recorded("jenkins-rest/queueItemCancelled.json"), base_url=base)
+    assert waiting.why == "Build #3 is already in progress (ETA: 4 min 10 sec)"
+    assert waiting.job == "team/payments-api" and waiting.parameters == {"BRANCH": "main"}
+    assert waiting.url == "http://jenkins.example:8080/queue/item/312/"
+    started = QueueItem.from_api(jenkins_response("queue-item-started.json"), base_url=base)
+    assert started.build_number == 4 and not started.cancelled
+    cancelled = QueueItem.from_api(jenkins_response("queue-item-cancelled.json"), base_url=base)
     assert cancelled.cancelled and cancelled.build_number is None
 
 
-def test_queue_listing_keeps_why_each_item_waits(recorded: Recorded) -> None:
-    items = [
-        QueueItem.from_api(i, base_url="http://x/") for i in recorded("jenkins-rest/queue.json")["items"]
-    ]
+def test_queue_listing_keeps_why_each_item_waits(jenkins_response: Response) -> None:
+    items = [QueueItem.from_api(i, base_url="http://x/") for i in jenkins_response("queue.json")["items"]]
     assert [(i.id, i.job, i.why) for i in items] == [
-        (7, "chicken", "Waiting for next available executor"),
-        (6, "Freestyle", "Waiting for next available executor"),
+        (318, "nightly-cleanup", "Waiting for next available executor on \u2018linux\u2019"),
+        (312, "team/payments-api", "Build #3 is already in progress (ETA: 4 min 10 sec)"),
     ]
-    assert items[0].parameters == {"feet": "false"}
+    assert items[0].parameters == {"FULL": "true"} and items[0].buildable and not items[0].blocked
 
 
-def test_job_status_from_a_recorded_job(recorded: Recorded) -> None:
-    status = JobStatus.from_api("fish", recorded("jenkins-rest/job-info.json"))
-    assert status.last_build == 7 and status.last_successful_build == 6 and status.last_failed_build is None
-    assert status.in_queue and status.queue_why == "Build #7 is already in progress (ETA:52 sec)"
-    assert status.health_score == 100 and status.color == "blue_anime"
-    assert [b.number for b in status.recent_builds] == [7, 6, 5, 4, 3, 2, 1]
+def test_job_status_from_a_job(jenkins_response: Response) -> None:
+    status = JobStatus.from_api("payments-api", jenkins_response("job.json"))
+    assert (status.last_build, status.last_completed_build) == (3, 2)
+    assert (status.last_successful_build, status.last_failed_build) == (1, 2)
+    assert status.in_queue and status.queue_why == "Build #3 is already in progress (ETA: 4 min 10 sec)"
+    assert status.health_score == 50 and status.color == "red_anime"
+    assert [b.number for b in status.recent_builds] == [3, 2, 1]
 
 
-def test_plugins_with_dependencies_from_the_recorded_plugin_manager(recorded: Recorded) -> None:
-    (plugin,) = [PluginInfo.from_api(p) for p in recorded("jenkins-rest/plugins.json")["plugins"]]
+def test_plugins_with_dependencies_from_the_plugin_manager(jenkins_response: Response) -> None:
+    (plugin,) = [PluginInfo.from_api(p) for p in jenkins_response("plugins.json")["plugins"]]
     assert (plugin.short_name, plugin.version, plugin.has_update) == ("workflow-aggregator", "2.5", False)
-    assert len(plugin.dependencies) == 19
-    assert plugin.dependencies[0].short_name == "pipeline-input-step" and not plugin.dependencies[0].optional
+    assert len(plugin.dependencies) == 6
+    assert plugin.dependencies[0].short_name == "workflow-api" and not plugin.dependencies[0].optional
 
 
 @pytest.mark.parametrize(
@@ -112,45 +123,49 @@ def test_warning_version_patterns_match_the_whole_version() -> None:
     assert not _version_matches("(", "1.0")
 
 
-def test_pipeline_config_xml_escapes_the_script_and_matches_the_recorded_shape(shared_dir: Any) -> None:
+def test_pipeline_config_xml_escapes_the_script_and_has_the_shape_jenkins_writes() -> None:
     script = "pipeline { agent any\n stages { stage('x') { steps { sh 'a && b < c' } } } }"
     root = ET.fromstring(pipeline_config_xml(script).split("\n", 1)[1])
-    recorded = ET.parse(shared_dir / "fixtures/jenkins/jenkins-rest/pipeline.xml").getroot()
-    assert root.tag == recorded.tag == "flow-definition"
-    assert root.find("definition").get("class") == recorded.find("definition").get("class")  # type: ignore[union-attr]
+    reference = ET.parse(DATA / "pipeline-config.xml").getroot()  # a Pipeline job's config.xml
+    assert root.tag == reference.tag == "flow-definition"
+    assert root.find("definition").get("class") == reference.find("definition").get("class")  # type: ignore[union-attr]
     assert root.findtext("definition/script") == script
     assert root.findtext("definition/sandbox") == "true"
     with pytest.raises(ValueError, match="jenkinsfile"):
         pipeline_config_xml("  ")
 
 
-def test_the_failed_stage_of_a_recorded_failed_run(shared_dir: Any) -> None:
-    base = shared_dir / "fixtures/jenkins/pipeline-stage-view/model/runs_stage_grouped/getModelData"
-    runs = json.loads((base / "04_rest_api_runs_failed.json").read_text())
-    stages = parse_stages(runs[0])
+def test_the_failed_stage_of_a_failed_run(jenkins_response: Response) -> None:
+    *_, green, failed = jenkins_response("wfapi-runs.json")  # wfapi/runs: newest first
+    stages = parse_stages(failed)
     assert [(s.name, s.status) for s in stages] == [
-        ("Dev", "SUCCESS"),
-        ("QA", "SUCCESS"),
-        ("Staging", "FAILED"),
+        ("Checkout", "SUCCESS"),
+        ("Build", "SUCCESS"),
+        ("Test", "FAILED"),
+        ("Deploy", "NOT_EXECUTED"),
     ]
-    failed = pick_failed_stage(stages)
-    assert failed is not None and (failed.id, failed.name) == ("27", "Staging")
-    assert pick_failed_stage(parse_stages(runs[1])) is None  # the green run
+    stage = pick_failed_stage(stages)
+    assert stage is not None and (stage.id, stage.name) == ("23", "Test")
+    assert stage.error == "script returned exit code 1" and stage.duration_ms == 180000
+    assert pick_failed_stage(parse_stages(green)) is None
 
 
-def test_unstable_and_running_recorded_runs(shared_dir: Any) -> None:
-    base = shared_dir / "fixtures/jenkins/pipeline-stage-view/model/runs_stage_grouped/getModelData"
-    unstable = json.loads((base / "08_rest_api_unstable_run.json").read_text())
-    running = json.loads((base / "07_rest_api_runs_in_progress.json").read_text())
-    unstable = unstable[0] if isinstance(unstable, list) else unstable
-    running = running[0] if isinstance(running, list) else running
+def test_unstable_and_running_runs(jenkins_response: Response) -> None:
+    running, unstable, _, _ = jenkins_response("wfapi-runs.json")
     stage = pick_failed_stage(parse_stages(unstable))
-    assert stage is not None and stage.name == "Staging"
+    assert stage is not None and stage.name == "Test"
     assert pick_failed_stage(parse_stages(running)) is None
 
 
-def test_the_failed_step_is_the_one_with_an_error(recorded: Recorded) -> None:
-    node = recorded("jenkins-rest/pipeline-node.json")  # a green stage: nothing to blame
+def test_a_failed_stage_beats_an_unstable_one(jenkins_response: Response) -> None:
+    run = jenkins_response("wfapi-describe.json")
+    run["stages"][1]["status"] = "UNSTABLE"
+    stage = pick_failed_stage(parse_stages(run))
+    assert stage is not None and stage.name == "Test"
+
+
+def test_the_failed_step_is_the_one_with_an_error(jenkins_response: Response) -> None:
+    node = jenkins_response("wfapi-stage.json")  # a green stage: nothing to blame
     assert pick_failed_step(node) is None
     node["stageFlowNodes"][0]["status"] = "FAILED"
     node["stageFlowNodes"][1]["status"] = "FAILED"

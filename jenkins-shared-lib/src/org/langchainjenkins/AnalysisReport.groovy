@@ -105,44 +105,68 @@ class AnalysisReport implements Serializable {
         return out
     }
 
+    /** How our plain-text lines start; the worker writes the same (worker/jenkins/description.py). */
+    static final String TEXT_PREFIX = 'AI analysis: '
+    static final String TEXT_LINK_PREFIX = 'Full analysis: '
+
     /**
-     * The build description: `existing` with our marked block set to the analysis line (added at the end when
-     * there is none yet); the same text the worker writes: category, summary, failed stage, similar failures
-     * and a link to the full analysis.
+     * The build description: `existing` with our block set to the analysis' one, in the form the controller's
+     * markup formatter shows (`analysis.description`: [format: 'text'|'html', block: ...], as the worker wrote
+     * it to Jenkins). Plain text: two lines (category and cause, the page link) that replace our earlier lines
+     * wherever they are. HTML (Safe HTML formatter): a block between two HTML comments, which that formatter
+     * hides. Either way text outside our block (a deploy note, say) stays, and our block is never doubled.
      */
     @NonCPS
     static String description(Map analysis, String existing, String link) {
+        Map given = analysis.description instanceof Map ? analysis.description as Map : [:]
+        String format = given.format == 'html' ? 'html' : 'text'
+        String block = given.block ? given.block.toString() : textBlock(analysis, link)
+        block = block.replace(MARK_START, '').replace(MARK_END, '').trim()
+        if (block.length() > MAX_BLOCK_CHARS) {
+            block = block.substring(0, MAX_BLOCK_CHARS - 1).trim() + '\u2026'
+        }
+        if (format == 'text') {
+            String rest = removeTextLines(removeMarked(existing ?: '')).replaceAll(/\s+$/, '')
+            return rest.trim() ? rest + '\n' + block : block
+        }
+        String current = removeTextLines(existing ?: '')
+        String marked = MARK_START + block + MARK_END
+        Matcher matcher = markedPattern().matcher(current)
+        if (matcher.find()) {
+            // Keep the first block's place, drop stray duplicates.
+            String before = current.substring(0, matcher.start())
+            String after = markedPattern().matcher(current.substring(matcher.end())).replaceAll('')
+            return before + marked + after
+        }
+        return current.trim() ? current.replaceAll(/\s+$/, '') + '\n' + marked : marked
+    }
+
+    /** The plain-text block when the API sent none (an older assistant): category, cause, page link. */
+    @NonCPS
+    static String textBlock(Map analysis, String link) {
         String summary = (analysis.summary ?: 'no cause found').toString().replaceAll(/\s+/, ' ').trim()
         if (summary.length() > MAX_SUMMARY_CHARS) {
             summary = summary.substring(0, MAX_SUMMARY_CHARS - 1) + '\u2026'
         }
-        List<String> parts = ["AI analysis: ${analysis.category ?: 'unknown'} \u2014 ${summary}".toString()]
-        if (analysis.failed_stage instanceof Map && analysis.failed_stage.name) {
-            parts << "(stage ${analysis.failed_stage.name})".toString()
-        }
-        if (analysis.similar instanceof List && !analysis.similar.isEmpty()) {
-            parts << "seen before: ${analysis.similar.size()} similar failure(s)".toString()
-        }
-        if (link) {
-            parts << link
-        }
-        String text = parts.join(' ').replace(MARK_START, '').replace(MARK_END, '').trim()
-        if (text.length() > MAX_BLOCK_CHARS) {
-            text = text.substring(0, MAX_BLOCK_CHARS - 1).trim() + '\u2026'
-        }
-        String block = MARK_START + text + MARK_END
-        String current = existing ?: ''
-        Pattern marked = Pattern.compile(
-                Pattern.quote(MARK_START) + '.*?' + Pattern.quote(MARK_END),
-                Pattern.DOTALL)
-        Matcher matcher = marked.matcher(current)
-        if (matcher.find()) {
-            // Keep the first block's place, drop stray duplicates.
-            String before = current.substring(0, matcher.start())
-            String after = marked.matcher(current.substring(matcher.end())).replaceAll('')
-            return before + block + after
-        }
-        return current.trim() ? current.replaceAll(/\s+$/, '') + '\n' + block : block
+        String text = TEXT_PREFIX + "${analysis.category ?: 'unknown'} - ${summary}".toString()
+        return link ? text + '\n' + TEXT_LINK_PREFIX + link : text
+    }
+
+    @NonCPS
+    private static Pattern markedPattern() {
+        return Pattern.compile(Pattern.quote(MARK_START) + '.*?' + Pattern.quote(MARK_END), Pattern.DOTALL)
+    }
+
+    @NonCPS
+    private static String removeMarked(String text) {
+        return markedPattern().matcher(text).replaceAll('')
+    }
+
+    @NonCPS
+    private static String removeTextLines(String text) {
+        Pattern ours = Pattern.compile('^(?:' + Pattern.quote(TEXT_PREFIX) + '.*|' + Pattern.quote(TEXT_LINK_PREFIX) +
+                'https?://\\S*)[ \\t]*(?:\\r?\\n|$)', Pattern.MULTILINE)
+        return ours.matcher(text).replaceAll('')
     }
 
     @NonCPS

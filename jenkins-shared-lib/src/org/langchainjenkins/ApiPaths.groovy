@@ -25,6 +25,13 @@ class ApiPaths implements Serializable {
         return PREFIX + '/jobs/' + encodeJob(job) + '/builds/' + encodeSegment(number.toString())
     }
 
+    /** The build on one controller: builds are keyed by controller + job + number. */
+    @NonCPS
+    static String build(String job, Object number, String jenkinsUrl) {
+        String path = build(job, number)
+        return jenkinsUrl ? path + '?jenkins_url=' + encodeSegment(jenkinsUrl) : path
+    }
+
     @NonCPS
     static String tasks() {
         return PREFIX + '/tasks'

@@ -41,12 +41,15 @@ class Config implements Serializable {
             publishBuildEvent: COMMON_KEYS + EVENT_KEYS + ['event'],
             analyzeFailure   : COMMON_KEYS + EVENT_KEYS + ANALYSIS_KEYS,
             askJenkinsAgent  : COMMON_KEYS + ['task', 'context', 'wait', 'timeout', 'interval'],
-            withJenkinsAgent : COMMON_KEYS + ['stages', 'parameters', 'commit', 'branch', 'cause'] + ANALYSIS_KEYS,
+            withJenkinsAgent : COMMON_KEYS + ['stages', 'parameters', 'commit', 'branch', 'cause', 'retryTransient'] +
+                    ANALYSIS_KEYS,
     ]
 
     static final List BUILD_STATUSES = ['IN_PROGRESS', 'SUCCESS', 'FAILURE', 'UNSTABLE', 'ABORTED', 'NOT_BUILT']
     static final List HTTP_CLIENTS = ['auto', 'httpRequest', 'curl']
     static final int MAX_TASK_CHARS = 4000
+    /** withJenkinsAgent(retryTransient: N): a few retries at most; a failure that keeps coming is not transient. */
+    static final int MAX_RETRIES = 5
 
     /**
      * Reads the environment variables the library uses. Runs as CPS code on purpose: `env` is a pipeline
@@ -131,6 +134,11 @@ class Config implements Serializable {
             if (!(cfg[key] instanceof Boolean)) {
                 return "${step}: ${key} must be true or false, got '${cfg[key]}'".toString()
             }
+        }
+        if (cfg.retryTransient != null && !((cfg.retryTransient instanceof Integer || cfg.retryTransient instanceof Long) &&
+                cfg.retryTransient >= 0 && cfg.retryTransient <= MAX_RETRIES)) {
+            return "${step}: retryTransient must be a whole number of retries from 0 to ${MAX_RETRIES}, got " +
+                    "'${cfg.retryTransient}'".toString()
         }
         if (cfg.status != null && !BUILD_STATUSES.contains(cfg.status.toString())) {
             return "${step}: status must be one of ${BUILD_STATUSES.join(', ')}, got '${cfg.status}'".toString()

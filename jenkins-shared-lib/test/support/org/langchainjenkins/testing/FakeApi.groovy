@@ -64,9 +64,10 @@ class FakeApi {
     }
 
     private List answer(String method, String url, String body, boolean authorized, String transport) {
-        String path = new URI(url).rawPath
+        URI uri = new URI(url)
+        String path = uri.rawPath
         requests << [method: method, path: path, body: body ? new JsonSlurperClassic().parseText(body) : null,
-                     transport: transport]
+                     transport: transport, query: uri.rawQuery]
         if (!authorized) {
             return error(401, 'unauthorized', 'missing or invalid bearer token')
         }

@@ -11,6 +11,7 @@ abstract class PipelineTestCase {
     static final String TOKEN = 'tok-5e6f7a8b9c0d-SECRET'
     static final String API = 'http://assistant.example:8000'
     static final String BUILD_PATH = '/api/v1/jobs/team/api-service/builds/42'
+    static final String PAGE_URL = 'http://assistant.example:8000/analyses/WyJodHRw.sig'
 
     PipelineHarness harness
     FakeApi api
@@ -58,6 +59,12 @@ abstract class PipelineTestCase {
                 similar     : [[job: 'team/api-service', build: 37, score: 1.0, summary: 'same assertion',
                                 fix: 'reverted the rounding change']],
                 fingerprint : 'ab12cd34',
+                page_url    : PAGE_URL,
+                retryable   : false,
+                retry_reason: null,
+                description : [format: 'text',
+                               block : 'AI analysis: test - Tests run: 12, Failures: 1 in com.example.CalculatorTest\n' +
+                                       'Full analysis: ' + PAGE_URL],
         ]
     }
 
