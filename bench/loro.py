@@ -4,8 +4,8 @@ patterns only one repository's logs can have motivated.
 Rules are not fitted by a program, so "train without repository R" cannot be rerun. What can be measured is
 which repositories' logs could have motivated each pattern (its *provenance*), from the labelled dev data itself:
 
-* a pattern that makes lines evidence (a cause, a positive signal) is motivated by the repositories in whose
-  *labelled failure lines* it matches;
+* a pattern that makes lines evidence (a cause, a positive signal) or hints at a category is motivated by the
+  repositories in whose *labelled failure lines* it matches;
 * a pattern that lowers or caps lines (negative weights, echo caps) is motivated by the repositories in whose
   *other* lines it matches (that is where it helps);
 * a structure marker by the repositories whose logs it matches at all.
@@ -34,7 +34,7 @@ from worker.analysis.reader import strip_ansi
 
 def _role(kb: KnowledgeBase, index: int) -> str:
     info = kb.patterns[index]
-    if info.kind in ("cause", "seq_then"):
+    if info.kind in ("cause", "seq_then") or info.category:  # a category hint does its work on failure lines
         return "evidence"
     if info.kind == "signal":
         return "evidence" if info.weight > 0 and info.cap >= TRIGGER_WEIGHT else "damping"

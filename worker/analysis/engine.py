@@ -43,6 +43,7 @@ from worker.analysis.blocks import (
     is_continuation,
     max_lines,
 )
+from worker.analysis.category import decide as decide_category
 from worker.analysis.fastpath import select_lines
 from worker.analysis.kb import KnowledgeBase, build_scanner, load_knowledge_base
 from worker.analysis.models import Analysis, Category, Cause, ExcerptBlock, Stats
@@ -758,10 +759,10 @@ def analyze_stream(
             )
         ]
     order = _cause_order(state, ranked)
-    # A cause that names a category beats a generic one ("the build failed") ranked above it.
-    category: Category = next(
-        (kb.causes[c].category for c in order if kb.causes[c].category != "unknown"), "unknown"
-    )
+    # A cause that names a category beats a generic one ("the build failed", a wrapper) ranked above it; with
+    # none, the first block's words decide. Every cause that matched has its say, shown in a block or not.
+    matched = [_cause(kb, c, state.first_cause_line[c]) for c in order[:10]]
+    category: Category = decide_category(kb, matched, ranked[0].lines if ranked else [])
     causes = _causes(state, order, ranked[:max_blocks])
     summary = _summary(ranked, causes)
     fingerprint = fingerprint_text(
@@ -813,19 +814,18 @@ def _causes(state: _State, order: list[int], shown: list[Candidate]) -> list[Cau
     for cause, line in state.first_cause_line.items():
         if any(cand.start <= line <= cand.end for cand in shown):
             cited[cause] = min(cited.get(cause, line), line)
-    out: list[Cause] = []
-    for cause in [c for c in order if c in cited][:10]:
-        rule = state.kb.causes[cause]
-        out.append(
-            Cause(
-                id=rule.id,
-                category=rule.category,
-                description=redact(rule.description),
-                fix=redact(rule.fix),
-                line=cited[cause],
-            )
-        )
-    return out
+    return [_cause(state.kb, cause, cited[cause]) for cause in [c for c in order if c in cited][:10]]
+
+
+def _cause(kb: KnowledgeBase, cause: int, line: int) -> Cause:
+    rule = kb.causes[cause]
+    return Cause(
+        id=rule.id,
+        category=rule.category,
+        description=redact(rule.description),
+        fix=redact(rule.fix),
+        line=line,
+    )
 
 
 def _key_lines(cand: Candidate) -> list[str]:

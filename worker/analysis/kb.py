@@ -94,6 +94,8 @@ class PatternInfo:
     section: bool = False  # heads a report section (e.g. "There were 2 failures:"): its body follows it
     # A section that ends with a known line (pytest's "file.py:12: AssertionError"): that line's regex.
     until: str = ""
+    # A category hint (a signal naming the kind of failure its words describe; see category.py).
+    category: str = ""
 
 
 @dataclass(frozen=True)
@@ -440,10 +442,15 @@ class _Builder:
                 except re.error as exc:
                     raise KnowledgeBaseError(f"{where}: field 'until' is not a valid regex: {exc}") from exc
             section = bool(rule.get("section", False)) or bool(until)
+            hint = str(rule.get("category") or "")
+            if hint and hint not in CATEGORIES:
+                raise KnowledgeBaseError(f"{where}: field 'category' must be one of {list(CATEGORIES)}")
             self.add_pattern(
                 regex,
                 bool(rule.get("caseless", False)),
-                PatternInfo("signal", weight, regex=regex, cap=cap, section=section, until=until),
+                PatternInfo(
+                    "signal", weight, regex=regex, cap=cap, section=section, until=until, category=hint
+                ),
                 where,
             )
         for n, rule in enumerate(data.get("markers") or []):
