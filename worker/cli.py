@@ -53,3 +53,7 @@ def cli() -> None:
 def main() -> None:
     """Console-script entry point."""
     cli()
+
+
+if __name__ == "__main__":  # `python -m worker.cli`, as the console script runs it
+    main()

@@ -17,12 +17,11 @@ How it stays fast and bounded on multi-gigabyte logs:
 
 from __future__ import annotations
 
-import bisect
 import heapq
 import re
 import time
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -46,6 +45,7 @@ from worker.analysis.blocks import (
 from worker.analysis.category import decide as decide_category
 from worker.analysis.fastpath import select_lines
 from worker.analysis.kb import KnowledgeBase, build_scanner, load_knowledge_base
+from worker.analysis.lines import BlockLines
 from worker.analysis.models import Analysis, Category, Cause, ExcerptBlock, Stats
 from worker.analysis.ranking import rank
 from worker.analysis.reader import BLOCK_SIZE, clean_line, iter_blocks, open_chunks, strip_ansi, strip_prefix
@@ -73,89 +73,6 @@ TAIL_LINES = 100
 FAIL_TAIL_LINES = 20
 FAIL_TAIL_PARAGRAPH = 4
 FAIL_TAIL_EVIDENCE = 2.5
-
-
-class _BlockLines:
-    """Random access to the lines of one block by line number.
-
-    Line starts are found from *anchors* (lines whose offset is known: the block's first and last line and every
-    matched line), walking with ``find``/``rfind`` from the nearest one, so only the few lines around evidence
-    are ever located; the bulk of the block is never split into lines.
-    """
-
-    def __init__(self, data: bytes, first_line: int, last_line: int) -> None:
-        self.data = data
-        self.first_line = first_line
-        self.last_line = last_line
-        self._lines = [first_line]
-        self._offsets = [0]
-        # Continuation rules read the lines after a hit one by one, often twice: the start of every line
-        # located so far and the cleaned text of every line read are kept (a few per hit).
-        self._known: dict[int, int] = {first_line: 0}
-        self._text: dict[int, str] = {}
-        if last_line > first_line:
-            self.add_anchor(last_line, data.rfind(b"\n", 0, len(data) - 1) + 1)
-
-    def add_anchor(self, line: int, offset: int) -> None:
-        self._known[line] = offset
-        i = bisect.bisect_left(self._lines, line)
-        if i < len(self._lines) and self._lines[i] == line:
-            return
-        self._lines.insert(i, line)
-        self._offsets.insert(i, offset)
-
-    def offset_of(self, line: int) -> int:
-        known = self._known.get(line)
-        if known is not None:
-            return known
-        data = self.data
-        i = bisect.bisect_right(self._lines, line) - 1
-        below, off = self._lines[i], self._offsets[i]
-        if below == line:
-            return off
-        if i + 1 < len(self._lines) and self._lines[i + 1] - line < line - below:
-            above, off = self._lines[i + 1], self._offsets[i + 1]
-            for _ in range(above - line):
-                off = data.rfind(b"\n", 0, off - 1) + 1
-        else:
-            for _ in range(line - below):
-                off = data.find(b"\n", off) + 1
-                if off == 0:
-                    return len(data)
-        self.add_anchor(line, off)
-        self._known[line] = off
-        return off
-
-    def line(self, number: int) -> str | None:
-        """Cleaned text of line ``number`` (None outside this block)."""
-        text = self._text.get(number)
-        if text is not None:
-            return text
-        if number < self.first_line or number > self.last_line:
-            return None
-        off = self._known.get(number)
-        if off is None:
-            off = self.offset_of(number)
-        data = self.data
-        if off >= len(data):
-            return None
-        end = data.find(b"\n", off)
-        if end < 0:
-            end = len(data)
-        text = self._text[number] = clean_line(data[off:end])
-        self._known[number + 1] = end + 1  # the next line starts there: reading on is a dict lookup
-        return text
-
-    def get(self, first: int, last: int) -> list[str]:
-        """Cleaned text of lines ``first..last`` (clipped to this block)."""
-        out: list[str] = []
-        line = self.line
-        for number in range(max(first, self.first_line), min(last, self.last_line) + 1):
-            text = line(number)
-            if text is None:
-                break
-            out.append(text)
-        return out
 
 
 class _State:
@@ -232,7 +149,7 @@ def _scan_block(state: _State, data: bytes) -> None:
     newlines, numbers, starts, raw_lines, repeat_keys = select_lines(data, kb.trigger_ends(data))
     ends_with_newline = data.endswith(b"\n")
     last_line = first_line + newlines - (1 if ends_with_newline else 0)
-    lines = _BlockLines(data, first_line, max(first_line, last_line))
+    lines = BlockLines(data, first_line, max(first_line, last_line))
 
     # Stage 2: what each selected line means (every pattern scanned only over lines not seen before); a repeat
     # of a failure already seen is counted on its first occurrence before any block work.
@@ -287,7 +204,7 @@ def _scan_block(state: _State, data: bytes) -> None:
 
 
 def _structure(
-    state: _State, lines: _BlockLines, rule: LineRule, line_no: int
+    state: _State, lines: BlockLines, rule: LineRule, line_no: int
 ) -> tuple[float, tuple[int, ...]]:
     """A selected line's sequences and markers; its weight and causes once its sequences are known."""
     weight = rule.weight
@@ -337,7 +254,7 @@ def _add_ghost(state: _State, ghost: _Ghost) -> None:
         ghosts.popleft()
 
 
-def _materialise_ghosts(state: _State, lines: _BlockLines, line_no: int, section: bool) -> None:
+def _materialise_ghosts(state: _State, lines: BlockLines, line_no: int, section: bool) -> None:
     """New evidence on ``line_no``: the repeats just above it that its block takes in (a repeated header, the
     same first lines of a different failure) become hits again; the others stay counted.
 
@@ -379,7 +296,7 @@ def _drop_replayed(state: _State, replayed: dict[int, _Ghost]) -> None:
             ghost.first.repeated(ghost.line, ghost.step)
 
 
-def _joins_open(state: _State, lines: _BlockLines, line_no: int, section: bool) -> bool:
+def _joins_open(state: _State, lines: BlockLines, line_no: int, section: bool) -> bool:
     """Whether a hit on ``line_no`` extends the open candidate (the test :func:`_on_hit` makes): it does when
     it is close to the candidate's end once the output that continues it (a stack trace, an indented message)
     is followed up to the hit, unless the candidate is full, the hit heads a report (a report header starts its
@@ -397,7 +314,7 @@ def _joins_open(state: _State, lines: _BlockLines, line_no: int, section: bool) 
     )
 
 
-def _on_marker(state: _State, lines: _BlockLines, kind: str, line_no: int) -> None:
+def _on_marker(state: _State, lines: BlockLines, kind: str, line_no: int) -> None:
     if kind in _STEP_BOUNDARIES and state.command_step == state.step:
         _keep_command_tail(state, lines, line_no)
     if kind in ("post_build", "pipeline_end") and state.step_before_post_build is None:
@@ -446,7 +363,7 @@ _PIPELINE_LINE = re.compile(r"^\[Pipeline\] ")
 KEEP_COMMAND_TAILS = 16
 
 
-def _keep_command_tail(state: _State, lines: _BlockLines, line_no: int) -> None:
+def _keep_command_tail(state: _State, lines: BlockLines, line_no: int) -> None:
     """Keep the last output lines of the shell step that ends before ``line_no``."""
     first = max(state.command_line + 1, line_no - 1 - FAIL_TAIL_LINES - 5)
     text = [_line(state, lines, n) for n in range(first, line_no)]
@@ -471,7 +388,7 @@ def _blame_command(state: _State, step: int) -> None:
         _tail_candidate(state, list(text), first, step)
 
 
-def _add_failed_step_tail(state: _State, lines: _BlockLines, fail_line: int) -> None:
+def _add_failed_step_tail(state: _State, lines: BlockLines, fail_line: int) -> None:
     """The last output of a step that exited non-zero: the cause is there even when no rule matched it."""
     first = max(state.step_start_line + 1, fail_line - FAIL_TAIL_LINES, 1)
     if first >= fail_line:
@@ -523,7 +440,7 @@ _COMMAND_ECHO = re.compile(r"^(?:\+{1,3} |>>> )\S")
 _TRAVIS_HELPER = re.compile(r"^\s*travis_")
 
 
-def _on_hit(state: _State, lines: _BlockLines, hit: Hit) -> None:
+def _on_hit(state: _State, lines: BlockLines, hit: Hit) -> None:
     state.last_evidence_step = state.step
     if hit.causes:
         state.step_cause[state.step] = 1
@@ -552,7 +469,7 @@ def _on_hit(state: _State, lines: _BlockLines, hit: Hit) -> None:
     state.open = cand
 
 
-def _message_start(state: _State, lines: _BlockLines, line_no: int) -> int:
+def _message_start(state: _State, lines: BlockLines, line_no: int) -> int:
     """The first line of the message that line ``line_no`` belongs to: evidence found in indented detail or a
     stack frame starts the block at the header it continues (a lint report's file name, the exception line
     above "Caused by"), at most MAX_HEADER_LINES above it, never inside the previous block or above the
@@ -577,7 +494,7 @@ def _before_block(state: _State, count: int) -> list[str]:
     return [tail[i] for i in range(max(0, len(tail) - count), len(tail))]
 
 
-def _text(state: _State, lines: _BlockLines, first: int, last: int) -> list[str]:
+def _text(state: _State, lines: BlockLines, first: int, last: int) -> list[str]:
     """Lines ``first..last`` from this block or the tail ring before it (leading lines older than the ring are
     left out)."""
     out: list[str] = []
@@ -589,12 +506,12 @@ def _text(state: _State, lines: _BlockLines, first: int, last: int) -> list[str]
     return out
 
 
-def _extend_to(cand: Candidate, lines: _BlockLines, upto: int, state: _State) -> None:
+def _extend_to(cand: Candidate, lines: BlockLines, upto: int, state: _State) -> None:
     if upto > cand.end:
         cand.lines.extend(_text(state, lines, cand.end + 1, upto))
 
 
-def _line(state: _State, lines: _BlockLines, number: int) -> list[str]:
+def _line(state: _State, lines: BlockLines, number: int) -> list[str]:
     """Line ``number`` (as a 0- or 1-element list): from this block, or from the tail ring just before it."""
     if number >= lines.first_line:
         text = lines.line(number)
@@ -603,7 +520,7 @@ def _line(state: _State, lines: _BlockLines, number: int) -> list[str]:
     return [state.tail[-back]] if back <= len(state.tail) else []
 
 
-def _continue(cand: Candidate, lines: _BlockLines, last_line: int, state: _State) -> None:
+def _continue(cand: Candidate, lines: BlockLines, last_line: int, state: _State) -> None:
     """Append the lines that continue the block's last message, up to ``last_line``.
 
     Once a line that is not a continuation is seen the block is *settled*: later calls (after a block boundary,
@@ -645,7 +562,7 @@ def _continue(cand: Candidate, lines: _BlockLines, last_line: int, state: _State
         cand.lines.append(text[0])
 
 
-def _extend_open(state: _State, lines: _BlockLines, last_line: int) -> None:
+def _extend_open(state: _State, lines: BlockLines, last_line: int) -> None:
     """At the end of a block: follow the open block's continuation; it stays open for a nearby next hit."""
     cand = state.open
     assert cand is not None
@@ -704,11 +621,13 @@ def analyze_stream(
     previous: Iterable[bytes] | None = None,
     knowledge_base: KnowledgeBase | None = None,
     max_blocks: int = 5,
+    progress: Callable[[int], object] | None = None,
 ) -> Analysis:
     """Analyse a console log given as an iterable of byte chunks (any sizes).
 
     ``previous`` is the log of the last successful build of the same job, if known: lines that also appear
-    there (after normalising numbers, times, ids and paths) are treated as noise.
+    there (after normalising numbers, times, ids and paths) are treated as noise. ``progress`` is called with
+    the number of log bytes analysed so far after each block of a few megabytes.
     """
     if max_blocks < 1:
         raise ValueError("max_blocks must be >= 1")
@@ -718,6 +637,8 @@ def analyze_stream(
     for block in iter_blocks(chunks, BLOCK_SIZE):
         _scan_block(state, strip_ansi(block))
         del block  # freed before the next block is read, so its memory is reused (see reader._read_file)
+        if progress is not None:
+            progress(state.bytes)
     state.close_open()
     total_lines = state.lines + (0 if state.ends_with_newline or state.bytes == 0 else 1)
     candidates = state.candidates()
@@ -865,11 +786,14 @@ def analyze_path(
     previous: str | Path | None = None,
     knowledge_base: KnowledgeBase | None = None,
     max_blocks: int = 5,
+    progress: Callable[[int], object] | None = None,
 ) -> Analysis:
-    """Analyse a log file (``.gz`` decompressed on the fly; ``-`` reads stdin)."""
+    """Analyse a log file (``.gz`` decompressed on the fly; ``-`` reads stdin); ``progress`` as for
+    :func:`analyze_stream` (bytes of the log, decompressed)."""
     return analyze_stream(
         open_chunks(path),
         previous=open_chunks(previous) if previous is not None else None,
         knowledge_base=knowledge_base,
         max_blocks=max_blocks,
+        progress=progress,
     )

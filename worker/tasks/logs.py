@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, Field
@@ -38,6 +39,30 @@ def build_urls(jenkins_url: str, job: str, build: int) -> dict[str, str]:
     return {"build_url": build_url, "job_url": job_url, "console_url": f"{build_url}consoleFull"}
 
 
+#: A long analysis says how far it got this often (``analysing`` events on the task's SSE stream).
+PROGRESS_EVERY_SECONDS = 2.0
+
+
+def progress_reporter(
+    publish: Callable[..., object],
+    *,
+    every: float = PROGRESS_EVERY_SECONDS,
+    clock: Callable[[], float] = time.monotonic,
+) -> Callable[[int], None]:
+    """The engine's ``progress`` callback: publishes ``analysing`` {bytes, mb_per_s} at most every ``every``
+    seconds, so only analyses that take longer than that say anything."""
+    started = last = clock()
+
+    def report(done: int) -> None:
+        nonlocal last
+        now = clock()
+        if now - last >= every:
+            last = now
+            publish("analysing", bytes=done, mb_per_s=round(done / (now - started) / 1e6, 1))
+
+    return report
+
+
 @app.task(name=task_names.ANALYZE_BUILD, base=LangchainJenkinsTask, bind=True)
 def analyze_build(self: LangchainJenkinsTask, **payload: Any) -> dict[str, Any]:
     """Analyse a failed build and publish the result to MongoDB, Jenkins and Prometheus.
@@ -60,7 +85,12 @@ def analyze_build(self: LangchainJenkinsTask, **payload: Any) -> dict[str, Any]:
         # What the log holds now, not followed to the end: a failure event is sent from the build's own
         # post { failure { } } while the build is still running, and it waits for this analysis.
         analysis = analyze_stream(
-            jenkins.stream_console(req.job, req.build, follow=False), previous=previous, knowledge_base=kb
+            jenkins.stream_console(req.job, req.build, follow=False),
+            previous=previous,
+            knowledge_base=kb,
+            progress=progress_reporter(
+                lambda stage, **data: self.progress(stage, job=req.job, build=req.build, **data)
+            ),
         )
         metrics.ANALYSIS_SECONDS.observe(time.perf_counter() - started)
         metrics.LOG_BYTES.inc(analysis.stats.bytes)
