@@ -78,14 +78,22 @@ def objective(cases: list[Case], outcomes: list[Outcome], keep: Callable[[Case],
     return statistics.fmean(statistics.fmean(v) for v in per_dataset.values()) if per_dataset else 0.0
 
 
+# A setting replaces the shipped one only when it beats it on the other repositories by this much: measured,
+# the objective varies by less than 0.01 across the whole grid, and an argmax over such a flat landscape picks
+# settings by noise (a fold's choice then costs its own repository more than it gains elsewhere).
+MARGIN = 0.005
+
+
 def choose(cases: list[Case], in_sample: dict[Setting, list[Outcome]]) -> dict[str, Setting]:
-    """Repository -> the setting that scores best on the other repositories' cases (ties: the shipped one,
-    then the first in grid order)."""
+    """Repository -> the setting that scores best on the other repositories' cases, when it beats the shipped
+    one by :data:`MARGIN` (else the shipped one)."""
     chosen: dict[str, Setting] = {}
+    shipped = Setting()
     for repo in sorted({c.repo for c in cases}):
-        best = max(
-            in_sample,
-            key=lambda s: objective(cases, in_sample[s], lambda c, r=repo: c.repo != r),  # type: ignore[misc]
-        )
-        chosen[repo] = best
+        scores = {
+            s: objective(cases, outcomes, lambda c, r=repo: c.repo != r)  # type: ignore[misc]
+            for s, outcomes in in_sample.items()
+        }
+        best = max(scores, key=lambda s: scores[s])
+        chosen[repo] = best if scores[best] >= scores.get(shipped, 0.0) + MARGIN else shipped
     return chosen

@@ -9,10 +9,30 @@ from __future__ import annotations
 
 import logging
 import sys
+from collections.abc import MutableMapping
+from typing import Any
 
 import structlog
 
 from worker.settings import Settings
+
+#: Fields that only ever hold values we produce (levels, names, ids, numbers): not worth redacting.
+_SAFE_FIELDS = frozenset(
+    {"level", "logger", "timestamp", "request_id", "task_id", "task", "method", "status"}
+)
+
+
+def redact_secrets(
+    _logger: Any, _method: str, event_dict: MutableMapping[str, Any]
+) -> MutableMapping[str, Any]:
+    """Mask credentials in every string field of a log line (an error message may quote a URL with its
+    password, a tool's output a token): logs leave the host, to whoever reads the log platform."""
+    from worker.analysis.redact import redact
+
+    for key, value in event_dict.items():
+        if isinstance(value, str) and key not in _SAFE_FIELDS:
+            event_dict[key] = redact(value)
+    return event_dict
 
 
 def configure_logging(settings: Settings) -> None:
@@ -22,6 +42,11 @@ def configure_logging(settings: Settings) -> None:
         structlog.stdlib.add_log_level,
         structlog.stdlib.add_logger_name,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
+    ]
+    final: list[structlog.types.Processor] = [
+        structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+        structlog.processors.format_exc_info,
+        redact_secrets,  # after format_exc_info: tracebacks are strings by then, and redacted too
     ]
     renderer: structlog.types.Processor = (
         structlog.processors.JSONRenderer()
@@ -36,11 +61,7 @@ def configure_logging(settings: Settings) -> None:
     )
     formatter = structlog.stdlib.ProcessorFormatter(
         foreign_pre_chain=shared,
-        processors=[
-            structlog.stdlib.ProcessorFormatter.remove_processors_meta,
-            structlog.processors.format_exc_info,
-            renderer,
-        ],
+        processors=[*final, renderer],
     )
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(formatter)

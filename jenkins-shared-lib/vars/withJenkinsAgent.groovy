@@ -32,6 +32,7 @@ def call(Map args = [:], Closure body) {
 
     publishBuildEvent(Config.only(stepArgs, Config.STEP_KEYS.publishBuildEvent as List) + [event: 'started'])
     int attempt = 1
+    String lastAnalysed = null
     while (true) {
         def result
         Throwable failure = null
@@ -52,7 +53,11 @@ def call(Map args = [:], Closure body) {
             failure.addSuppressed(assistantFailure)
             throw failure
         }
-        Map decision = retryDecision(status, analysis, attempt, retries)
+        // The assistant analyses a build's failure once: after a retry, the same analysis coming back says
+        // nothing about the new attempt, so it cannot justify another retry.
+        boolean stale = analysis?.updated_at != null && analysis.updated_at == lastAnalysed
+        lastAnalysed = analysis?.updated_at as String
+        Map decision = retryDecision(status, stale ? null : analysis, attempt, retries, stale)
         if (decision.message) {
             echo(decision.message as String)
         }
@@ -83,7 +88,7 @@ private Map finish(Map args, String status) {
  * [retry: true|false, message: the reason, or null when no retry was asked for].
  */
 @NonCPS
-static Map retryDecision(String status, Map analysis, int attempt, int retries) {
+static Map retryDecision(String status, Map analysis, int attempt, int retries, boolean stale = false) {
     if (retries <= 0) {
         return [retry: false, message: null]
     }
@@ -91,6 +96,14 @@ static Map retryDecision(String status, Map analysis, int attempt, int retries) 
     if (status != 'FAILURE') {
         return [retry: false, message: "${prefix} (${status}); not retrying: only a failure the analysis calls " +
                 'transient is retried']
+    }
+    if (attempt > retries) {
+        return [retry: false, message: "${prefix}; not retrying: ${retries} retr${retries == 1 ? 'y' : 'ies'} used up"
+                .toString()]
+    }
+    if (stale) {
+        return [retry: false, message: "${prefix}; not retrying: the assistant analysed this build's first failure " +
+                'only, so nothing says this attempt failed for a transient reason']
     }
     if (analysis == null) {
         return [retry: false, message: "${prefix}; not retrying: there is no analysis to say the failure is transient"
@@ -100,10 +113,6 @@ static Map retryDecision(String status, Map analysis, int attempt, int retries) 
     if (analysis.retryable != true) {
         return [retry: false, message: "${prefix}; not retrying: the analysis does not call it transient (${what})"
                 .toString()]
-    }
-    if (attempt > retries) {
-        return [retry: false, message: "${prefix}; not retrying: ${retries} retr${retries == 1 ? 'y' : 'ies'} used up " +
-                "(${what})"]
     }
     return [retry: true, message: "${prefix}; retrying: the analysis calls it transient " +
             "(${analysis.retry_reason ?: analysis.category}; ${what})"]

@@ -770,7 +770,8 @@ def _summary(ranked: list[Candidate], causes: list[Cause]) -> str:
         best = max(ranked[0].hits, key=lambda h: (h.weight, -h.line))
         index = best.line - ranked[0].start
         if 0 <= index < len(ranked[0].lines):
-            line = _strip_prefix(ranked[0].lines[index])
+            # Redacted before it is cut: a cut through a secret would leave a prefix no rule recognises.
+            line = redact(_strip_prefix(ranked[0].lines[index]))
     if len(line) > 200:
         line = line[:200] + "…"
     if causes:

@@ -7,6 +7,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from worker import task_names
+from worker.analysis import redact, redact_mapping
 from worker.analysis.flaky import DEFAULT_WINDOW, MAX_WINDOW, detect_flaky
 from worker.celery_app import app
 from worker.jenkins import JenkinsClient
@@ -20,7 +21,7 @@ log = get_logger(__name__)
 @app.task(name=task_names.INGEST_EVENT, base=LangchainJenkinsTask, bind=True)
 def ingest_event(self: LangchainJenkinsTask, event: dict[str, Any]) -> dict[str, Any]:
     """Upsert the build (the same event twice is one record); a new FAILURE/UNSTABLE queues its analysis."""
-    parsed = parse_payload(BuildEvent, event)
+    parsed = _redacted(parse_payload(BuildEvent, event))
     # Keyed by the configured controller's canonical URL; an event from any other controller is rejected.
     parsed = parsed.model_copy(
         update={"jenkins_url": resolve_controller(self.ctx.settings, parsed.jenkins_url).url}
@@ -52,6 +53,16 @@ def ingest_event(self: LangchainJenkinsTask, event: dict[str, Any]) -> dict[str,
         "created": created,
         "analysis_task_id": analysis_task_id,
     }
+
+
+def _redacted(event: BuildEvent) -> BuildEvent:
+    """The event with secrets masked before it is stored (and shown by the API): string parameters named like
+    secrets, and credentials pasted into the free-text fields."""
+    cause = redact(event.cause) if event.cause else event.cause
+    failed_tests = [redact(name) for name in event.failed_tests]
+    return event.model_copy(
+        update={"parameters": redact_mapping(event.parameters), "cause": cause, "failed_tests": failed_tests}
+    )
 
 
 class JobRef(BaseModel):

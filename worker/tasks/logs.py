@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel, Field
 
 from worker import metrics, task_names
-from worker.analysis import analyze_stream, load_knowledge_base, text_vector
+from worker.analysis import analyze_stream, load_knowledge_base, redact_json, text_vector
 from worker.analysis.flaky import DEFAULT_WINDOW, detect_flaky
 from worker.celery_app import app
 from worker.jenkins import JenkinsAuthError, JenkinsClient, JenkinsNotFound, job_path
@@ -98,7 +98,9 @@ def analyze_build(self: LangchainJenkinsTask, **payload: Any) -> dict[str, Any]:
 
         doc: dict[str, Any] = analysis.model_dump(mode="json")
         stage = jenkins.failed_stage(req.job, req.build)
-        doc["failed_stage"] = stage.model_dump(mode="json") if stage else None
+        # The step's arguments and error come from Jenkins as they were typed: a literal password in an
+        # ``sh`` step would otherwise reach MongoDB, the build page and the LLM.
+        doc["failed_stage"] = redact_json(stage.model_dump(mode="json")) if stage else None
         doc["compared_with_build"] = green if previous is not None else None
         vector = text_vector(analysis.signature_text())
         similar = storage.analyses.find_similar(

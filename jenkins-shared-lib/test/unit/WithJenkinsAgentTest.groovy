@@ -108,7 +108,7 @@ class WithJenkinsAgentTest extends PipelineTestCase {
     }
 
     private static Map transientAnalysis() {
-        return sampleAnalysis() + [category: 'infrastructure', retryable: true,
+        return sampleAnalysis() + [category: 'infrastructure', retryable: true, updated_at: '2026-12-04T06:00:00Z',
                                    retry_reason: 'failure classified as infrastructure',
                                    summary: 'The Jenkins agent went offline']
     }
@@ -181,5 +181,20 @@ class WithJenkinsAgentTest extends PipelineTestCase {
             harness.run('withJenkinsAgent', [retryTransient: -1], { -> null })
         }
         assert e.message == "withJenkinsAgent: retryTransient must be a whole number of retries from 0 to 5, got '-1'"
+    }
+
+    @Test
+    void a_retry_that_fails_again_is_not_retried_on_the_first_attempts_analysis() {
+        api.on('POST /api/v1/events', accepted([accepted: true]))
+        api.on('GET ' + BUILD_PATH, buildAnswer('done', transientAnalysis()))
+        int runs = 0
+
+        shouldFail(AbortException) {
+            harness.run('withJenkinsAgent', [retryTransient: 3], { -> runs++; throw new AbortException("try ${runs}") })
+        }
+
+        assert runs == 2
+        assert harness.consoleText().contains('withJenkinsAgent: attempt 2 of 4 failed; not retrying: the assistant ' +
+                "analysed this build's first failure only, so nothing says this attempt failed for a transient reason")
     }
 }

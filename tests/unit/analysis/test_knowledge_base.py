@@ -91,6 +91,10 @@ EXAMPLES: list[tuple[str, str]] = [
     ("jenkins.no-agent", "There are no nodes with the label ‘gpu-large’"),  # noqa: RUF001 (as Jenkins prints it)
     ("jenkins.pipeline-script-error", "WorkflowScript: 14: Expected a stage @ line 14, column 9."),
     ("jenkins.credentials-missing", "ERROR: Could not find credentials entry with ID 'nexus-deploy'"),
+    (
+        "jenkins.quality-gate",
+        "[CheckStyle] -> Some quality gates have been missed: overall result is UNSTABLE",
+    ),
     ("jenkins.tool-missing", "/home/jenkins/workspace/api@tmp/durable-4f1c/script.sh: 1: helm: not found"),
     ("jenkins.aborted", "Cancelling nested steps due to timeout"),
     (

@@ -6,7 +6,8 @@ import random
 import re
 from pathlib import Path
 
-from worker.analysis.redact import _CASELESS, _LITERALS, _RULES, _redact_unfiltered, redact
+from tests.secrets_corpus import SHAPES
+from worker.analysis.redact import _CASELESS, _RULES, _redact_unfiltered, redact
 
 REPO = Path(__file__).resolve().parents[3]
 
@@ -46,16 +47,17 @@ FRAGMENTS = [
 def test_the_folded_characters_are_exactly_those_ignorecase_matches_to_ascii_letters() -> None:
     assert re.fullmatch("(?i)i", "\u0130") and re.fullmatch("(?i)i", "\u0131")
     assert re.fullmatch("(?i)s", "\u017f") and re.fullmatch("(?i)k", "\u212a")
-    assert len(_LITERALS) == len(_RULES) == len(_CASELESS)
-    for literals, caseless in zip(_LITERALS, _CASELESS, strict=True):
+    assert len(_RULES) == len(_CASELESS)
+    for (_, _, literals), caseless in zip(_RULES, _CASELESS, strict=True):
         assert not caseless or all(literal == literal.lower() for literal in literals)
 
 
 def test_prefiltered_redaction_equals_every_rule_applied() -> None:
     rng = random.Random(3)
-    texts = list(FRAGMENTS)
+    fragments = FRAGMENTS + [line for shape in SHAPES for line in shape.lines.splitlines()]
+    texts = list(fragments)
     for _ in range(400):
-        parts = rng.choices(FRAGMENTS, k=rng.randint(1, 6))
+        parts = rng.choices(fragments, k=rng.randint(1, 6))
         texts.append(rng.choice(["\n", " ", "", " | "]).join(parts))
     for text in texts:
         assert redact(text) == _redact_unfiltered(text), text

@@ -18,7 +18,20 @@ def test_a_link_names_exactly_its_analysis() -> None:
     assert read_page_token(KEY, token, max_age_seconds=60) == REF
 
 
-@pytest.mark.parametrize("change", [lambda t: t[:-1] + ("A" if t[-1] != "A" else "B"), lambda t: "x" + t])
+def _swap(token: str, index: int) -> str:
+    """Another character at ``index`` (a full base64 digit: the last one may carry only padding bits)."""
+    return token[:index] + ("A" if token[index] != "A" else "B") + token[index + 1 :]
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda t: _swap(t, 3),  # the payload: another job or build
+        lambda t: _swap(t, t.rindex(".") + 2),  # the signature
+        lambda t: _swap(t, t.index(".") + 2),  # the timestamp
+        lambda t: "x" + t,
+    ],
+)
 def test_a_changed_link_is_refused(change: object) -> None:
     token = sign_page(KEY, REF)
     with pytest.raises(LinkError) as caught:
