@@ -168,7 +168,9 @@ def startup(empty: Path, runs: int) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--real-mb", type=int, default=256, help="real logs concatenated to this size")
     parser.add_argument("--dense-mb", type=int, default=256, help="size of the error-dense variant")
     parser.add_argument("--generated-mb", type=int, default=100, help="size of the generated log (0: skip)")

@@ -106,7 +106,9 @@ def _noise_lines(rng: random.Random) -> list[str]:
         elif i % 25 == 0:
             lines.append(f"[Pipeline] {rng.choice(['echo', 'sh', 'dir', '}', '// stage'])}")
         else:
-            lines.append(f"    at {cls}.handle({cls.rsplit('.', 1)[-1]}.java:{rng.randrange(900)}) ~[app.jar:?]")
+            lines.append(
+                f"    at {cls}.handle({cls.rsplit('.', 1)[-1]}.java:{rng.randrange(900)}) ~[app.jar:?]"
+            )
     return lines
 
 
