@@ -60,6 +60,9 @@ class BuildEvent(_Strict):
     cause: str | None = Field(None, max_length=1024)
     #: Names of the tests that failed (e.g. from the JUnit results), for flaky-test detection.
     failed_tests: list[str] = Field(default_factory=list, max_length=2000)
+    #: Which run of the body this is, when ``withJenkinsAgent(retryTransient:)`` ran it again in the same build:
+    #: each attempt's failure is its own event and gets its own analysis (of the log it added).
+    attempt: int = Field(1, ge=1, le=10)
 
     @field_validator("jenkins_url")
     @classmethod

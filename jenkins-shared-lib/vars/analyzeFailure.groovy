@@ -44,7 +44,7 @@ Map call(Map args = [:]) {
 
     // This controller's build: another controller may have a job of the same name and number.
     String path = ApiPaths.build(environment.JOB_NAME as String, environment.BUILD_NUMBER, cfg.jenkinsUrl as String)
-    Map polled = client.poll(path, 'analysis')
+    Map polled = client.poll(path, 'analysis', (cfg.attempt ?: 1) as int)
     if (polled.error) {
         client.problem("no analysis of ${title}: ${polled.error}")
         return null

@@ -32,7 +32,6 @@ def call(Map args = [:], Closure body) {
 
     publishBuildEvent(Config.only(stepArgs, Config.STEP_KEYS.publishBuildEvent as List) + [event: 'started'])
     int attempt = 1
-    String lastAnalysed = null
     while (true) {
         def result
         Throwable failure = null
@@ -42,21 +41,20 @@ def call(Map args = [:], Closure body) {
             failure = thrown
         }
         if (failure == null) {
-            finish(stepArgs, currentBuild.currentResult as String)
+            finish(stepArgs, currentBuild.currentResult as String, attempt)
             return result
         }
         String status = BuildEvents.resultOf(failure)
         Map analysis = null
         try {
-            analysis = finish(stepArgs, status)
+            analysis = finish(stepArgs, status, attempt)
         } catch (Throwable assistantFailure) {
             failure.addSuppressed(assistantFailure)
             throw failure
         }
-        // The assistant analyses a build's failure once: after a retry, the same analysis coming back says
-        // nothing about the new attempt, so it cannot justify another retry.
-        boolean stale = analysis?.updated_at != null && analysis.updated_at == lastAnalysed
-        lastAnalysed = analysis?.updated_at as String
+        // Each attempt's failure is analysed on its own (the log it added); an older analysis coming back
+        // (an assistant that does not know attempts) says nothing about this one and justifies no retry.
+        boolean stale = attempt > 1 && analysis != null && ((analysis.attempt ?: 1) as int) < attempt
         Map decision = retryDecision(status, stale ? null : analysis, attempt, retries, stale)
         if (decision.message) {
             echo(decision.message as String)
@@ -74,9 +72,10 @@ def call(Map args) {
 }
 
 /** Analyzes a FAILURE or UNSTABLE build (which sends the completed event too); reports any other result. */
-private Map finish(Map args, String status) {
+private Map finish(Map args, String status, int attempt) {
     if (status == 'FAILURE' || status == 'UNSTABLE') {
-        return analyzeFailure(Config.only(args, Config.STEP_KEYS.analyzeFailure as List) + [status: status])
+        Map extra = attempt > 1 ? [status: status, attempt: attempt] : [status: status]
+        return analyzeFailure(Config.only(args, Config.STEP_KEYS.analyzeFailure as List) + extra)
     }
     publishBuildEvent(Config.only(args, Config.STEP_KEYS.publishBuildEvent as List) +
             [event: 'completed', status: status])
@@ -102,8 +101,8 @@ static Map retryDecision(String status, Map analysis, int attempt, int retries, 
                 .toString()]
     }
     if (stale) {
-        return [retry: false, message: "${prefix}; not retrying: the assistant analysed this build's first failure " +
-                'only, so nothing says this attempt failed for a transient reason']
+        return [retry: false, message: "${prefix}; not retrying: no analysis of this attempt came back (only an " +
+                "earlier attempt's), so nothing says it failed for a transient reason"]
     }
     if (analysis == null) {
         return [retry: false, message: "${prefix}; not retrying: there is no analysis to say the failure is transient"

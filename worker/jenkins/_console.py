@@ -10,6 +10,22 @@ from worker.jenkins.errors import JenkinsTimeout
 from worker.jenkins.urls import build_path
 
 
+class ConsoleStream(Iterator[bytes]):
+    """A console log being read in chunks. ``end_offset`` is Jenkins' own offset (``X-Text-Size``) after the
+    last answer: where a later read of the same log continues (it counts the log file's bytes, which are not
+    the bytes of text received when Jenkins strips console notes)."""
+
+    def __init__(self, start: int) -> None:
+        self.end_offset = start
+        self._chunks: Iterator[bytes] = iter(())
+
+    def __iter__(self) -> ConsoleStream:
+        return self
+
+    def __next__(self) -> bytes:
+        return next(self._chunks)
+
+
 class ConsoleMixin(ClientCore):
     """A build's console log."""
 
@@ -23,7 +39,7 @@ class ConsoleMixin(ClientCore):
         follow: bool = True,
         poll_interval: float | None = None,
         max_wait: float | None = None,
-    ) -> Iterator[bytes]:
+    ) -> ConsoleStream:
         """Yield a build's console log in chunks of at most ``chunk_size`` bytes, never holding the whole log.
 
         Uses ``logText/progressiveText?start=<offset>``: Jenkins returns the text from ``offset``, the next
@@ -41,7 +57,9 @@ class ConsoleMixin(ClientCore):
         if interval <= 0:
             raise ValueError(f"poll_interval: must be > 0 seconds, got {interval!r}")
         path = f"{build_path(job, build)}/logText/progressiveText"
-        return self._progressive(path, job, build, start, size, follow, interval, max_wait)
+        stream = ConsoleStream(start)
+        stream._chunks = self._progressive(path, job, build, start, size, follow, interval, max_wait, stream)
+        return stream
 
     def _progressive(
         self,
@@ -53,6 +71,7 @@ class ConsoleMixin(ClientCore):
         follow: bool,
         interval: float,
         max_wait: float | None,
+        stream: ConsoleStream,
     ) -> Iterator[bytes]:
         deadline = None if max_wait is None else time.monotonic() + max_wait
         offset = start
@@ -65,6 +84,7 @@ class ConsoleMixin(ClientCore):
                         yield chunk[i : i + size]
                 more = response.headers.get("X-More-Data", "").lower() == "true"
                 next_offset = int(response.headers.get("X-Text-Size", offset))
+                stream.end_offset = next_offset
             finally:
                 response.close()
             if not (more and follow):

@@ -65,7 +65,8 @@ class BuildRepository:
         try:
             self._events.insert_one(
                 {
-                    "_id": f"{event.jenkins_url}|{event.job}|{event.build}|{event.event}",
+                    "_id": f"{event.jenkins_url}|{event.job}|{event.build}|{event.event}"
+                    + (f"|attempt {event.attempt}" if event.attempt > 1 else ""),
                     **key,
                     "event": event.event,
                     "payload": event.model_dump(mode="json"),

@@ -35,7 +35,12 @@ def ingest_event(self: LangchainJenkinsTask, event: dict[str, Any]) -> dict[str,
         )
         result = self.app.send_task(
             task_names.ANALYZE_BUILD,
-            kwargs={"jenkins_url": parsed.jenkins_url, "job": parsed.job, "build": parsed.build},
+            kwargs={
+                "jenkins_url": parsed.jenkins_url,
+                "job": parsed.job,
+                "build": parsed.build,
+                "attempt": parsed.attempt,
+            },
         )
         analysis_task_id = result.id
     elif created and parsed.event == "completed" and parsed.status == "SUCCESS":

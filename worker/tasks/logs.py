@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field
 from worker import metrics, task_names
 from worker.analysis import analyze_stream, load_knowledge_base, redact_json, text_vector
 from worker.analysis.flaky import DEFAULT_WINDOW, detect_flaky
+from worker.analysis.models import Analysis
 from worker.celery_app import app
 from worker.jenkins import JenkinsAuthError, JenkinsClient, JenkinsNotFound, job_path
 from worker.jenkins.description import description_block
@@ -29,6 +30,7 @@ class AnalyzeBuildPayload(BaseModel):
     jenkins_url: str = Field(min_length=1, max_length=2048)
     job: JobName
     build: int = Field(ge=1)
+    attempt: int = Field(1, ge=1, le=10)
 
 
 def build_urls(jenkins_url: str, job: str, build: int) -> dict[str, str]:
@@ -83,20 +85,33 @@ def analyze_build(self: LangchainJenkinsTask, **payload: Any) -> dict[str, Any]:
         started = time.perf_counter()
         kb = load_knowledge_base(ctx.settings.knowledge_base_paths)  # compiled once per process
         # What the log holds now, not followed to the end: a failure event is sent from the build's own
-        # post { failure { } } while the build is still running, and it waits for this analysis.
+        # post { failure { } } while the build is still running, and it waits for this analysis. A later
+        # attempt of the same build (withJenkinsAgent(retryTransient:)) reads only what it added to the log.
+        start_byte, first_line = _log_start(
+            storage.analyses.get(req.job, req.build, jenkins_url=key), req.attempt
+        )
+        log_stream = jenkins.stream_console(req.job, req.build, start=start_byte, follow=False)
         analysis = analyze_stream(
-            jenkins.stream_console(req.job, req.build, follow=False),
+            log_stream,
             previous=previous,
             knowledge_base=kb,
             progress=progress_reporter(
                 lambda stage, **data: self.progress(stage, job=req.job, build=req.build, **data)
             ),
         )
+        _shift_lines(analysis, first_line - 1)
         metrics.ANALYSIS_SECONDS.observe(time.perf_counter() - started)
         metrics.LOG_BYTES.inc(analysis.stats.bytes)
         self.progress("analysed", category=analysis.category, summary=analysis.summary)
 
         doc: dict[str, Any] = analysis.model_dump(mode="json")
+        doc["attempt"] = req.attempt
+        doc["log_range"] = {
+            "start_byte": start_byte,
+            "end_byte": log_stream.end_offset,
+            "first_line": first_line,
+            "last_line": first_line + max(analysis.stats.lines, 1) - 1,
+        }
         stage = jenkins.failed_stage(req.job, req.build)
         # The step's arguments and error come from Jenkins as they were typed: a literal password in an
         # ``sh`` step would otherwise reach MongoDB, the build page and the LLM.
@@ -148,6 +163,30 @@ def analyze_build(self: LangchainJenkinsTask, **payload: Any) -> dict[str, Any]:
         "page_url": doc["page_url"],
         "description_set": published,
     }
+
+
+def _log_start(previous: dict[str, Any] | None, attempt: int) -> tuple[int, int]:
+    """Where attempt ``attempt``'s part of the log starts (byte offset, line number): right after the part the
+    previous attempt's analysis read; the whole log for a first attempt."""
+    if attempt <= 1 or not previous or int(previous.get("attempt") or 1) >= attempt:
+        return 0, 1
+    read = previous.get("log_range") or {}
+    return int(read.get("end_byte") or 0), int(read.get("last_line") or 0) + 1
+
+
+def _shift_lines(analysis: Analysis, offset: int) -> None:
+    """Line numbers of a part of the log made absolute (the console's numbers, which the page links to)."""
+    if offset <= 0:
+        return
+    for block in analysis.excerpt:
+        block.start_line += offset
+        block.end_line += offset
+        if block.new_lines is not None:
+            block.new_lines = [n + offset for n in block.new_lines]
+        if block.first_line is not None:
+            block.first_line += offset
+    for cause in analysis.causes:
+        cause.line += offset
 
 
 def _flakiness(history: list[dict[str, Any]], build: int, fingerprint: str, category: str) -> dict[str, Any]:

@@ -184,17 +184,41 @@ class WithJenkinsAgentTest extends PipelineTestCase {
     }
 
     @Test
-    void a_retry_that_fails_again_is_not_retried_on_the_first_attempts_analysis() {
+    void each_attempt_waits_for_its_own_analysis_and_only_a_transient_one_is_retried() {
         api.on('POST /api/v1/events', accepted([accepted: true]))
-        api.on('GET ' + BUILD_PATH, buildAnswer('done', transientAnalysis()))
+        Map second = sampleAnalysis() + [attempt: 2, retryable: false]
+        // The first attempt's analysis is still "done" when attempt 2 polls: the step waits for attempt 2's.
+        api.on('GET ' + BUILD_PATH, buildAnswer('done', transientAnalysis()), buildAnswer('done', transientAnalysis()),
+                buildAnswer('done', second))
         int runs = 0
 
         shouldFail(AbortException) {
-            harness.run('withJenkinsAgent', [retryTransient: 3], { -> runs++; throw new AbortException("try ${runs}") })
+            harness.run('withJenkinsAgent', [retryTransient: 3, interval: 1], { -> runs++; throw new AbortException("try ${runs}") })
         }
 
         assert runs == 2
-        assert harness.consoleText().contains('withJenkinsAgent: attempt 2 of 4 failed; not retrying: the assistant ' +
-                "analysed this build's first failure only, so nothing says this attempt failed for a transient reason")
+        assert api.requestsTo('POST', '/api/v1/events')*.body*.attempt == [null, null, 2]
+        assert api.requestsTo('GET', BUILD_PATH).size() == 3
+        assert harness.consoleText().contains('withJenkinsAgent: attempt 2 of 4 failed; not retrying: the analysis ' +
+                'does not call it transient (test: Tests run: 12, Failures: 1 in com.example.CalculatorTest)')
+    }
+
+    @Test
+    void a_transient_failure_again_is_retried_again() {
+        api.on('POST /api/v1/events', accepted([accepted: true]))
+        api.on('GET ' + BUILD_PATH, buildAnswer('done', transientAnalysis()),
+                buildAnswer('done', transientAnalysis() + [attempt: 2]))
+        int runs = 0
+
+        Object value = harness.run('withJenkinsAgent', [retryTransient: 2], { ->
+            runs++
+            if (runs < 3) {
+                throw new AbortException("agent lost ${runs}")
+            }
+            return 'built'
+        })
+
+        assert value == 'built' && runs == 3
+        assert harness.consoleText().contains('withJenkinsAgent: attempt 2 of 3 failed; retrying')
     }
 }

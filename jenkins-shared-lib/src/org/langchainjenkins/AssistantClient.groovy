@@ -107,7 +107,7 @@ printf '\\n%s\\n' "$rc"
      *
      * @return [data: the finished document] or [error: why there is none, timedOut: true|false]
      */
-    Map poll(String path, String kind) {
+    Map poll(String path, String kind, int attempt = 1) {
         long startedAt = System.currentTimeMillis()
         long timeoutMs = (cfg.timeout as long) * 1000L
         long intervalMs = (cfg.interval as long) * 1000L
@@ -115,7 +115,7 @@ printf '\\n%s\\n' "$rc"
         String last = 'no answer yet'
         while (true) {
             Map response = request('GET', path, null)
-            if (response.status == 200 && isFinished(kind, response.data)) {
+            if (response.status == 200 && isFinished(kind, response.data, attempt)) {
                 return [data: response.data]
             }
             if (response.status == 401 || response.status == 403) {
@@ -134,12 +134,17 @@ printf '\\n%s\\n' "$rc"
 
     /** Whether a polled document is final: an analysis that is done or failed, a task that ended. */
     @NonCPS
-    static boolean isFinished(String kind, Object data) {
+    static boolean isFinished(String kind, Object data, int attempt = 1) {
         if (!(data instanceof Map)) {
             return false
         }
         if (kind == 'analysis') {
-            return data.build instanceof Map && ['done', 'failed'].contains(data.build.analysis_status)
+            if (!(data.build instanceof Map) || !['done', 'failed'].contains(data.build.analysis_status)) {
+                return false
+            }
+            // A retried attempt waits for its own analysis, not the previous attempt's one that is done already.
+            Object analysed = data.analysis instanceof Map ? (data.analysis.attempt ?: 1) : null
+            return data.build.analysis_status == 'failed' || analysed == null || (analysed as int) >= attempt
         }
         return ['succeeded', 'failed', 'rejected'].contains(data.status)
     }

@@ -63,6 +63,9 @@ class BuildEvents implements Serializable {
         putIfPresent(payload, 'commit', cfg.commit ?: environment.GIT_COMMIT)
         putIfPresent(payload, 'branch', cfg.branch ?: environment.BRANCH_NAME ?: environment.GIT_BRANCH)
         putIfPresent(payload, 'cause', cfg.cause ?: build.cause)
+        if (cfg.attempt != null && (cfg.attempt as int) > 1) {
+            payload.attempt = cfg.attempt as int  // a retried body's failure: its own event and analysis
+        }
         return payload
     }
 

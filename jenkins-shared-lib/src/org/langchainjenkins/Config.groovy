@@ -35,11 +35,13 @@ class Config implements Serializable {
                                      'markUnstable', 'jenkinsUrl']
     static final List EVENT_KEYS = ['status', 'durationMs', 'stages', 'parameters', 'commit', 'branch', 'cause']
     static final List ANALYSIS_KEYS = ['timeout', 'interval', 'setDescription', 'maxExcerptLines']
+    /** Set by withJenkinsAgent(retryTransient:) for the failure of a retried body. */
+    static final int MAX_ATTEMPT = MAX_RETRIES + 1
 
     /** The options each step accepts; anything else is a typo we report rather than ignore. */
     static final Map STEP_KEYS = [
             publishBuildEvent: COMMON_KEYS + EVENT_KEYS + ['event'],
-            analyzeFailure   : COMMON_KEYS + EVENT_KEYS + ANALYSIS_KEYS,
+            analyzeFailure   : COMMON_KEYS + EVENT_KEYS + ANALYSIS_KEYS + ['attempt'],
             askJenkinsAgent  : COMMON_KEYS + ['task', 'context', 'wait', 'timeout', 'interval'],
             withJenkinsAgent : COMMON_KEYS + ['stages', 'parameters', 'commit', 'branch', 'cause', 'retryTransient'] +
                     ANALYSIS_KEYS,
@@ -139,6 +141,10 @@ class Config implements Serializable {
                 cfg.retryTransient >= 0 && cfg.retryTransient <= MAX_RETRIES)) {
             return "${step}: retryTransient must be a whole number of retries from 0 to ${MAX_RETRIES}, got " +
                     "'${cfg.retryTransient}'".toString()
+        }
+        if (cfg.attempt != null && !((cfg.attempt instanceof Integer || cfg.attempt instanceof Long) &&
+                cfg.attempt >= 1 && cfg.attempt <= MAX_ATTEMPT)) {
+            return "${step}: attempt must be a whole number from 1 to ${MAX_ATTEMPT}, got '${cfg.attempt}'".toString()
         }
         if (cfg.status != null && !BUILD_STATUSES.contains(cfg.status.toString())) {
             return "${step}: status must be one of ${BUILD_STATUSES.join(', ')}, got '${cfg.status}'".toString()
