@@ -23,7 +23,7 @@ from flask_limiter import Limiter, RateLimitExceeded
 from flask_limiter.util import get_remote_address
 
 from api import auth
-from api.blueprints import analyze, builds, events, health, jenkins, pages, plugins, tasks
+from api.blueprints import analyze, builds, docs, events, health, jenkins, pages, plugins, tasks
 from api.errors import APIError, error_response, register_error_handlers
 from api.metrics import REQUEST_SECONDS, REQUESTS
 from api.services import EXTENSION_KEY, Services, services
@@ -50,7 +50,7 @@ def create_app(settings: Settings | None = None, *, celery: Celery | None = None
     the caller already has; by default they are created from ``settings`` on first use.
     """
     settings = settings or get_settings()
-    app = Flask(__name__)
+    app = Flask(__name__, static_folder=None)  # an API: no /static route (the docs page serves its own files)
     app.config.update(
         MAX_CONTENT_LENGTH=settings.max_body_bytes,
         SSE_HEARTBEAT_SECONDS=SSE_HEARTBEAT_SECONDS,
@@ -82,6 +82,7 @@ def create_app(settings: Settings | None = None, *, celery: Celery | None = None
         pages.bp,
     ):
         app.register_blueprint(blueprint)
+    docs.register(app)  # GET /api/v1/openapi.json and the /api/v1/docs page, no token needed
     # Feedback through a signed link needs no account, so each link gets its own budget.
     limited: Any = limiter.limit(settings.feedback_rate_limit, key_func=pages.feedback_rate_key)
     app.view_functions["pages.feedback"] = limited(app.view_functions["pages.feedback"])
@@ -170,7 +171,7 @@ def _start_request() -> None:
 
 def _authenticate() -> None:
     """Require a valid bearer token under ``/api/v1`` (unknown routes there too: they reveal nothing)."""
-    if not _is_api_path(request.path):
+    if not _is_api_path(request.path) or docs.is_public(request.path):
         return
     settings = services().settings
     principal = _principal_or_none(settings)

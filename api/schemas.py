@@ -1,11 +1,19 @@
-"""Request bodies only the API reads (the shared ones, BuildEvent and TaskRequest, live in worker.models)."""
+"""Bodies only the API reads or writes (the shared ones, BuildEvent, TaskRequest and TriggerRequest, live in
+``worker.models``; the engine's ``Analysis`` in ``worker.analysis``).
+
+The response models describe what the views return, for the OpenAPI description (``api.openapi``); the views
+build plain dicts from storage, and the contract tests check those dicts against these schemas. Stored documents
+may carry more fields than listed (``extra="allow"``): clients must ignore what they do not know.
+"""
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from worker.analysis.flaky import FlakyReport
+from worker.analysis.models import Category, Cause, ExcerptBlock
 from worker.feedback import check_category, parse_lines
 
 
@@ -39,3 +47,136 @@ class FeedbackRequest(BaseModel):
     @property
     def line_ranges(self) -> list[tuple[int, int]]:
         return parse_lines(self.lines)
+
+
+# -- responses ----------------------------------------------------------------------------------------------
+
+
+class FieldProblem(BaseModel):
+    field: str = Field(description="dotted path into the body or the query parameter's name: stages.0.name")
+    rule: str = Field(description="the rule it broke (pydantic's error type: missing, int_parsing, ...)")
+    message: str
+
+
+class ErrorDetail(BaseModel):
+    code: str = Field(description="stable machine-readable code: validation_error, unauthorized, ...")
+    message: str = Field(description="for people: names the field and the rule")
+    fields: list[FieldProblem] = Field(description="one entry per field at fault (empty when none)")
+
+
+class ErrorBody(BaseModel):
+    """Every error, whatever its status, has this one shape."""
+
+    error: ErrorDetail
+
+
+class EventAccepted(BaseModel):
+    accepted: Literal[True]
+    task_id: str
+    status_url: str = Field(description="the build to poll: /api/v1/jobs/<job>/builds/<n>")
+
+
+class TaskAccepted(BaseModel):
+    task_id: str
+    status_url: str = Field(description="/api/v1/tasks/<task_id>")
+
+
+class TaskView(BaseModel):
+    task_id: str
+    status: Literal["queued", "running", "succeeded", "failed", "rejected"]
+    kind: str | None = Field(description="the task name (agents.handle_task, builds.trigger, ...)")
+    result: dict[str, Any] | None = Field(description="set once succeeded")
+    error: dict[str, Any] | None = Field(description="{code, message[, fields]} once failed or rejected")
+    created_at: str | None
+    updated_at: str | None
+    progress: Any = Field(None, description="the latest progress report while running")
+
+
+class StoredStage(BaseModel):
+    name: str
+    status: str
+    duration_ms: int | None = None
+
+
+class StoredBuild(BaseModel):
+    """A build as reported by build events (the newest event's fields win)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    jenkins_url: str
+    job: str
+    build: int
+    status: str = Field(description="IN_PROGRESS until a completed event: SUCCESS, FAILURE, UNSTABLE, ...")
+    analysis_status: Literal["none", "pending", "done", "failed"]
+    url: str | None = None
+    commit: str | None = None
+    branch: str | None = None
+    cause: str | None = None
+    duration_ms: int | None = None
+    parameters: dict[str, str] = {}
+    stages: list[StoredStage] = []
+    failed_tests: list[str] = []
+    created_at: str | None = None
+    updated_at: str | None = None
+    completed_at: str | None = None
+
+
+class StoredAnalysis(BaseModel):
+    """The engine's analysis of a failed build (category, ranked excerpt, causes, fingerprint), as stored."""
+
+    model_config = ConfigDict(extra="allow")
+
+    job: str
+    build: int
+    category: Category
+    summary: str
+    excerpt: list[ExcerptBlock] = Field(description="the lines that explain the failure, best first")
+    causes: list[Cause] = Field(description="known causes from the knowledge base, with their fixes")
+    fingerprint: str = Field(description="the same for the same failure in another build")
+
+
+class BuildList(BaseModel):
+    job: str
+    builds: list[StoredBuild] = Field(description="newest first")
+
+
+class BuildWithAnalysis(BaseModel):
+    build: StoredBuild
+    analysis: StoredAnalysis | None
+
+
+class JobFlakyReport(FlakyReport):
+    """Flaky tests and failures of one job, and the builds worth retrying."""
+
+    job: str
+
+
+class Feedback(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    jenkins_url: str
+    job: str
+    build: int
+    author: str = Field(description="the token's subject")
+    verdict: Literal["right", "wrong"]
+    lines: list[list[int]] = Field(description="[first, last] line ranges the reader marked")
+    category: str | None = None
+    comment: str | None = None
+
+
+class FeedbackSaved(BaseModel):
+    feedback: Feedback
+
+
+class Health(BaseModel):
+    status: Literal["ok"]
+
+
+class Readiness(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    status: Literal["ready", "unavailable"]
+    redis: dict[str, Any] = Field(description="{ok, latency_ms} or {ok: false, error}")
+    mongo: dict[str, Any]
+    broker: dict[str, Any]
+    jenkins: dict[str, Any] = Field(description="as last reported by a worker; ok is null when none did")

@@ -14,6 +14,7 @@ from typing import IO
 from flask import Blueprint, Response, jsonify, request
 
 from api.errors import APIError, FieldError, validation_error
+from api.openapi import Body, Query, operation
 from api.services import services
 from api.validation import query_choice
 from worker.analysis import Analysis, analyze_stream, load_knowledge_base
@@ -96,6 +97,21 @@ def render_text(analysis: Analysis) -> str:
 
 
 @bp.post("/analyze")
+@operation(
+    tags=["analysis"],
+    uploads=sorted(TEXT_TYPES | GZIP_TYPES | BINARY_TYPES),
+    query=[
+        Query("format", "json, or text for terminals", type="string", default="json", enum=("json", "text"))
+    ],
+    responses={
+        200: Body(
+            Analysis,
+            "the analysis (with ?format=text: a plain-text report)",
+            also={"text/plain": {"type": "string"}},
+        )
+    },
+    errors=[400, 413, 415, 422],
+)
 def analyze() -> Response:
     """Analyse the uploaded log (``text/plain``, ``application/gzip`` or ``application/octet-stream``)."""
     settings = services().settings

@@ -14,7 +14,17 @@ from flask import Blueprint, g, request
 
 from api.blueprints.tasks import start_task
 from api.errors import APIError, FieldError, validation_error
-from api.schemas import ConfirmRequest, FeedbackRequest
+from api.openapi import Body, Query, operation
+from api.schemas import (
+    BuildList,
+    BuildWithAnalysis,
+    ConfirmRequest,
+    FeedbackRequest,
+    FeedbackSaved,
+    JobFlakyReport,
+    StoredAnalysis,
+    TaskAccepted,
+)
 from api.services import services
 from api.validation import configured_controller, json_body, path_job, query_controller, query_int
 from worker.analysis.flaky import DEFAULT_WINDOW, MAX_WINDOW, detect_flaky
@@ -70,7 +80,29 @@ def _action_controller() -> str:
     return configured_controller(services().settings, request.args.get("jenkins_url") or None)
 
 
+_JOB = {"job": "the job's full name, folders included: team/api-service", "number": "the build number"}
+_QUEUED = {202: Body(TaskAccepted, "queued for a worker; poll status_url")}
+_READ_FROM = Query(
+    "jenkins_url",
+    "only this controller's records (needed when several controllers reported the build)",
+    "string",
+)
+_ACT_ON = Query(
+    "jenkins_url", "the configured controller to act on (default: the default controller)", "string"
+)
+
+
 @bp.get("/<path:job>/builds")
+@operation(
+    tags=["builds"],
+    responses={200: Body(BuildList)},
+    query=[
+        Query("limit", "how many builds", default=DEFAULT_LIMIT, minimum=1, maximum=MAX_LIMIT),
+        _READ_FROM,
+    ],
+    errors=[422],
+    path_descriptions=_JOB,
+)
 def list_builds(job: str) -> dict[str, Any]:
     """Recent builds of ``job``, newest first (``?limit=``, 1..100, default 20; ``?jenkins_url=`` for one
     controller's builds, else every controller's)."""
@@ -81,6 +113,13 @@ def list_builds(job: str) -> dict[str, Any]:
 
 
 @bp.get("/<path:job>/builds/<int:number>")
+@operation(
+    tags=["builds"],
+    responses={200: Body(BuildWithAnalysis)},
+    query=[_READ_FROM],
+    errors=[404, 422],
+    path_descriptions=_JOB,
+)
 def get_build(job: str, number: int) -> dict[str, Any]:
     """One build with its analysis (``null`` until there is one)."""
     job, number = path_job(job), _number(number)
@@ -95,6 +134,13 @@ def get_build(job: str, number: int) -> dict[str, Any]:
 
 
 @bp.get("/<path:job>/builds/<int:number>/analysis")
+@operation(
+    tags=["builds"],
+    responses={200: Body(StoredAnalysis)},
+    query=[_READ_FROM],
+    errors=[404, 422],
+    path_descriptions=_JOB,
+)
 def get_analysis(job: str, number: int) -> dict[str, Any]:
     """The analysis of one build; 404 ``analysis_pending`` while the worker is still on it."""
     job, number = path_job(job), _number(number)
@@ -112,6 +158,16 @@ def get_analysis(job: str, number: int) -> dict[str, Any]:
 
 
 @bp.get("/<path:job>/flaky")
+@operation(
+    tags=["builds"],
+    responses={200: Body(JobFlakyReport)},
+    query=[
+        Query("window", "how many recent builds", default=DEFAULT_WINDOW, minimum=2, maximum=MAX_WINDOW),
+        _READ_FROM,
+    ],
+    errors=[422],
+    path_descriptions=_JOB,
+)
 def flaky_report(job: str) -> dict[str, Any]:
     """Flaky tests and failures, and retry candidates, judged on the job's last ``?window=`` stored builds
     (2..200, default 30). Pure analysis of stored history: fast, and Jenkins is never asked."""
@@ -123,6 +179,13 @@ def flaky_report(job: str) -> dict[str, Any]:
 
 
 @bp.get("/<path:job>/status")
+@operation(
+    tags=["jenkins"],
+    responses=_QUEUED,
+    query=[Query("limit", "how many recent builds", default=10, minimum=1, maximum=MAX_LIMIT), _ACT_ON],
+    errors=[422],
+    path_descriptions=_JOB,
+)
 def job_status(job: str) -> tuple[dict[str, Any], int]:
     """Queue ``builds.status``: the job as Jenkins sees it now (health, queue, last ``?limit=`` builds)."""
     job = path_job(job)
@@ -131,6 +194,14 @@ def job_status(job: str) -> tuple[dict[str, Any], int]:
 
 
 @bp.post("/<path:job>/builds")
+@operation(
+    tags=["jenkins"],
+    body=TriggerRequest,
+    body_required=False,
+    responses=_QUEUED,
+    query=[_ACT_ON],
+    path_descriptions=_JOB,
+)
 def trigger_build(job: str) -> tuple[dict[str, Any], int]:
     """Trigger a build of ``job`` with optional ``{"parameters": {...}}`` (an empty body means none)."""
     job = path_job(job)
@@ -140,6 +211,15 @@ def trigger_build(job: str) -> tuple[dict[str, Any], int]:
 
 
 @bp.post("/<path:job>/builds/<int:number>/abort")
+@operation(
+    tags=["jenkins"],
+    body=ConfirmRequest,
+    body_required=False,
+    responses=_QUEUED,
+    query=[_ACT_ON],
+    errors=[404],
+    path_descriptions=_JOB,
+)
 def abort_build(job: str, number: int) -> tuple[dict[str, Any], int]:
     """Abort a running build; a dry run unless the body is ``{"confirm": true}``."""
     job, number = path_job(job), _number(number)
@@ -149,6 +229,15 @@ def abort_build(job: str, number: int) -> tuple[dict[str, Any], int]:
 
 
 @bp.post("/<path:job>/builds/<int:number>/rebuild")
+@operation(
+    tags=["jenkins"],
+    body=ConfirmRequest,
+    body_required=False,
+    responses=_QUEUED,
+    query=[_ACT_ON],
+    errors=[404],
+    path_descriptions=_JOB,
+)
 def rebuild(job: str, number: int) -> tuple[dict[str, Any], int]:
     """Run a build again with the same parameters (``{"confirm": true}`` is passed on to the worker)."""
     job, number = path_job(job), _number(number)
@@ -158,6 +247,14 @@ def rebuild(job: str, number: int) -> tuple[dict[str, Any], int]:
 
 
 @bp.post("/<path:job>/builds/<int:number>/feedback")
+@operation(
+    tags=["feedback"],
+    body=FeedbackRequest,
+    responses={201: Body(FeedbackSaved, "recorded (replacing this client's earlier verdict)")},
+    query=[_READ_FROM],
+    errors=[404],
+    path_descriptions=_JOB,
+)
 def post_feedback(job: str, number: int) -> tuple[dict[str, Any], int]:
     """A signed-in client's verdict on an analysis: ``{"verdict": "right"|"wrong", "lines": "120-131",
     "category": ..., "comment": ...}`` (one per client and analysis; a new one replaces it)."""

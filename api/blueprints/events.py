@@ -7,6 +7,8 @@ from typing import Any
 
 from flask import Blueprint, g, url_for
 
+from api.openapi import Body, operation
+from api.schemas import EventAccepted
 from api.services import services
 from api.validation import configured_controller, json_body
 from worker.models import BuildEvent
@@ -16,6 +18,7 @@ bp = Blueprint("events", __name__, url_prefix="/api/v1")
 
 
 @bp.post("/events")
+@operation(tags=["builds"], body=BuildEvent, responses={202: Body(EventAccepted, "queued for ingestion")})
 def post_event() -> tuple[dict[str, Any], int]:
     """Validate a build event and queue ``builds.ingest_event``; 202 with the build's URL.
 

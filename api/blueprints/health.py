@@ -9,6 +9,8 @@ from typing import Any
 from flask import Blueprint, Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest, multiprocess
 
+from api.openapi import Body, operation
+from api.schemas import Health, Readiness
 from api.services import services
 from worker.health import read_report
 
@@ -16,6 +18,7 @@ bp = Blueprint("health", __name__)
 
 
 @bp.get("/healthz")
+@operation(tags=["operations"], responses={200: Body(Health)}, public=True)
 def healthz() -> dict[str, str]:
     """The process is alive and serving (checks nothing else, so a dependency outage never restarts it)."""
     return {"status": "ok"}
@@ -31,6 +34,11 @@ def _probe(check: Callable[[], object]) -> dict[str, Any]:
 
 
 @bp.get("/readyz")
+@operation(
+    tags=["operations"],
+    responses={200: Body(Readiness, "ready"), 503: Body(Readiness, "not ready: see which dependency")},
+    public=True,
+)
 def readyz() -> tuple[dict[str, Any], int]:
     """Redis, MongoDB and the broker, each reported; 503 unless all three answer.
 
@@ -53,6 +61,17 @@ def readyz() -> tuple[dict[str, Any], int]:
 
 
 @bp.get("/metrics")
+@operation(
+    tags=["operations"],
+    responses={
+        200: Body(
+            description="Prometheus text exposition format",
+            media_type="text/plain; version=0.0.4",
+            schema={"type": "string"},
+        )
+    },
+    public=True,
+)
 def metrics() -> Response:
     """Prometheus exposition of the API's metrics.
 

@@ -17,6 +17,7 @@ from typing import Any
 
 from flask import Blueprint, Response, make_response, render_template, request, url_for
 
+from api.openapi import Body, operation
 from api.services import services
 from worker.feedback import check_category, format_lines, parse_lines
 from worker.links import LinkError, PageRef, read_page_token
@@ -63,11 +64,24 @@ def _ref(token: str) -> PageRef | Response:
         return _refused(f"{str(exc).capitalize()}. {hint}")
 
 
+def _page(description: str) -> Body:
+    return Body(description=description, media_type="text/html", schema={"type": "string"})
+
+
+_PAGE_ANSWERS = {
+    200: _page("the analysis page"),
+    403: _page("the link is not valid, or has expired (the page says which)"),
+    404: _page("the analysis is no longer stored"),
+}
+_TOKEN = {"token": "the signed link token from the build page (read-only, expires)"}
+
+
 def _analysis(ref: PageRef) -> dict[str, Any] | None:
     return services().storage.analyses.get(ref.job, ref.build, jenkins_url=ref.jenkins_url)
 
 
 @bp.get("/analyses/<token>")
+@operation(tags=["pages"], responses=_PAGE_ANSWERS, errors=[429], public=True, path_descriptions=_TOKEN)
 def analysis_page(token: str) -> Response:
     """The page of one analysis (verdict, category, excerpt with console links, causes, history)."""
     ref = _ref(token)
@@ -80,6 +94,14 @@ def analysis_page(token: str) -> Response:
 
 
 @bp.post("/analyses/<token>/feedback")
+@operation(
+    tags=["pages"],
+    uploads=["application/x-www-form-urlencoded"],
+    responses={**_PAGE_ANSWERS, 422: _page("the page again, naming each form field at fault")},
+    errors=[429],
+    public=True,
+    path_descriptions=_TOKEN,
+)
 def feedback(token: str) -> Response:
     """Record the reader's verdict (form fields ``verdict``, ``lines``, ``category``, ``comment``)."""
     ref = _ref(token)

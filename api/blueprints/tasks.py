@@ -16,6 +16,8 @@ import structlog
 from flask import Blueprint, Response, current_app, g, url_for
 
 from api.errors import APIError
+from api.openapi import Body, operation
+from api.schemas import TaskAccepted, TaskView
 from api.services import Services, services
 from api.validation import json_body
 from worker.logging import get_logger
@@ -54,6 +56,7 @@ def start_task(
 
 
 @bp.post("/tasks")
+@operation(tags=["tasks"], body=TaskRequest, responses={202: Body(TaskAccepted, "queued")})
 def post_task() -> tuple[dict[str, Any], int]:
     """Queue a natural-language task for the supervisor agent (``agents.handle_task``)."""
     req = json_body(TaskRequest)
@@ -79,6 +82,7 @@ def task_view(record: Mapping[str, Any]) -> dict[str, Any]:
 
 
 @bp.get("/tasks/<task_id>")
+@operation(tags=["tasks"], responses={200: Body(TaskView)}, errors=[404])
 def get_task(task_id: str) -> dict[str, Any]:
     """A task's status and, once finished, its result or error."""
     return task_view(_find(services().storage.tasks, task_id))
@@ -147,6 +151,17 @@ def _events(
 
 
 @bp.get("/tasks/<task_id>/stream")
+@operation(
+    tags=["tasks"],
+    responses={
+        200: Body(
+            description="`event: progress` messages, then one `event: result` with the task view",
+            media_type="text/event-stream",
+            schema={"type": "string"},
+        )
+    },
+    errors=[404],
+)
 def stream_task(task_id: str) -> Response:
     """Server-Sent Events for a task: ``progress`` events, then one ``result`` event, then the stream closes.
 
