@@ -1,240 +1,169 @@
-"""Speed and memory of the analysis engine on generated, realistic Jenkins console logs.
+"""Speed, memory and start-up of the analysis engine, on real failed CI logs first.
 
 Usage::
 
-    python -m bench.speed                 # 100 MB log (and the 10 MB end-to-end check)
-    python -m bench.speed --size-mb 1024  # 1 GB log
-    python -m bench.speed --keep DIR      # keep the generated logs in DIR
+    python -m bench.speed                      # everything (real, dense, generated, 1 GB RSS, start-up)
+    python -m bench.speed --rss-gb 0           # without the 1 GB memory run
+    python -m bench.speed --pure               # the pure-Python hot loop instead of the compiled one
+    python -m bench.speed --keep /tmp/lj-speed # keep (and reuse) the logs it writes
 
-What is measured, on one core, in the same run:
+What it prints, each measured in the same run over the same file (median of ``--repeat`` runs, interleaved,
+so a busy machine slows every contender alike):
 
-* MB/s of the whole ``analyze_path`` (read, scan, rank, redact) on the generated log;
-* MB/s of a plain Python ``re`` alternation of the same knowledge-base patterns over the same bytes (the
-  "hand-written regex" approach), and the ratio;
-* peak RSS of a child process analysing the log minus that of a child analysing an empty log;
-* wall time of ``analyze --format jsonl`` on a 10 MB log in a fresh interpreter (start-up included);
-* MB/s on real CI output: the LogChunks logs concatenated (when ``../shared`` is there).
+* **real CI logs** -- the shared data's failing logs concatenated to >= 256 MB (``bench/speed_logs.py``), and
+  the same logs once each: the engine's MB/s (``analyze_path`` in this process, knowledge base loaded), the
+  ratio to ``grep -E`` over the same file (``GREP`` below: a reader's grep for failures, counting matching
+  lines) and to a bare Python loop over the file's lines;
+* **error-dense** -- the same logs with each labelled failure printed 300 times;
+* **generated** -- a synthetic, match-sparse Jenkins log (earlier issues' benchmark; never the headline);
+* **memory** -- peak RSS growth of a child process streaming >= 1 GB of the real logs, measured from after
+  start-up (Linux ``clear_refs``), and its peak RSS minus that of a child analysing an empty log;
+* **start-up** -- wall time of ``jenkins-ai analyze`` on an empty file in fresh processes (hyperfine when
+  installed), byte-compiled modules cached as after any first run.
 
-The generator is deterministic (fixed seed): the same size gives the same bytes.
+Needs the shared data (``$LJ_SHARED_DIR`` or ``../shared``) for the real logs. Not a test: a machine's load
+changes the figures; the ratios, measured together, change much less.
 """
 
 from __future__ import annotations
 
 import argparse
-import random
-import re
+import json
+import os
 import resource
+import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-from bench._shared import REPO_ROOT, read_jsonl_gz
+from bench._shared import REPO_ROOT
+from bench.speed_logs import write_dense, write_generated, write_real
 
-if TYPE_CHECKING:
-    from worker.analysis.kb import KnowledgeBase
-
-_MODULES = ["core", "api", "service", "web", "client", "common", "storage", "auth"]
-_PACKAGES = ["com.example.app", "org.acme.billing", "io.corp.platform", "net.shop.orders"]
+#: The grep every engine figure is compared with: what a person would run to find the failures.
+GREP = ["grep", "-E", "-c", "-i", "error|fail|exception|fatal"]
+MB = 1 << 20
 
 
-def _noise_lines(rng: random.Random) -> list[str]:
-    """A pool of the lines that make up most of a real console log."""
-    lines: list[str] = []
-    for i in range(4000):
-        module = rng.choice(_MODULES)
-        pkg = rng.choice(_PACKAGES)
-        cls = f"{pkg}.{module.capitalize()}{rng.choice(['Service', 'Controller', 'Repository', 'Mapper'])}{i % 97}"
-        kind = rng.randrange(14)
-        if kind == 0:
-            lines.append(
-                f"Downloading from central: https://repo.maven.apache.org/maven2/org/{module}/lib-{module}/"
-                f"{rng.randrange(1, 9)}.{rng.randrange(20)}.{rng.randrange(9)}/lib-{module}.jar"
-            )
-        elif kind == 1:
-            lines.append(
-                f"Downloaded from central: https://repo.maven.apache.org/maven2/org/{module}/x.pom (3.{i % 9} kB at 41 kB/s)"
-            )
-        elif kind == 2:
-            lines.append(f"[INFO] Running {cls}Test")
-        elif kind == 3:
-            lines.append(
-                f"[INFO] Tests run: {rng.randrange(1, 40)}, Failures: 0, Errors: 0, Skipped: {rng.randrange(3)}, "
-                f"Time elapsed: {rng.random() * 3:.3f} s - in {cls}Test"
-            )
-        elif kind == 4:
-            lines.append(f"[INFO] --- maven-compiler-plugin:3.11.0:compile (default-compile) @ {module} ---")
-        elif kind == 5:
-            lines.append(
-                f"[INFO] Compiling {rng.randrange(5, 300)} source files with javac [debug release 17] to target/classes"
-            )
-        elif kind == 6:
-            lines.append(
-                f"{rng.randrange(10, 23)}:{rng.randrange(60):02d}:{rng.randrange(60):02d}.{rng.randrange(1000):03d} "
-                f"[main] INFO  {cls} - request id={rng.getrandbits(64):016x} handled in {rng.randrange(900)} ms"
-            )
-        elif kind == 7:
-            lines.append(
-                f"[WARNING] {cls.replace('.', '/')}.java:[{rng.randrange(400)},{rng.randrange(80)}] deprecated API"
-            )
-        elif kind == 8:
-            lines.append(f"+ ./gradlew :{module}:assemble --parallel --build-cache -Pversion=1.{i}")
-        elif kind == 9:
-            lines.append(f"> Task :{module}:compileJava UP-TO-DATE")
-        elif kind == 10:
-            lines.append(
-                f"npm http fetch GET 200 https://registry.npmjs.org/{module}-utils {rng.randrange(900)}ms (cache hit)"
-            )
-        elif kind == 11 and i % 25 == 0:
-            # Pipeline steps are announced a few hundred times per build, not every few lines.
-            lines.append(f"[Pipeline] {rng.choice(['echo', 'sh', 'dir', 'withEnv', '}', '// stage'])}")
-        elif kind == 11:
-            lines.append(
-                f"[INFO] Copying {rng.randrange(1, 40)} resources from src/main/resources to target/classes"
-            )
-        elif kind == 12:
-            lines.append(
-                f"    at {cls}.handle({cls.rsplit('.', 1)[-1]}.java:{rng.randrange(900)}) ~[app.jar:?]"
-            )
-        else:
-            lines.append(
-                f"[INFO] Building {module} 1.{i % 50}.0-SNAPSHOT                                  [{i % 12}/12]"
-            )
+def _timed(run: Callable[[], object]) -> tuple[float, float]:
+    """(wall, CPU) seconds of ``run`` in this process."""
+    wall, cpu = time.perf_counter(), time.process_time()
+    run()
+    return time.perf_counter() - wall, time.process_time() - cpu
+
+
+def _timed_child(command: list[str]) -> tuple[float, float]:
+    """(wall, CPU) seconds of a child process."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    wall = time.perf_counter()
+    subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
+    wall = time.perf_counter() - wall
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+
+
+def _line_loop(path: Path) -> int:
+    lines = 0
+    with path.open("rb") as log:
+        for _ in log:
+            lines += 1
     return lines
 
 
-_FAILURE = """[INFO] Running com.example.app.CheckoutServiceTest
-[ERROR] Tests run: 12, Failures: 1, Errors: 0, Skipped: 0, Time elapsed: 0.412 s <<< FAILURE! - in com.example.app.CheckoutServiceTest
-[ERROR] totalIncludesTax(com.example.app.CheckoutServiceTest)  Time elapsed: 0.021 s  <<< FAILURE!
-org.opentest4j.AssertionFailedError: expected: <107.00> but was: <100.00>
-\tat com.example.app.CheckoutServiceTest.totalIncludesTax(CheckoutServiceTest.java:58)
-[INFO]
-[INFO] Results:
-[INFO]
-[ERROR] Failures:
-[ERROR]   CheckoutServiceTest.totalIncludesTax:58 expected: <107.00> but was: <100.00>
-[INFO]
-[ERROR] Tests run: 431, Failures: 1, Errors: 0, Skipped: 3
-[INFO] BUILD FAILURE
-[ERROR] Failed to execute goal org.apache.maven.plugins:maven-surefire-plugin:3.1.2:test (default-test) on project core: There are test failures.
-[Pipeline] }
-ERROR: script returned exit code 1
-Finished: FAILURE
-"""
-
-
-def generate(path: Path, size_bytes: int, seed: int = 42) -> None:
-    """Write a deterministic Jenkins-like console log of about ``size_bytes`` bytes ending in a failure."""
-    rng = random.Random(seed)
-    pool = [line.encode() + b"\n" for line in _noise_lines(rng)]
-    written = 0
-    header = b"Started by user admin\nRunning in Durability level: MAX_SURVIVABILITY\n[Pipeline] Start of Pipeline\n"
-    with path.open("wb") as out:
-        out.write(header)
-        written += len(header)
-        target = size_bytes - len(_FAILURE)
-        while written < target:
-            batch = b"".join(rng.choices(pool, k=20000))
-            if written + len(batch) > target:
-                batch = batch[: batch.rfind(b"\n", 0, target - written) + 1] or batch[:0]
-                if not batch:
-                    break
-            out.write(batch)
-            written += len(batch)
-        out.write(_FAILURE.encode())
-
-
-def _re_alternation_scan(path: Path, limit_bytes: int) -> tuple[float, int, int]:
-    """A plain ``re`` alternation of the same patterns over the first ``limit_bytes`` of the same log.
-
-    Returns (seconds, bytes scanned, matches). Python's backtracking engine tries every alternative at every
-    position, so it is measured on a prefix (it would take many minutes on the whole log); MB/s is comparable.
-    """
-    from worker.analysis.kb import load_knowledge_base
-    from worker.analysis.reader import iter_blocks, open_chunks, strip_ansi
+def measure(label: str, path: Path, repeat: int) -> None:
+    """The engine, grep and a Python line loop over ``path``, interleaved; medians."""
+    from worker.analysis import analyze_path, load_knowledge_base
 
     kb = load_knowledge_base()
-    alternation = "|".join(
-        f"(?i:{regex})" if caseless else f"(?:{regex})" for regex, caseless in kb.expressions
+    size = path.stat().st_size / MB
+    runs: dict[str, list[tuple[float, float]]] = {"engine": [], "grep": [], "loop": []}
+    contenders: dict[str, Callable[[], tuple[float, float]]] = {
+        "engine": lambda: _timed(lambda: analyze_path(path, knowledge_base=kb)),
+        "grep": lambda: _timed_child([*GREP, str(path)]),
+        "loop": lambda: _timed(lambda: _line_loop(path)),
+    }
+    names = list(contenders)
+    for n in range(repeat):
+        for name in names[n % 3 :] + names[: n % 3]:  # rotate the order: no contender always goes first
+            runs[name].append(contenders[name]())
+    wall = {name: statistics.median(w for w, _ in result) for name, result in runs.items()}
+    cpu = {name: statistics.median(c for _, c in result) for name, result in runs.items()}
+    rate = {name: size / seconds for name, seconds in wall.items()}
+    print(
+        f"{label} ({size:.0f} MB): engine {wall['engine']:.2f} s = {rate['engine']:.0f} MB/s "
+        f"(CPU {cpu['engine']:.2f} s = {size / cpu['engine']:.0f} MB/s)\n"
+        f"    grep -E {wall['grep']:.2f} s = {rate['grep']:.0f} MB/s -> engine {rate['engine'] / rate['grep']:.2f}x grep"
+        f" (CPU: {cpu['grep'] and cpu['grep'] / cpu['engine']:.2f}x)\n"
+        f"    python line loop {wall['loop']:.2f} s = {rate['loop']:.0f} MB/s -> engine "
+        f"{rate['engine'] / rate['loop']:.2f}x the loop"
     )
-    compiled = re.compile(alternation.encode(), re.M)
-    started = time.perf_counter()
-    count = 0
-    scanned = 0
-    for block in iter_blocks(open_chunks(path)):
-        count += sum(1 for _ in compiled.finditer(strip_ansi(block)))
-        scanned += len(block)
-        if scanned >= limit_bytes:
-            break
-    return time.perf_counter() - started, scanned, count
 
 
-def _child_rss_kb(code: str) -> int:
-    """Peak RSS (KB) of a fresh interpreter running ``code``."""
-    script = f"{code}\nimport resource; print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)"
-    out = subprocess.run(
-        [sys.executable, "-c", script], cwd=REPO_ROOT, check=True, capture_output=True, text=True
-    ).stdout
-    return int(out.strip().splitlines()[-1])
+def _child(code: str) -> list[str]:
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=REPO_ROOT, check=True, capture_output=True, text=True
+    )
+    return done.stdout.split()
 
 
-def _analysis_peak_growth_kb(path: Path) -> int | None:
-    """Peak RSS growth of the analysis alone, in a child: Linux lets a process reset its peak (clear_refs 5).
-
-    The start-up peak (imports, rule loading) can hide the analysis' own memory in ``ru_maxrss``; this
-    measures from after start-up to the end of the analysis.
-    """
-    script = f"""
+def memory(path: Path, empty: Path) -> None:
+    """Peak RSS growth of streaming ``path`` (a child process), from after start-up and against an empty log."""
+    growth = _child(
+        f"""
 import re
 from worker.analysis import analyze_path, load_knowledge_base
 load_knowledge_base()
 def status(key):
-    text = open("/proc/self/status").read()
-    return int(re.search(key + r":\\s+(\\d+)", text).group(1))
-open("/proc/self/clear_refs", "w").write("5")
+    return int(re.search(key + r":\\s+(\\d+)", open("/proc/self/status").read()).group(1))
+open("/proc/self/clear_refs", "w").write("5")  # reset the peak: what follows is the analysis alone
 before = status("VmRSS")
 analyze_path({str(path)!r})
 print(status("VmHWM") - before)
 """
-    try:
-        out = subprocess.run(
-            [sys.executable, "-c", script], cwd=REPO_ROOT, check=True, capture_output=True, text=True
-        ).stdout
-    except (subprocess.CalledProcessError, OSError):
-        return None  # not Linux, or /proc/self/clear_refs not writable
-    return int(out.strip().splitlines()[-1])
-
-
-def _real_logs_rate(workdir: Path, kb: KnowledgeBase, repeat: int) -> None:
-    """MB/s on real CI output: the LogChunks logs (colour codes, dense errors) concatenated into one file.
-
-    The generated log is mostly build noise (about one matching line per 65 KB); real failing logs hold far
-    more evidence, and the engine's per-hit work then dominates. Skipped when the shared data is absent."""
-    from worker.analysis import analyze_path
-
-    path = workdir / "logchunks-concatenated.log"
-    count = 0
-    try:
-        with path.open("wb") as out:  # row by row: this process stays small
-            for row in read_jsonl_gz("logchunks/dev.jsonl.gz"):
-                out.write(row["log"].encode("utf-8") + b"\n")
-                count += 1
-    except (SystemExit, OSError):
-        print("real CI logs: shared data not found (set LJ_SHARED_DIR), skipped")
-        return
-    size_mb = path.stat().st_size / (1 << 20)
-    runs = []
-    for _ in range(max(1, repeat)):
-        started = time.perf_counter()
-        analyze_path(path, knowledge_base=kb)
-        runs.append(time.perf_counter() - started)
-    seconds = statistics.median(runs)
+    )[-1]
+    code = "from worker.analysis import analyze_path; analyze_path({!r}); import resource; "
+    code += "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)"
+    base = int(_child(code.format(str(empty)))[-1])
+    big = int(_child(code.format(str(path)))[-1])
+    size = path.stat().st_size / MB
     print(
-        f"real CI logs ({count} LogChunks logs concatenated, {size_mb:.0f} MB): {seconds:.2f} s = "
-        f"{size_mb / seconds:.0f} MB/s (median of {len(runs)})"
+        f"memory, streaming {size:.0f} MB of real logs: peak RSS growth during the analysis "
+        f"{int(growth) / 1024:.1f} MB; peak RSS {big / 1024:.1f} MB vs {base / 1024:.1f} MB for an empty log "
+        f"(extra {(big - base) / 1024:.1f} MB)"
+    )
+
+
+def startup(empty: Path, runs: int) -> None:
+    """Wall time of ``jenkins-ai analyze`` on an empty file, fresh processes, bytecode cached."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    command = [sys.executable, "-m", "worker.cli", "analyze", str(empty)]
+    subprocess.run(command, cwd=REPO_ROOT, env=env, check=True, capture_output=True)  # writes the .pyc files
+    script = shutil.which("jenkins-ai")
+    if shutil.which("hyperfine") and script:
+        with tempfile.NamedTemporaryFile(suffix=".json") as report:
+            subprocess.run(
+                ["hyperfine", "-N", "-w", "3", "-r", str(runs), "--export-json", report.name,
+                 f"{script} analyze {empty}"],
+                env=env, check=True, capture_output=True,
+            )  # fmt: skip
+            result = json.loads(Path(report.name).read_text())["results"][0]
+        print(
+            f"start-up, `jenkins-ai analyze` on an empty file (hyperfine, {runs} runs): mean "
+            f"{result['mean']:.3f} s ± {result['stddev']:.3f}, median {result['median']:.3f} s, "
+            f"min {result['min']:.3f} s"
+        )
+        return
+    walls = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        subprocess.run(command, cwd=REPO_ROOT, env=env, check=True, capture_output=True)
+        walls.append(time.perf_counter() - started)
+    print(
+        f"start-up, `python -m worker.cli analyze` on an empty file ({runs} runs): median "
+        f"{statistics.median(walls):.3f} s, min {min(walls):.3f} s"
     )
 
 
@@ -242,102 +171,56 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--size-mb", type=int, default=100, help="size of the generated log (default 100)")
-    parser.add_argument("--keep", type=Path, default=None, help="directory for the generated logs (kept)")
-    parser.add_argument("--skip-re", action="store_true", help="skip the (slow) re alternation baseline")
-    parser.add_argument("--re-mb", type=int, default=4, help="MB scanned by the re baseline (default 4)")
-    parser.add_argument(
-        "--repeat", type=int, default=3, help="timed runs of each measure; the median is reported (default 3)"
-    )
+    parser.add_argument("--real-mb", type=int, default=256, help="real logs concatenated to this size")
+    parser.add_argument("--dense-mb", type=int, default=256, help="size of the error-dense variant")
+    parser.add_argument("--generated-mb", type=int, default=100, help="size of the generated log (0: skip)")
+    parser.add_argument("--rss-gb", type=float, default=1.0, help="real logs streamed for memory (0: skip)")
+    parser.add_argument("--repeat", type=int, default=3, help="timed runs of each contender (median)")
+    parser.add_argument("--startup-runs", type=int, default=20)
+    parser.add_argument("--keep", type=Path, default=None, help="directory for the logs (kept and reused)")
+    parser.add_argument("--pure", action="store_true", help="the pure-Python hot loop, not the compiled one")
     args = parser.parse_args()
 
-    from worker.analysis import analyze_path, load_knowledge_base
+    from worker.analysis import fastpath, load_knowledge_base
 
+    if args.pure:
+        fastpath.compiled = None
     workdir = args.keep or Path(tempfile.mkdtemp(prefix="lj-speed-"))
     workdir.mkdir(parents=True, exist_ok=True)
-    big = workdir / f"jenkins-{args.size_mb}mb.log"
-    small = workdir / "jenkins-10mb.log"
-    empty = workdir / "empty.log"
     started = time.perf_counter()
-    if not big.exists():
-        generate(big, args.size_mb << 20)
-    if not small.exists():
-        generate(small, 10 << 20, seed=7)
+    real = workdir / f"real-{args.real_mb}mb.log"
+    once = workdir / "real-once.log"
+    dense = workdir / f"dense-{args.dense_mb}mb.log"
+    generated = workdir / f"generated-{args.generated_mb}mb.log"
+    big = workdir / f"real-{args.rss_gb:g}gb.log"
+    empty = workdir / "empty.log"
     empty.write_bytes(b"")
-    size_mb = big.stat().st_size / (1 << 20)
-    print(f"generated {size_mb:.0f} MB + 10 MB logs in {time.perf_counter() - started:.1f} s ({workdir})")
+    if not real.exists():
+        write_real(real, args.real_mb * MB)
+    if not once.exists():
+        write_real(once, 1)  # one round: every log once
+    if not dense.exists():
+        write_dense(dense, args.dense_mb * MB)
+    if args.generated_mb and not generated.exists():
+        write_generated(generated, args.generated_mb * MB)
+    if args.rss_gb and not big.exists():
+        write_real(big, int(args.rss_gb * 1024 * MB))
+    print(f"logs ready in {time.perf_counter() - started:.1f} s ({workdir})")
 
     kb = load_knowledge_base()
-    engine = kb.scanner.name if kb.scanner is not None else "none"
-    print(f"knowledge base: {len(kb.causes)} causes, {len(kb.expressions)} patterns, engine {engine}")
-    # The machine may be shared: the median of a few runs, with the spread, says more than one run.
-    runs: list[float] = []
-    for _ in range(max(1, args.repeat)):
-        started = time.perf_counter()
-        analysis = analyze_path(big, knowledge_base=kb)
-        runs.append(time.perf_counter() - started)
-    engine_s = statistics.median(runs)
-    print(
-        f"analyze: {engine_s:.2f} s = {size_mb / engine_s:.0f} MB/s (median of {len(runs)}, "
-        f"{size_mb / max(runs):.0f}-{size_mb / min(runs):.0f})  -> {analysis.category}: {analysis.summary[:80]}"
-    )
-
-    if not args.skip_re:
-        re_s, scanned, _matches = _re_alternation_scan(big, args.re_mb << 20)
-        re_rate = scanned / (1 << 20) / re_s
-        print(
-            f"re alternation scan only (first {scanned / (1 << 20):.0f} MB): {re_s:.2f} s = {re_rate:.2f} MB/s"
-        )
-        print(f"whole analysis vs re scan: {size_mb / engine_s / re_rate:.0f}x faster")
-
-    code = "from worker.analysis import analyze_path; analyze_path({!r})"
-    base_rss = _child_rss_kb(code.format(str(empty)))
-    big_rss = _child_rss_kb(code.format(str(big)))
-    print(
-        f"peak RSS: empty run {base_rss / 1024:.1f} MB, {size_mb:.0f} MB log {big_rss / 1024:.1f} MB, "
-        f"extra {(big_rss - base_rss) / 1024:.1f} MB"
-    )
-    growth = _analysis_peak_growth_kb(big)
-    if growth is not None:
-        print(
-            f"peak RSS growth during the analysis itself (VmHWM reset after start-up): {growth / 1024:.1f} MB"
-        )
-
-    command = [
-        sys.executable,
-        "-c",
-        "from worker.analysis.cli import analyze; analyze()",
-        "--format",
-        "jsonl",
-    ]
-    subprocess.run([*command, str(empty)], cwd=REPO_ROOT, check=False, capture_output=True)  # warm caches
-    walls: list[float] = []
-    cpus: list[float] = []
-    for _ in range(max(1, args.repeat)):
-        before = resource.getrusage(resource.RUSAGE_CHILDREN)
-        started = time.perf_counter()
-        done = subprocess.run([*command, str(small)], cwd=REPO_ROOT, check=True, capture_output=True)
-        walls.append(time.perf_counter() - started)
-        after = resource.getrusage(resource.RUSAGE_CHILDREN)
-        cpus.append((after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime))
-    print(
-        f"10 MB end to end (fresh interpreter, CLI, jsonl): {statistics.median(walls):.3f} s wall, "
-        f"{statistics.median(cpus):.3f} s CPU (median of {len(walls)}; {len(done.stdout)} bytes of output)"
-    )
-    probe = (
-        "import time; t=time.perf_counter(); import worker.analysis as a; t1=time.perf_counter(); "
-        f"a.load_knowledge_base(); t2=time.perf_counter(); a.analyze_path({str(small)!r}); t3=time.perf_counter(); "
-        "print(f'{t1-t:.3f} {t2-t1:.3f} {t3-t2:.3f}')"
-    )
-    parts = subprocess.run(
-        [sys.executable, "-c", probe], cwd=REPO_ROOT, check=True, capture_output=True, text=True
-    )
-    imp, kb_s, run = (float(x) for x in parts.stdout.split())
-    print(f"   of which: imports {imp:.3f} s, knowledge base load {kb_s:.3f} s, analysis {run:.3f} s")
-    # Last: the memory figures above are those of child processes, which start as copies of this one.
-    _real_logs_rate(workdir, kb, args.repeat)
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    print(f"(this process: peak RSS {usage.ru_maxrss / 1024:.0f} MB)")
+    scanner = kb.scanner.name if kb.scanner is not None else "none"
+    hot_loop = "compiled (worker/analysis/_fast.c)" if fastpath.compiled is not None else "pure Python"
+    print(f"knowledge base: {len(kb.expressions)} patterns, {scanner}; hot loop: {hot_loop}")
+    print(f"grep: {' '.join(GREP[:-1])} '{GREP[-1]}' FILE\n")
+    measure("real CI logs concatenated", real, args.repeat)
+    measure("real CI logs, each once", once, args.repeat)
+    measure("error-dense real logs (each failure x300)", dense, args.repeat)
+    if args.generated_mb:
+        measure("generated Jenkins log (sparse; not the headline)", generated, args.repeat)
+    print()
+    if args.rss_gb:
+        memory(big, empty)
+    startup(empty, args.startup_runs)
 
 
 if __name__ == "__main__":

@@ -1,37 +1,61 @@
-"""``jenkins-ai``: the command line. Each sub-command lives with its area; this group only gathers them."""
+"""``jenkins-ai``: the command line. Each sub-command lives with its area; this group only gathers them.
+
+Sub-commands are imported when they are run, not when the program starts: ``jenkins-ai analyze`` is run once
+per log by scripts and must start in a fraction of a second, and ``ask`` alone pulls in LangChain (~1.5 s of
+imports). A new command is one line in :data:`COMMANDS`.
+"""
 
 from __future__ import annotations
 
+import importlib
+
 import click
 
+#: name -> (module, attribute) of each sub-command; a module that cannot be imported (an extra that is not
+#: installed, such as the API's ``token`` without Flask and PyJWT) leaves its command out.
+COMMANDS: dict[str, tuple[str, str]] = {
+    "analyze": ("worker.analysis.cli", "analyze"),
+    "ask": ("worker.agents.cli", "ask"),
+    "kb": ("worker.feedback_cli", "kb"),
+    "token": ("api.cli", "token"),
+    "serve": ("worker.service_cli", "serve"),
+    "worker": ("worker.service_cli", "worker_command"),
+}
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+
+class LazyGroup(click.Group):
+    """A group whose commands are imported on first use (click's documented lazy-loading pattern)."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *COMMANDS})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        command = super().get_command(ctx, cmd_name)
+        if command is not None or cmd_name not in COMMANDS:
+            return command
+        module_name, attribute = COMMANDS[cmd_name]
+        try:
+            module = importlib.import_module(module_name)
+        except ImportError as exc:
+            if exc.name is not None and module_name.startswith(exc.name.split(".")[0]):
+                raise  # our own module is broken: say so, do not hide the command
+            return None  # an optional dependency of that command is not installed
+        loaded = getattr(module, attribute)
+        if not isinstance(loaded, click.Command):
+            raise TypeError(f"{module_name}.{attribute} is not a click command")
+        return loaded
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="langchain-jenkins")
 def cli() -> None:
     """An AI assistant beside Jenkins: analyse failed builds, manage builds, pipelines and plugins."""
 
 
-def _register() -> None:
-    from worker.agents.cli import ask
-    from worker.analysis.cli import analyze
-    from worker.feedback_cli import kb
-    from worker.service_cli import serve, worker_command
-
-    cli.add_command(analyze)
-    cli.add_command(ask)
-    cli.add_command(kb)
-    cli.add_command(serve)
-    cli.add_command(worker_command)
-    try:
-        from api.cli import token
-    except ImportError:  # the API extra (Flask, PyJWT) is not installed in the worker image
-        return
-    cli.add_command(token)
-
-
-_register()
-
-
 def main() -> None:
     """Console-script entry point."""
     cli()
+
+
+if __name__ == "__main__":  # `python -m worker.cli`, as the console script runs it
+    main()

@@ -28,6 +28,8 @@ TRAILING_SUMMARY_LINES = 3
 TRAILING_SUMMARY_RATIO = 0.8
 
 STEP_UNKNOWN, STEP_OK, STEP_FAIL = 0, 1, 2
+# A repeated hit remembers where it repeated in this many steps (the last ones).
+MAX_ECHO_STEPS = 8
 
 
 @dataclass
@@ -37,6 +39,23 @@ class Hit:
     causes: list[int]
     section: bool = False
     until: str = ""  # the regex of the line that ends the section this hit heads
+    repeats: int = 0  # later lines repeating this one (the same failure again: see fastpath.select_lines)
+    # Where the repeats were: step -> last repeat line in it (the last few steps), for the ranking's structure.
+    echoes: dict[int, int] = field(default_factory=dict)
+
+    def repeated(self, line: int, step: int) -> None:
+        """Line ``line``, in step ``step``, repeats this hit."""
+        self.repeats += 1
+        self.echoes.pop(step, None)
+        self.echoes[step] = line
+        if len(self.echoes) > MAX_ECHO_STEPS:
+            del self.echoes[next(iter(self.echoes))]
+
+    def not_repeated(self, line: int, step: int) -> None:
+        """Undo :meth:`repeated`: line ``line`` was shown in a block of its own after all."""
+        self.repeats -= 1
+        if self.echoes.get(step) == line:
+            del self.echoes[step]
 
 
 @dataclass
@@ -59,6 +78,14 @@ class Candidate:
     @property
     def end(self) -> int:
         return self.start + len(self.lines) - 1
+
+    def places(self) -> list[tuple[int, int]]:
+        """(step, line) where this block's failure shows: its own last hit, and where its lines repeated."""
+        return [(self.step, self.last_hit), *((s, n) for h in self.hits for s, n in h.echoes.items())]
+
+    def occurrences(self) -> int:
+        """How many times the failure this block shows occurs in the log (its lines repeated later count)."""
+        return 1 + max((h.repeats for h in self.hits), default=0)
 
     def evidence(self) -> float:
         """Score from the hits alone (before structure, position and novelty are known)."""

@@ -17,16 +17,16 @@ How it stays fast and bounded on multi-gigabyte logs:
 
 from __future__ import annotations
 
-import bisect
 import heapq
-import math
 import re
 import time
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from pathlib import Path
 
 from worker.analysis.blocks import (
+    MAX_SECTION_LINES,
     SECTION_END,
     STEP_FAIL,
     STEP_OK,
@@ -43,11 +43,15 @@ from worker.analysis.blocks import (
     max_lines,
 )
 from worker.analysis.category import decide as decide_category
+from worker.analysis.fastpath import select_lines
 from worker.analysis.kb import KnowledgeBase, build_scanner, load_knowledge_base
+from worker.analysis.lines import BlockLines
 from worker.analysis.models import Analysis, Category, Cause, ExcerptBlock, Stats
 from worker.analysis.ranking import rank
 from worker.analysis.reader import BLOCK_SIZE, clean_line, iter_blocks, open_chunks, strip_ansi, strip_prefix
 from worker.analysis.redact import redact
+from worker.analysis.repeats import merge_repeats
+from worker.analysis.selection import REPEAT_KEYS, LineRule, LineRules
 from worker.analysis.similarity import fingerprint_text, normalize_line
 
 # Fixed context lines above the evidence. Measured on LogChunks: extra context only lowers precision, the
@@ -69,83 +73,6 @@ TAIL_LINES = 100
 FAIL_TAIL_LINES = 20
 FAIL_TAIL_PARAGRAPH = 4
 FAIL_TAIL_EVIDENCE = 2.5
-
-
-class _BlockLines:
-    """Random access to the lines of one block by line number.
-
-    Line starts are found from *anchors* (lines whose offset is known: the block's first and last line and every
-    matched line), walking with ``find``/``rfind`` from the nearest one, so only the few lines around evidence
-    are ever located; the bulk of the block is never split into lines.
-    """
-
-    def __init__(self, data: bytes, first_line: int, last_line: int) -> None:
-        self.data = data
-        self.first_line = first_line
-        self.last_line = last_line
-        self._lines = [first_line]
-        self._offsets = [0]
-        # Continuation rules read the lines after a hit one by one, often twice: the start of every line
-        # located so far and the cleaned text of every line read are kept (a few per hit).
-        self._known: dict[int, int] = {first_line: 0}
-        self._text: dict[int, str] = {}
-        if last_line > first_line:
-            self.add_anchor(last_line, data.rfind(b"\n", 0, len(data) - 1) + 1)
-
-    def add_anchor(self, line: int, offset: int) -> None:
-        i = bisect.bisect_left(self._lines, line)
-        if i < len(self._lines) and self._lines[i] == line:
-            return
-        self._lines.insert(i, line)
-        self._offsets.insert(i, offset)
-
-    def offset_of(self, line: int) -> int:
-        known = self._known.get(line)
-        if known is not None:
-            return known
-        data = self.data
-        i = bisect.bisect_right(self._lines, line) - 1
-        below, off = self._lines[i], self._offsets[i]
-        if below == line:
-            return off
-        if i + 1 < len(self._lines) and self._lines[i + 1] - line < line - below:
-            above, off = self._lines[i + 1], self._offsets[i + 1]
-            for _ in range(above - line):
-                off = data.rfind(b"\n", 0, off - 1) + 1
-        else:
-            for _ in range(line - below):
-                off = data.find(b"\n", off) + 1
-                if off == 0:
-                    return len(data)
-        self.add_anchor(line, off)
-        self._known[line] = off
-        return off
-
-    def get(self, first: int, last: int) -> list[str]:
-        """Cleaned text of lines ``first..last`` (clipped to this block)."""
-        first = max(first, self.first_line)
-        last = min(last, self.last_line)
-        out: list[str] = []
-        if first > last:
-            return out
-        texts = self._text
-        if first == last and first in texts:
-            return [texts[first]]
-        off = self.offset_of(first)
-        data = self.data
-        line = first
-        while line <= last and off < len(data):
-            end = data.find(b"\n", off)
-            if end < 0:
-                end = len(data)
-            text = texts.get(line)
-            if text is None:
-                text = texts[line] = clean_line(data[off:end])
-            out.append(text)
-            off = end + 1
-            line += 1
-        self._known[line] = off  # the next line starts there: reading on is a dict lookup
-        return out
 
 
 class _State:
@@ -179,6 +106,12 @@ class _State:
         self.tail: deque[str] = deque(maxlen=TAIL_LINES)
         self.first_cause_line: dict[int, int] = {}
         self.seq_last_first: dict[int, int] = {}  # sequence index -> last line where ``first`` matched
+        self.rules = LineRules(kb)
+        # The first occurrence of each failure seen (repeat key -> its hit): later ones are counted on it.
+        self.repeats: dict[tuple[bytes, LineRule], Hit] = {}
+        # Repeats not yet known to be alone (line, rule): new evidence just after them makes them part of its
+        # block again (a repeated "Traceback (most recent call last):" above a new exception).
+        self.ghosts: deque[_Ghost] = deque()
 
     # -- candidates ---------------------------------------------------------------------------------
 
@@ -212,69 +145,49 @@ def _scan_block(state: _State, data: bytes) -> None:
     kb = state.kb
     first_line = state.lines + 1  # line n starts after the (n-1)-th newline, even mid-line after a cut
     # Stage 1: the trigger patterns (anything that can make a line evidence, and the structure markers) over the
-    # whole block. Only the lines they hit are looked at again.
-    starts: dict[int, int] = {}
-    pos = 0
-    line = first_line
-    for _pattern, end in kb.scan_triggers(data):
-        last = end - 1  # the match's last byte is on the match's line
-        if last > pos:
-            line += data.count(b"\n", pos, last)
-            pos = last
-        if line not in starts:
-            starts[line] = data.rfind(b"\n", 0, last) + 1
-    newlines = (line - first_line) + data.count(b"\n", pos)
+    # whole block, and the distinct lines their matches end on, in one walk over the matches (compiled).
+    newlines, numbers, starts, raw_lines, repeat_keys = select_lines(data, kb.trigger_ends(data))
     ends_with_newline = data.endswith(b"\n")
     last_line = first_line + newlines - (1 if ends_with_newline else 0)
-    lines = _BlockLines(data, first_line, max(first_line, last_line))
+    lines = BlockLines(data, first_line, max(first_line, last_line))
 
-    # Stage 2: every pattern (weights, caps, causes, markers) over just the triggered lines, in one scan.
-    per_line: dict[int, list[int]] = {}
-    if starts:
-        numbers = sorted(starts)
-        raw: list[bytes] = []
-        for number in numbers:
-            start = starts[number]
-            lines.add_anchor(number, start)
-            stop = data.find(b"\n", start)
-            raw.append(data[start : stop if stop >= 0 else len(data)])
-        for index, pattern in kb.scan_lines(b"\n".join(raw)):
-            per_line.setdefault(numbers[index], []).append(pattern)
-
-    patterns = kb.patterns
-    for line_no in sorted(per_line):
-        matched = set(per_line[line_no])
-        if matched.isdisjoint(kb.trigger_set):
+    # Stage 2: what each selected line means (every pattern scanned only over lines not seen before); a repeat
+    # of a failure already seen is counted on its first occurrence before any block work.
+    repeats = state.repeats
+    for number, start, masked, rule in zip(
+        numbers, starts, repeat_keys, state.rules.rules(raw_lines), strict=True
+    ):
+        if not rule.evidence:
             continue  # selected by a trigger's cheaper superset form only (kb.TRIGGER_FORMS): not evidence
-        weight = 0.0
-        section = False
-        until = ""
-        cap = math.inf
-        causes: list[int] = []
-        for index in matched:
-            info = patterns[index]
-            if info.kind == "signal":
-                weight += info.weight
-                cap = min(cap, info.cap)
-                section = section or info.section
-                until = until or info.until
-            elif info.kind == "cause":
-                if info.cause not in causes:  # several indications of one cause on a line count once
-                    weight += info.weight
-                    causes.append(info.cause)
-            elif info.kind == "seq_first":
-                state.seq_last_first[info.sequence] = line_no
-            elif info.kind == "seq_then":
-                seq = kb.sequences[info.sequence]
-                started = state.seq_last_first.get(info.sequence)
-                if started is not None and 0 <= line_no - started <= seq.within and info.cause not in causes:
-                    weight += info.weight
-                    causes.append(info.cause)
-            elif info.kind == "marker":
-                _on_marker(state, lines, info.marker, line_no)
-        weight = min(weight, cap)
-        if weight >= 1.0:
-            _on_hit(state, lines, Hit(line_no, weight, causes, section, until))
+        line_no = first_line + number
+        causes = rule.causes
+        weight = rule.weight
+        if rule.markers or not rule.repeatable:
+            lines.add_anchor(line_no, start)
+            weight, causes = _structure(state, lines, rule, line_no)
+        if min(weight, rule.cap) < 1.0:
+            for cause in causes:
+                state.first_cause_line.setdefault(cause, line_no)
+            continue
+        key: tuple[bytes, LineRule] | None = None
+        if rule.repeatable:
+            key = (masked, rule)
+            first = repeats.get(key)
+            if first is not None:
+                lines.add_anchor(line_no, start)
+                if not _joins_open(state, lines, line_no, rule.section):
+                    # Counted: no block of its own, unless new evidence follows it closely.
+                    state.last_evidence_step = state.step
+                    first.repeated(line_no, state.step)
+                    _add_ghost(state, _Ghost(line_no, rule, first, state.step))
+                    continue
+                key = None  # next to the open block: it still extends it
+        lines.add_anchor(line_no, start)
+        _materialise_ghosts(state, lines, line_no, rule.section)
+        hit = Hit(line_no, min(weight, rule.cap), list(causes), rule.section, rule.until)
+        _on_hit(state, lines, hit)
+        if key is not None and len(repeats) < REPEAT_KEYS:
+            repeats[key] = hit
         for cause in causes:
             state.first_cause_line.setdefault(cause, line_no)
 
@@ -290,7 +203,118 @@ def _scan_block(state: _State, data: bytes) -> None:
     state.ends_with_newline = ends_with_newline
 
 
-def _on_marker(state: _State, lines: _BlockLines, kind: str, line_no: int) -> None:
+def _structure(
+    state: _State, lines: BlockLines, rule: LineRule, line_no: int
+) -> tuple[float, tuple[int, ...]]:
+    """A selected line's sequences and markers; its weight and causes once its sequences are known."""
+    weight = rule.weight
+    causes = rule.causes
+    for sequence in rule.seq_first:
+        state.seq_last_first[sequence] = line_no
+    for sequence, cause, cause_weight in rule.seq_then:
+        started = state.seq_last_first.get(sequence)
+        within = state.kb.sequences[sequence].within
+        if started is not None and 0 <= line_no - started <= within and cause not in causes:
+            weight += cause_weight
+            causes = (*causes, cause)
+    if state.ghosts and not _STEP_MARKERS.isdisjoint(rule.markers):
+        state.ghosts.clear()  # a repeat's block would end at the next step: they stay counted
+    for marker in rule.markers:
+        _on_marker(state, lines, marker, line_no)
+    return weight, causes
+
+
+# Markers that start a step: the open block ends there.
+_STEP_MARKERS = frozenset({"step_start", "command_start", "stage", "post_build"})
+
+
+def _reach(rule: LineRule) -> int:
+    """How far below a hit of ``rule`` its block can still take in the next evidence."""
+    return MAX_SECTION_LINES if rule.section or rule.until else MAX_CONTINUATION + MERGE_GAP
+
+
+@dataclass(slots=True)
+class _Ghost:
+    """A repeat that starts no block: counted on ``first``, its first occurrence, unless new evidence follows
+    it within its reach."""
+
+    line: int
+    rule: LineRule
+    first: Hit
+    step: int
+
+
+def _add_ghost(state: _State, ghost: _Ghost) -> None:
+    state.close_open()  # as a hit here would: the open block ends above it
+    ghosts = state.ghosts
+    if ghosts and ghost.line - ghosts[-1].line > _reach(ghosts[-1].rule):
+        ghosts.clear()
+    ghosts.append(ghost)
+    while ghost.line - ghosts[0].line > MAX_SECTION_LINES:
+        ghosts.popleft()
+
+
+def _materialise_ghosts(state: _State, lines: BlockLines, line_no: int, section: bool) -> None:
+    """New evidence on ``line_no``: the repeats just above it that its block takes in (a repeated header, the
+    same first lines of a different failure) become hits again; the others stay counted.
+
+    The repeats within reach are replayed as hits, as if they had never been counted; a block they form that
+    ends before the new evidence (it would not take the new hit in) is dropped again, so only the block the
+    new hit joins keeps them. ``section``: the new hit heads a report."""
+    ghosts = state.ghosts
+    if not ghosts:
+        return
+    chain = len(ghosts) - 1
+    if line_no - ghosts[chain].line <= _reach(ghosts[chain].rule):
+        while chain > 0 and ghosts[chain].line - ghosts[chain - 1].line <= _reach(ghosts[chain - 1].rule):
+            chain -= 1
+        replayed: dict[int, _Ghost] = {}
+        for ghost in list(ghosts)[chain:]:
+            rule = ghost.rule
+            if state.open is not None and not _joins_open(state, lines, ghost.line, rule.section):
+                _drop_replayed(state, replayed)
+            ghost.first.not_repeated(ghost.line, ghost.step)
+            replayed[ghost.line] = ghost
+            _on_hit(
+                state,
+                lines,
+                Hit(ghost.line, min(rule.weight, rule.cap), list(rule.causes), rule.section, rule.until),
+            )
+        if state.open is not None and not _joins_open(state, lines, line_no, section):
+            _drop_replayed(state, replayed)
+    ghosts.clear()
+
+
+def _drop_replayed(state: _State, replayed: dict[int, _Ghost]) -> None:
+    """The open block, made of replayed repeats only, does not reach the new evidence: counted again."""
+    cand = state.open
+    assert cand is not None
+    state.open = None
+    for hit in cand.hits:
+        ghost = replayed.pop(hit.line, None)
+        if ghost is not None:
+            ghost.first.repeated(ghost.line, ghost.step)
+
+
+def _joins_open(state: _State, lines: BlockLines, line_no: int, section: bool) -> bool:
+    """Whether a hit on ``line_no`` extends the open candidate (the test :func:`_on_hit` makes): it does when
+    it is close to the candidate's end once the output that continues it (a stack trace, an indented message)
+    is followed up to the hit, unless the candidate is full, the hit heads a report (a report header starts its
+    own block), or the candidate is a report whose last line was seen."""
+    cand = state.open
+    if cand is None:
+        return False
+    _continue(cand, lines, line_no - 1, state)
+    complete = cand.until is not None and cand.settled
+    return (
+        line_no - cand.end <= MERGE_GAP
+        and line_no - cand.start < max_lines(cand)
+        and not section
+        and not complete
+    )
+
+
+def _on_marker(state: _State, lines: BlockLines, kind: str, line_no: int) -> None:
     if kind in _STEP_BOUNDARIES and state.command_step == state.step:
         _keep_command_tail(state, lines, line_no)
     if kind in ("post_build", "pipeline_end") and state.step_before_post_build is None:
@@ -339,7 +363,7 @@ _PIPELINE_LINE = re.compile(r"^\[Pipeline\] ")
 KEEP_COMMAND_TAILS = 16
 
 
-def _keep_command_tail(state: _State, lines: _BlockLines, line_no: int) -> None:
+def _keep_command_tail(state: _State, lines: BlockLines, line_no: int) -> None:
     """Keep the last output lines of the shell step that ends before ``line_no``."""
     first = max(state.command_line + 1, line_no - 1 - FAIL_TAIL_LINES - 5)
     text = [_line(state, lines, n) for n in range(first, line_no)]
@@ -364,7 +388,7 @@ def _blame_command(state: _State, step: int) -> None:
         _tail_candidate(state, list(text), first, step)
 
 
-def _add_failed_step_tail(state: _State, lines: _BlockLines, fail_line: int) -> None:
+def _add_failed_step_tail(state: _State, lines: BlockLines, fail_line: int) -> None:
     """The last output of a step that exited non-zero: the cause is there even when no rule matched it."""
     first = max(state.step_start_line + 1, fail_line - FAIL_TAIL_LINES, 1)
     if first >= fail_line:
@@ -416,19 +440,13 @@ _COMMAND_ECHO = re.compile(r"^(?:\+{1,3} |>>> )\S")
 _TRAVIS_HELPER = re.compile(r"^\s*travis_")
 
 
-def _on_hit(state: _State, lines: _BlockLines, hit: Hit) -> None:
+def _on_hit(state: _State, lines: BlockLines, hit: Hit) -> None:
     state.last_evidence_step = state.step
     if hit.causes:
         state.step_cause[state.step] = 1
     cand = state.open
     if cand is not None:
-        # Output that continues the open block (a stack trace, an indented message) up to this hit?
-        _continue(cand, lines, hit.line - 1, state)
-        close_enough = hit.line - cand.end <= MERGE_GAP
-        # A report header starts its own block: the previous report (or the banner above it) ends there; so
-        # does a report whose last line was seen.
-        complete = cand.until is not None and cand.settled
-        if close_enough and hit.line - cand.start < max_lines(cand) and not hit.section and not complete:
+        if _joins_open(state, lines, hit.line, hit.section):
             _extend_to(cand, lines, hit.line, state)
             cand.last_hit = hit.line
             if not (announces_detail(cand.last_text) and strip_prefix(cand.lines[-1])[:1].isspace()):
@@ -442,12 +460,8 @@ def _on_hit(state: _State, lines: _BlockLines, hit: Hit) -> None:
         state.close_open()
     start = min(max(1, hit.line - CONTEXT_BEFORE), _message_start(state, lines, hit.line))
     cand = Candidate(start=start, first_hit=hit.line, last_hit=hit.line, step=state.step)
-    if start < lines.first_line:
-        # Context from the previous block's tail.
-        need = lines.first_line - start
-        cand.lines.extend(_before_block(state, need))
-        cand.start = lines.first_line - len(cand.lines)
-    cand.lines.extend(lines.get(max(start, lines.first_line), hit.line))
+    cand.lines = _text(state, lines, start, hit.line)  # from the previous block's tail too
+    cand.start = hit.line - len(cand.lines) + 1
     cand.last_text = cand.lines[-1] if cand.lines else ""
     cand.hits.append(hit)
     cand.section = hit.section
@@ -455,7 +469,7 @@ def _on_hit(state: _State, lines: _BlockLines, hit: Hit) -> None:
     state.open = cand
 
 
-def _message_start(state: _State, lines: _BlockLines, line_no: int) -> int:
+def _message_start(state: _State, lines: BlockLines, line_no: int) -> int:
     """The first line of the message that line ``line_no`` belongs to: evidence found in indented detail or a
     stack frame starts the block at the header it continues (a lint report's file name, the exception line
     above "Caused by"), at most MAX_HEADER_LINES above it, never inside the previous block or above the
@@ -480,24 +494,33 @@ def _before_block(state: _State, count: int) -> list[str]:
     return [tail[i] for i in range(max(0, len(tail) - count), len(tail))]
 
 
-def _extend_to(cand: Candidate, lines: _BlockLines, upto: int, state: _State | None = None) -> None:
-    if upto <= cand.end:
-        return
-    if state is not None and cand.end + 1 < lines.first_line:
-        # The gap to a hit just after a block boundary: its lines are in the tail ring.
-        cand.lines.extend(_before_block(state, lines.first_line - cand.end - 1))
-    cand.lines.extend(lines.get(max(cand.end + 1, lines.first_line), upto))
+def _text(state: _State, lines: BlockLines, first: int, last: int) -> list[str]:
+    """Lines ``first..last`` from this block or the tail ring before it (leading lines older than the ring are
+    left out)."""
+    out: list[str] = []
+    if first < lines.first_line:
+        tail = state.tail
+        oldest = lines.first_line - len(tail)
+        out = [tail[n - oldest] for n in range(max(first, oldest), min(last, lines.first_line - 1) + 1)]
+    out.extend(lines.get(max(first, lines.first_line), last))
+    return out
 
 
-def _line(state: _State, lines: _BlockLines, number: int) -> list[str]:
+def _extend_to(cand: Candidate, lines: BlockLines, upto: int, state: _State) -> None:
+    if upto > cand.end:
+        cand.lines.extend(_text(state, lines, cand.end + 1, upto))
+
+
+def _line(state: _State, lines: BlockLines, number: int) -> list[str]:
     """Line ``number`` (as a 0- or 1-element list): from this block, or from the tail ring just before it."""
     if number >= lines.first_line:
-        return lines.get(number, number)
+        text = lines.line(number)
+        return [text] if text is not None else []
     back = lines.first_line - number
     return [state.tail[-back]] if back <= len(state.tail) else []
 
 
-def _continue(cand: Candidate, lines: _BlockLines, last_line: int, state: _State) -> None:
+def _continue(cand: Candidate, lines: BlockLines, last_line: int, state: _State) -> None:
     """Append the lines that continue the block's last message, up to ``last_line``.
 
     Once a line that is not a continuation is seen the block is *settled*: later calls (after a block boundary,
@@ -539,7 +562,7 @@ def _continue(cand: Candidate, lines: _BlockLines, last_line: int, state: _State
         cand.lines.append(text[0])
 
 
-def _extend_open(state: _State, lines: _BlockLines, last_line: int) -> None:
+def _extend_open(state: _State, lines: BlockLines, last_line: int) -> None:
     """At the end of a block: follow the open block's continuation; it stays open for a nearby next hit."""
     cand = state.open
     assert cand is not None
@@ -598,11 +621,13 @@ def analyze_stream(
     previous: Iterable[bytes] | None = None,
     knowledge_base: KnowledgeBase | None = None,
     max_blocks: int = 5,
+    progress: Callable[[int], object] | None = None,
 ) -> Analysis:
     """Analyse a console log given as an iterable of byte chunks (any sizes).
 
     ``previous`` is the log of the last successful build of the same job, if known: lines that also appear
-    there (after normalising numbers, times, ids and paths) are treated as noise.
+    there (after normalising numbers, times, ids and paths) are treated as noise. ``progress`` is called with
+    the number of log bytes analysed so far after each block of a few megabytes.
     """
     if max_blocks < 1:
         raise ValueError("max_blocks must be >= 1")
@@ -612,6 +637,8 @@ def analyze_stream(
     for block in iter_blocks(chunks, BLOCK_SIZE):
         _scan_block(state, strip_ansi(block))
         del block  # freed before the next block is read, so its memory is reused (see reader._read_file)
+        if progress is not None:
+            progress(state.bytes)
     state.close_open()
     total_lines = state.lines + (0 if state.ends_with_newline or state.bytes == 0 else 1)
     candidates = state.candidates()
@@ -623,33 +650,41 @@ def analyze_stream(
         wanted = _normalized_bytes_lines(line for c in candidates for line in c.lines)
         noise = _seen_in_previous(previous, wanted)
 
-    ranked = rank(state, candidates, total_lines, noise)
+    # The same failure shown once, with a count; then the blocks after the first are cut to their end.
+    shown = merge_repeats(rank(state, candidates, total_lines, noise))
+    ranked = [s.cand for s in shown]
     for cand in ranked[1:max_blocks]:
         digest(cand)
     excerpt = [
         ExcerptBlock(
-            start_line=c.start,
-            end_line=c.end,
-            text=redact("\n".join(c.lines)),
-            score=round(c.score, 3),
-            new_lines=None if previous is None else _new_lines(c.start, c.lines, noise),
+            start_line=s.cand.start,
+            end_line=s.cand.end,
+            text=redact("\n".join(s.cand.lines)),
+            score=round(s.cand.score, 3),
+            new_lines=None if previous is None else _new_lines(s.cand.start, s.cand.lines, noise),
+            count=s.count,
+            first_line=min(s.first_line, s.cand.start),
         )
-        for c in ranked[:max_blocks]
+        for s in shown[:max_blocks]
     ]
     if not excerpt and total_lines:
         tail = list(state.tail)
+        start_line = max(1, total_lines - len(tail) + 1)
         excerpt = [
             ExcerptBlock(
-                start_line=max(1, total_lines - len(tail) + 1),
+                start_line=start_line,
                 end_line=total_lines,
                 text=redact("\n".join(tail)),
                 score=0.0,
+                first_line=start_line,
             )
         ]
-    causes = _causes(state, ranked)
+    order = _cause_order(state, ranked)
     # A cause that names a category beats a generic one ("the build failed", a wrapper) ranked above it; with
-    # none, the first block's words decide.
-    category: Category = decide_category(kb, causes, ranked[0].lines if ranked else [])
+    # none, the first block's words decide. Every cause that matched has its say, shown in a block or not.
+    matched = [_cause(kb, c, state.first_cause_line[c]) for c in order[:10]]
+    category: Category = decide_category(kb, matched, ranked[0].lines if ranked else [])
+    causes = _causes(state, order, ranked[:max_blocks])
     summary = _summary(ranked, causes)
     fingerprint = fingerprint_text(
         "\n".join([*(c.id for c in causes[:3]), *(_key_lines(ranked[0]) if ranked else [])])
@@ -674,9 +709,9 @@ def _new_lines(start: int, lines: list[str], seen: set[bytes]) -> list[int]:
     ]
 
 
-def _causes(state: _State, ranked: list[Candidate]) -> list[Cause]:
+def _cause_order(state: _State, ranked: list[Candidate]) -> list[int]:
+    """Every cause that matched: those found in the best blocks first, then the others by weight."""
     kb = state.kb
-    # Causes found in the best blocks come first, then the others by weight.
     order: dict[int, float] = {}
     for position, cand in enumerate(ranked):
         for hit in cand.hits:
@@ -684,19 +719,34 @@ def _causes(state: _State, ranked: list[Candidate]) -> list[Cause]:
                 order.setdefault(cause, position - kb.causes[cause].weight / 100.0)
     for cause in state.first_cause_line:
         order.setdefault(cause, 1000 - kb.causes[cause].weight)
-    out: list[Cause] = []
-    for cause in sorted(order, key=lambda c: order[c])[:10]:
-        rule = kb.causes[cause]
-        out.append(
-            Cause(
-                id=rule.id,
-                category=rule.category,
-                description=redact(rule.description),
-                fix=redact(rule.fix),
-                line=state.first_cause_line[cause],
-            )
-        )
-    return out
+    return sorted(order, key=lambda c: order[c])
+
+
+def _causes(state: _State, order: list[int], shown: list[Candidate]) -> list[Cause]:
+    """The causes seen in the blocks shown, in ``order``, each cited at its first line in them: a cause is
+    never cited at a line the reader cannot see."""
+    cited: dict[int, int] = {}
+    for cand in shown:
+        for hit in cand.hits:
+            if cand.start <= hit.line <= cand.end:
+                for cause in hit.causes:
+                    cited[cause] = min(cited.get(cause, hit.line), hit.line)
+    # A cause can match a line that is no evidence by itself (a capped echo) but is shown in a block.
+    for cause, line in state.first_cause_line.items():
+        if any(cand.start <= line <= cand.end for cand in shown):
+            cited[cause] = min(cited.get(cause, line), line)
+    return [_cause(state.kb, cause, cited[cause]) for cause in [c for c in order if c in cited][:10]]
+
+
+def _cause(kb: KnowledgeBase, cause: int, line: int) -> Cause:
+    rule = kb.causes[cause]
+    return Cause(
+        id=rule.id,
+        category=rule.category,
+        description=redact(rule.description),
+        fix=redact(rule.fix),
+        line=line,
+    )
 
 
 def _key_lines(cand: Candidate) -> list[str]:
@@ -737,11 +787,14 @@ def analyze_path(
     previous: str | Path | None = None,
     knowledge_base: KnowledgeBase | None = None,
     max_blocks: int = 5,
+    progress: Callable[[int], object] | None = None,
 ) -> Analysis:
-    """Analyse a log file (``.gz`` decompressed on the fly; ``-`` reads stdin)."""
+    """Analyse a log file (``.gz`` decompressed on the fly; ``-`` reads stdin); ``progress`` as for
+    :func:`analyze_stream` (bytes of the log, decompressed)."""
     return analyze_stream(
         open_chunks(path),
         previous=open_chunks(previous) if previous is not None else None,
         knowledge_base=knowledge_base,
         max_blocks=max_blocks,
+        progress=progress,
     )

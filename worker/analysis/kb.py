@@ -160,6 +160,11 @@ class KnowledgeBase:
         assert self.trigger_scanner is not None, "knowledge base not compiled"
         return self.trigger_scanner.scan(data)
 
+    def trigger_ends(self, data: bytes) -> list[int]:
+        """The end offsets of :meth:`scan_triggers`' matches (the engine only needs their lines)."""
+        assert self.trigger_scanner is not None, "knowledge base not compiled"
+        return self.trigger_scanner.scan_ends(data)
+
 
 # --------------------------------------------------------------------------------------------------------
 # Scanners: one compiled database for every pattern; a scan returns (pattern index, end offset) pairs.
@@ -172,6 +177,10 @@ class Scanner:
 
     def scan(self, data: bytes) -> list[tuple[int, int]]:  # pragma: no cover - interface
         raise NotImplementedError
+
+    def scan_ends(self, data: bytes) -> list[int]:
+        """The end offsets of :meth:`scan`'s matches, in the same order."""
+        return [end for _pattern, end in self.scan(data)]
 
 
 class HyperscanScanner(Scanner):
@@ -230,6 +239,21 @@ class HyperscanScanner(Scanner):
 
         self._db.scan(data, match_event_handler=on_match, scratch=scratch)
         return found
+
+    def scan_ends(self, data: bytes) -> list[int]:
+        # Hyperscan calls back once per match (~800 per MB of a real log): no tuple per match when only the
+        # offsets are needed.
+        scratch = getattr(self._local, "scratch", None)
+        if scratch is None:
+            scratch = self._local.scratch = self._hs.Scratch(self._db)
+        ends: list[int] = []
+        append = ends.append
+
+        def on_match(_pattern_id: int, _start: int, end: int, _flags: int, _ctx: object) -> None:
+            append(end)
+
+        self._db.scan(data, match_event_handler=on_match, scratch=scratch)
+        return ends
 
 
 _CACHE_KEEP = 8

@@ -97,6 +97,10 @@ class ExcerptBlock(_Model):
     score: float
     #: Lines of this block not found in the last green build's log (``None``: no green log was compared).
     new_lines: list[LineNumber] | None = None
+    # How many times this failure occurs in the log: later identical ones (same lines once numbers, paths,
+    # hashes and times are masked) are counted here instead of shown again. 1 in results stored before counts.
+    count: Annotated[int, Ge(1)] = 1
+    first_line: LineNumber | None = None  # where it first occurs (None in results stored before counts)
 
 
 @dataclasses.dataclass(kw_only=True, slots=True)

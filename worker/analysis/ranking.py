@@ -84,17 +84,11 @@ def rank(
                 )
                 if normalize_line(text).encode("utf-8") in noise:
                     hit.weight *= 0.05
-        score = cand.evidence()
-        status = state.step_status[cand.step] if cand.step < len(state.step_status) else STEP_UNKNOWN
-        if status == STEP_FAIL:
-            score *= FAILED_STEP_BOOST
-        elif status == STEP_OK or (any_failed_step and status == STEP_UNKNOWN):
-            score *= OTHER_STEP_FACTOR
-        # Close before a failing exit: the output just above "exited with 1" is what broke the step.
-        for fail_line in fail_lines:
-            if 0 <= fail_line - cand.last_hit <= NEAR_FAIL_LINES:
-                score *= NEAR_FAIL_BOOST
-                break
+        # A failure repeated later (counted on its first occurrence) is placed where it shows best.
+        places = cand.places()
+        score = cand.evidence() * max(
+            _placement(state, step, line, fail_lines, any_failed_step) for step, line in places
+        )
         position = cand.last_hit / total_lines if total_lines else 1.0
         score *= 1.0 - RECENCY + RECENCY * position
         cand.score = score
@@ -126,12 +120,29 @@ def rank(
     return _each_failed_step(state, _repeats_last(picked))
 
 
+def _placement(state: Structure, step: int, line: int, fail_lines: list[int], any_failed_step: bool) -> float:
+    """How much the structure says about evidence on ``line`` in step ``step``."""
+    factor = 1.0
+    status = state.step_status[step] if step < len(state.step_status) else STEP_UNKNOWN
+    if status == STEP_FAIL:
+        factor *= FAILED_STEP_BOOST
+    elif status == STEP_OK or (any_failed_step and status == STEP_UNKNOWN):
+        factor *= OTHER_STEP_FACTOR
+    # Close before a failing exit: the output just above "exited with 1" is what broke the step.
+    for fail_line in fail_lines:
+        if 0 <= fail_line - line <= NEAR_FAIL_LINES:
+            factor *= NEAR_FAIL_BOOST
+            break
+    return factor
+
+
 def _each_failed_step(state: Structure, ranked: list[Candidate]) -> list[Candidate]:
     """When several steps failed, each one's best block is among the first ones shown: the reader must see
     every failure of the build, not three views of one of them."""
     if len(ranked) <= SHOWN_TOGETHER:
         return ranked
-    shown = {c.step for c in ranked[:SHOWN_TOGETHER]}
+    # A step whose failure repeats one shown (counted on it) is shown too.
+    shown = {step for c in ranked[:SHOWN_TOGETHER] for step, _line in c.places()}
     missing: list[Candidate] = []
     for cand in ranked[SHOWN_TOGETHER:]:
         failed = cand.step < len(state.step_status) and state.step_status[cand.step] == STEP_FAIL

@@ -6,8 +6,8 @@ between two scans and line numbers stay exact:
 line ``n`` is the text after the ``(n-1)``-th ``\\n`` (1-based).
 
 Cleaning (ANSI colour codes, CRLF, carriage-return progress bars, CI fold markers) happens per block for ANSI
-codes (cheap: they are removed without touching newlines) and per *kept* line for the rest, so the bulk of a
-log is never turned into Python strings.
+codes (:func:`strip_ansi`, compiled: see :mod:`worker.analysis.fastpath`; they are removed without touching
+newlines) and per *kept* line for the rest, so the bulk of a log is never turned into Python strings.
 """
 
 from __future__ import annotations
@@ -21,16 +21,16 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Protocol
 
+from worker.analysis.fastpath import strip_ansi
+
+__all__ = ["clean_line", "iter_blocks", "open_chunks", "strip_ansi", "strip_prefix"]
+
 BLOCK_SIZE = 2 << 20
 #: A "line" longer than this is cut (minified JS, base64 dumps): memory must not depend on the input.
 MAX_LINE_BYTES = 1 << 20
 #: Characters of a single line kept in an excerpt.
 MAX_LINE_CHARS = 1000
 
-# CSI sequences (colours, cursor moves, erase-line) and OSC sequences (titles, hyperlinks).
-ANSI_RE = re.compile(rb"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b\][^\x07\x1b\n]*(?:\x07|\x1b\\)|\x1b[^\[\]\n]")
-# The same codes after a tool escaped ESC as "^[" (seen when logs are re-printed or uploaded as text).
-_CARET_ANSI_RE = re.compile(rb"\^\[\[[0-9;?]*[A-Za-z]")
 # Travis CI control lines: they are folded away in the UI and carry no information.
 _TRAVIS_CONTROL = re.compile(r"^(?:travis_(?:fold|time):[a-z]+:[^\r]*)$")
 
@@ -92,27 +92,30 @@ def iter_blocks(chunks: Iterable[bytes], block_size: int = BLOCK_SIZE) -> Iterat
         yield b"".join(pending)
 
 
-def strip_ansi(block: bytes) -> bytes:
-    """Remove terminal escape sequences (no-op, at memchr speed, when there are none)."""
-    if b"\x1b" in block:
-        block = ANSI_RE.sub(b"", block)
-    if b"^" in block and b"^[[" in block:  # memchr first: the 3-byte search is ten times slower
-        block = _CARET_ANSI_RE.sub(b"", block)
-    return block
-
-
 def clean_line(raw: bytes) -> str:
     """The text a human saw on the terminal: last carriage-return segment, no CI control noise."""
-    text = raw.decode("utf-8", "replace").rstrip("\r\n")
-    if "\r" in text:
-        # A progress bar rewrites the line with '\r': the terminal shows the last non-empty segment.
-        segments = [s for s in text.split("\r") if s.strip() and not _TRAVIS_CONTROL.match(s)]
-        text = segments[-1] if segments else ""
-    elif text.startswith("travis_") and _TRAVIS_CONTROL.match(text):
+    raw = raw.rstrip(b"\r\n")
+    if b"\r" in raw:
+        # A progress bar rewrites the line with '\r': the terminal shows the last non-empty segment. Only the
+        # last segments are decoded ('\r' is never part of a UTF-8 sequence): such lines can be megabytes.
         text = ""
+        end = len(raw)
+        while end >= 0:
+            cut = raw.rfind(b"\r", 0, end)
+            segment = raw[cut + 1 : end].decode("utf-8", "replace")
+            if segment.strip() and not _TRAVIS_CONTROL.match(segment):
+                text = segment
+                break
+            end = cut
+    else:
+        text = raw.decode("utf-8", "replace")
+        if text.startswith("travis_") and _TRAVIS_CONTROL.match(text):
+            text = ""
     if len(text) > MAX_LINE_CHARS:
         text = text[:MAX_LINE_CHARS] + " …"
-    return text.expandtabs(4).rstrip()
+    if "\t" in text:
+        text = text.expandtabs(4)
+    return text.rstrip()
 
 
 def open_chunks(path: str | Path, chunk_size: int = BLOCK_SIZE) -> Iterator[bytes]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, Field
@@ -40,6 +41,30 @@ def build_urls(jenkins_url: str, job: str, build: int) -> dict[str, str]:
     return {"build_url": build_url, "job_url": job_url, "console_url": f"{build_url}consoleFull"}
 
 
+#: A long analysis says how far it got this often (``analysing`` events on the task's SSE stream).
+PROGRESS_EVERY_SECONDS = 2.0
+
+
+def progress_reporter(
+    publish: Callable[..., object],
+    *,
+    every: float = PROGRESS_EVERY_SECONDS,
+    clock: Callable[[], float] = time.monotonic,
+) -> Callable[[int], None]:
+    """The engine's ``progress`` callback: publishes ``analysing`` {bytes, mb_per_s} at most every ``every``
+    seconds, so only analyses that take longer than that say anything."""
+    started = last = clock()
+
+    def report(done: int) -> None:
+        nonlocal last
+        now = clock()
+        if now - last >= every:
+            last = now
+            publish("analysing", bytes=done, mb_per_s=round(done / (now - started) / 1e6, 1))
+
+    return report
+
+
 @app.task(name=task_names.ANALYZE_BUILD, base=LangchainJenkinsTask, bind=True)
 def analyze_build(self: LangchainJenkinsTask, **payload: Any) -> dict[str, Any]:
     """Analyse a failed build and publish the result to MongoDB, Jenkins and Prometheus.
@@ -66,7 +91,14 @@ def analyze_build(self: LangchainJenkinsTask, **payload: Any) -> dict[str, Any]:
             storage.analyses.get(req.job, req.build, jenkins_url=key), req.attempt
         )
         log_stream = jenkins.stream_console(req.job, req.build, start=start_byte, follow=False)
-        analysis = analyze_stream(log_stream, previous=previous, knowledge_base=kb)
+        analysis = analyze_stream(
+            log_stream,
+            previous=previous,
+            knowledge_base=kb,
+            progress=progress_reporter(
+                lambda stage, **data: self.progress(stage, job=req.job, build=req.build, **data)
+            ),
+        )
         _shift_lines(analysis, first_line - 1)
         metrics.ANALYSIS_SECONDS.observe(time.perf_counter() - started)
         metrics.LOG_BYTES.inc(analysis.stats.bytes)
@@ -151,6 +183,8 @@ def _shift_lines(analysis: Analysis, offset: int) -> None:
         block.end_line += offset
         if block.new_lines is not None:
             block.new_lines = [n + offset for n in block.new_lines]
+        if block.first_line is not None:
+            block.first_line += offset
     for cause in analysis.causes:
         cause.line += offset
 

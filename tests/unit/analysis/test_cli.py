@@ -23,7 +23,7 @@ def test_jsonl_prints_one_object_per_file_in_argument_order() -> None:
     assert all(set(r) == KEYS for r in rows)
     assert rows[0]["category"] == "dependency" and rows[1]["category"] == "test"
     block = rows[1]["excerpt"][0]
-    assert set(block) == {"start_line", "end_line", "text", "score", "new_lines"}
+    assert set(block) == {"start_line", "end_line", "text", "score", "new_lines", "count", "first_line"}
     assert set(rows[1]["causes"][0]) == {"id", "category", "description", "fix", "line"}
     assert set(rows[1]["stats"]) == {"lines", "bytes", "seconds"}
 

@@ -1,0 +1,114 @@
+"""The compiled hot loop and its pure-Python twin give the same output, byte for byte, on the same inputs."""
+
+from __future__ import annotations
+
+import os
+import random
+from pathlib import Path
+
+import pytest
+
+from worker.analysis import analyze_stream, fastpath
+
+SAMPLES = Path(__file__).resolve().parents[3] / "samples" / "logs"
+
+compiled = fastpath._compiled_module
+if compiled is None and os.environ.get("CI"):
+    # CI installs the project with `pip install -e .`, which builds the extension: it must be there.
+    raise AssertionError("worker.analysis._fast was not built (pip install -e . needs a C compiler)")
+needs_compiled = pytest.mark.skipif(
+    compiled is None, reason="worker.analysis._fast is not built here: run `pip install -e .` (CI builds it)"
+)
+
+# Bytes that make escape sequences, carets, newlines and multi-byte characters meet in every way.
+PIECES = [
+    b"\x1b",
+    b"[",
+    b"]",
+    b"^",
+    b"^[[",
+    b"\x1b[",
+    b"\x1b]",
+    b"0",
+    b"31",
+    b";",
+    b"?",
+    b" ",
+    b"/",
+    b"m",
+    b"K",
+    b"\x07",
+    b"\\",
+    b"\n",
+    b"\r",
+    b"ERROR",
+    b"\xe2\x9c\x97",
+    b"\xff",
+    b"x",
+]
+
+
+def _random_bytes(rng: random.Random, size: int) -> bytes:
+    return b"".join(rng.choice(PIECES) for _ in range(size))
+
+
+@needs_compiled
+def test_strip_ansi_is_the_same_in_c_and_python() -> None:
+    rng = random.Random(7)
+    cases = [
+        b"",
+        b"plain text\n",
+        b"\x1b[1;31mERROR\x1b[0m done\n",
+        b"\x1b]0;title\x07x\x1b]8;;http://a\x1b\\link\x1b]8;;\x1b\\\n",
+        b"\x1b[31",  # cut before its final byte
+        b"\x1b\n\x1b",  # ESC before a newline and at the end stay
+        b"^[[1;32mok^[[0m ^[[ ^[x",
+        b"^\x1b[0m[[31mred",  # removing the ESC sequence makes a caret sequence: removed too, as by the regexes
+        b"\x1b\x1b[0m",
+    ]
+    cases += [_random_bytes(rng, rng.randrange(1, 60)) for _ in range(20000)]
+    for data in cases:
+        assert compiled.strip_ansi(data) == fastpath.strip_ansi_python(data), data
+    assert compiled.strip_ansi(bytearray(b"\x1b[0ma")) == b"a"  # any bytes-like object
+
+
+@needs_compiled
+def test_select_lines_is_the_same_in_c_and_python() -> None:
+    rng = random.Random(11)
+    for _ in range(5000):
+        data = _random_bytes(rng, rng.randrange(0, 80))
+        ends = sorted(rng.randrange(0, len(data) + 1) for _ in range(rng.randrange(0, 12)))
+        if rng.random() < 0.1:
+            rng.shuffle(ends)  # out of order: sorted first by both
+        assert compiled.select_lines(data, ends) == fastpath.select_lines_python(data, ends), (data, ends)
+
+
+def test_select_lines_finds_each_matched_line_once_with_its_repeat_key() -> None:
+    data = b"one\ntwo ERROR x ERROR\nthree\nfour ERROR 404 in 0.25s"
+    newlines, numbers, starts, lines, keys = fastpath.select_lines(data, [13, 21, 38])
+    assert newlines == 3
+    assert numbers == [1, 3]
+    assert starts == [4, 28]
+    assert lines == [b"two ERROR x ERROR", b"four ERROR 404 in 0.25s"]
+    assert keys == [b"two ERROR x ERROR", b"four ERROR 0 in 0.0s"]
+
+
+def _analysis(data: bytes) -> dict[str, object]:
+    return analyze_stream([data]).model_dump(exclude={"stats": {"seconds"}})
+
+
+@needs_compiled
+def test_the_engine_gives_the_same_analysis_with_either_path() -> None:
+    rng = random.Random(3)
+    logs = [path.read_bytes() for path in sorted(SAMPLES.glob("*.log"))]
+    # Colour codes everywhere (as a coloured console prints them), and repeated failures.
+    logs.append(b"".join(b"\x1b[31m" + line + b"\x1b[0m\n" for line in logs[0].splitlines()))
+    repeated = b"".join(b"ERROR: test_%d failed: timeout after 30s\n" % i for i in range(50))
+    logs.append(b"$ make test\n" + repeated + b"make: *** Error 1\n")
+    logs.append(b"\n".join(_random_bytes(rng, 40) + b" error: x" for _ in range(200)))
+    for data in logs:
+        with fastpath.use_compiled(True):
+            fast = _analysis(data)
+        with fastpath.use_compiled(False):
+            pure = _analysis(data)
+        assert fast == pure

@@ -1,0 +1,283 @@
+/* The analysis engine's hot loop over log bytes, compiled: ANSI stripping and line finding.
+ *
+ * Why C: per megabyte of a real CI log these loops handle ~14,000 escape sequences and ~800 pattern matches;
+ * in Python (a regex substitution, then count/rfind/find per match) they took more time than Hyperscan's scan
+ * itself. A small C file builds with any C compiler and the Python headers (`pip install` runs setuptools), needs
+ * no other toolchain, and has a pure-Python twin with the same output (worker/analysis/fastpath.py), used when
+ * this module was not built; a test runs both on the same inputs.
+ *
+ * Both functions take any bytes-like object and never keep a reference to it.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define ESC 0x1b
+
+/* ------------------------------------------------------------------------------------------------------------
+ * strip_ansi: exactly reader.ANSI_RE.sub(b"", data), then reader._CARET_ANSI_RE.sub(b"", ...) when "^[[" occurs:
+ *
+ *   ANSI_RE        = \x1b\[[0-9;?]*[ -/]*[@-~] | \x1b\][^\x07\x1b\n]*(?:\x07|\x1b\\) | \x1b[^\[\]\n]
+ *   _CARET_ANSI_RE = \^\[\[[0-9;?]*[A-Za-z]
+ *
+ * The character classes of each alternative are disjoint, so the greedy regex never backtracks into a shorter
+ * match: the sequence's length is decided by one forward walk.
+ */
+
+static inline int is_param(unsigned char c) { return (c >= '0' && c <= '9') || c == ';' || c == '?'; }
+static inline int is_intermediate(unsigned char c) { return c >= 0x20 && c <= 0x2f; }
+static inline int is_final(unsigned char c) { return c >= 0x40 && c <= 0x7e; }
+static inline int is_letter(unsigned char c) { return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z'); }
+
+/* Length of the escape sequence starting at p (*p == ESC), or 0 when ANSI_RE does not match there. */
+static Py_ssize_t escape_length(const unsigned char *p, const unsigned char *end) {
+    const unsigned char *q = p + 1;
+    if (q >= end || *q == '\n') {
+        return 0;
+    }
+    if (*q == '[') { /* CSI: parameters, intermediates, one final byte */
+        q++;
+        while (q < end && is_param(*q)) q++;
+        while (q < end && is_intermediate(*q)) q++;
+        return (q < end && is_final(*q)) ? q + 1 - p : 0;
+    }
+    if (*q == ']') { /* OSC: up to BEL or ESC \ on the same line */
+        q++;
+        while (q < end && *q != 0x07 && *q != ESC && *q != '\n') q++;
+        if (q < end && *q == 0x07) return q + 1 - p;
+        if (q + 1 < end && *q == ESC && q[1] == '\\') return q + 2 - p;
+        return 0;
+    }
+    return 2; /* ESC and any other byte but '[', ']' and newline */
+}
+
+/* Length of a caret-escaped CSI sequence at p (*p == '^'), or 0. */
+static Py_ssize_t caret_length(const unsigned char *p, const unsigned char *end) {
+    const unsigned char *q = p + 1;
+    if (end - q < 2 || q[0] != '[' || q[1] != '[') {
+        return 0;
+    }
+    q += 2;
+    while (q < end && is_param(*q)) q++;
+    return (q < end && is_letter(*q)) ? q + 1 - p : 0;
+}
+
+/* Copy src to dst without the sequences `length` finds at bytes equal to `lead`; returns the bytes written. */
+static Py_ssize_t remove_sequences(const unsigned char *src, Py_ssize_t size, unsigned char *dst, unsigned char lead,
+                                   Py_ssize_t (*length)(const unsigned char *, const unsigned char *)) {
+    const unsigned char *p = src, *end = src + size;
+    unsigned char *out = dst;
+    while (p < end) {
+        const unsigned char *hit = memchr(p, lead, (size_t)(end - p));
+        if (hit == NULL) {
+            memmove(out, p, (size_t)(end - p));
+            out += end - p;
+            break;
+        }
+        memmove(out, p, (size_t)(hit - p));
+        out += hit - p;
+        Py_ssize_t skip = length(hit, end);
+        if (skip > 0) {
+            p = hit + skip;
+        } else {
+            *out++ = *hit;
+            p = hit + 1;
+        }
+    }
+    return out - dst;
+}
+
+static int contains(const unsigned char *data, Py_ssize_t size, const char *needle, Py_ssize_t n) {
+    const unsigned char *p = data, *end = data + size;
+    while (end - p >= n) {
+        const unsigned char *hit = memchr(p, needle[0], (size_t)(end - p - n + 1));
+        if (hit == NULL) return 0;
+        if (memcmp(hit, needle, (size_t)n) == 0) return 1;
+        p = hit + 1;
+    }
+    return 0;
+}
+
+static PyObject *strip_ansi(PyObject *module, PyObject *arg) {
+    Py_buffer view;
+    if (PyObject_GetBuffer(arg, &view, PyBUF_SIMPLE) < 0) {
+        return NULL;
+    }
+    const unsigned char *data = view.buf;
+    Py_ssize_t size = view.len;
+    int has_escape = memchr(data, ESC, (size_t)size) != NULL;
+    int has_caret = contains(data, size, "^[[", 3);
+    if (!has_escape && !has_caret) {
+        PyBuffer_Release(&view);
+        if (PyBytes_CheckExact(arg)) {
+            Py_INCREF(arg);
+            return arg;
+        }
+        return PyBytes_FromObject(arg);
+    }
+    PyObject *result = PyBytes_FromStringAndSize(NULL, size);
+    if (result == NULL) {
+        PyBuffer_Release(&view);
+        return NULL;
+    }
+    unsigned char *out = (unsigned char *)PyBytes_AS_STRING(result);
+    Py_ssize_t length = size;
+    Py_BEGIN_ALLOW_THREADS
+    if (has_escape) {
+        length = remove_sequences(data, size, out, ESC, escape_length);
+    } else {
+        memcpy(out, data, (size_t)size);
+    }
+    /* The caret form is removed from the result of the first pass, as the two regexes are applied in turn. */
+    if (contains(out, length, "^[[", 3)) {
+        length = remove_sequences(out, length, out, '^', caret_length);
+    }
+    Py_END_ALLOW_THREADS
+    PyBuffer_Release(&view);
+    if (length != size && _PyBytes_Resize(&result, length) < 0) {
+        return NULL;
+    }
+    return result;
+}
+
+/* ------------------------------------------------------------------------------------------------------------
+ * select_lines(data, ends) -> (newlines, numbers, starts, lines, keys)
+ *
+ * The lines that pattern matches end on, found in one walk over the matches: `ends` are match end offsets (as
+ * Hyperscan reports them); a match belongs to the line holding its last byte. Returns the number of '\n' in
+ * `data`, and for each distinct matched line in order: its index in `data` (0 = the first line), the offset where
+ * it starts, its bytes without the '\n', and its repeat key (the bytes with each run of digits masked as "0").
+ */
+
+static Py_ssize_t count_newlines(const unsigned char *p, Py_ssize_t n) {
+    Py_ssize_t total = 0;
+    while (n > 0) {
+        /* Byte-sized counters in fixed strides: the compiler turns this into vector compares. */
+        Py_ssize_t stride = n < 4096 ? n : 4096;
+        unsigned int count = 0;
+        for (Py_ssize_t i = 0; i < stride; i++) {
+            count += p[i] == '\n';
+        }
+        total += count;
+        p += stride;
+        n -= stride;
+    }
+    return total;
+}
+
+/* The repeat key of a line: its bytes with every run of digits replaced by one '0'. */
+static PyObject *masked(const unsigned char *p, Py_ssize_t n) {
+    PyObject *key = PyBytes_FromStringAndSize(NULL, n);
+    if (key == NULL) return NULL;
+    unsigned char *out = (unsigned char *)PyBytes_AS_STRING(key);
+    Py_ssize_t size = 0;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        unsigned char c = p[i];
+        if (c >= '0' && c <= '9') {
+            if (size > 0 && out[size - 1] == '0' && i > 0 && p[i - 1] >= '0' && p[i - 1] <= '9') continue;
+            c = '0';
+        }
+        out[size++] = c;
+    }
+    if (size != n && _PyBytes_Resize(&key, size) < 0) return NULL;
+    return key;
+}
+
+static int compare_offsets(const void *a, const void *b) {
+    Py_ssize_t x = *(const Py_ssize_t *)a, y = *(const Py_ssize_t *)b;
+    return (x > y) - (x < y);
+}
+
+static PyObject *select_lines(PyObject *module, PyObject *args) {
+    Py_buffer view;
+    PyObject *ends_arg;
+    if (!PyArg_ParseTuple(args, "y*O:select_lines", &view, &ends_arg)) {
+        return NULL;
+    }
+    PyObject *numbers = NULL, *starts = NULL, *lines = NULL, *keys = NULL, *ends_seq = NULL;
+    Py_ssize_t *ends = NULL;
+    ends_seq = PySequence_Fast(ends_arg, "ends must be a sequence of int");
+    if (ends_seq == NULL) goto fail;
+    Py_ssize_t count = PySequence_Fast_GET_SIZE(ends_seq);
+    ends = PyMem_Malloc(sizeof(Py_ssize_t) * (size_t)(count > 0 ? count : 1));
+    if (ends == NULL) {
+        PyErr_NoMemory();
+        goto fail;
+    }
+    int sorted = 1;
+    for (Py_ssize_t i = 0; i < count; i++) {
+        Py_ssize_t end = PyLong_AsSsize_t(PySequence_Fast_GET_ITEM(ends_seq, i));
+        if (end == -1 && PyErr_Occurred()) goto fail;
+        ends[i] = end;
+        if (i > 0 && end < ends[i - 1]) sorted = 0;
+    }
+    if (!sorted) {
+        qsort(ends, (size_t)count, sizeof(Py_ssize_t), compare_offsets);
+    }
+    numbers = PyList_New(0);
+    starts = PyList_New(0);
+    lines = PyList_New(0);
+    keys = PyList_New(0);
+    if (numbers == NULL || starts == NULL || lines == NULL || keys == NULL) goto fail;
+
+    const unsigned char *data = view.buf;
+    Py_ssize_t size = view.len, pos = 0, line = 0, previous = -1;
+    for (Py_ssize_t i = 0; i < count; i++) {
+        Py_ssize_t last = ends[i] - 1; /* the match's last byte */
+        if (last < 0) last = 0;
+        if (last > size) last = size;
+        if (last > pos) {
+            line += count_newlines(data + pos, last - pos);
+            pos = last;
+        }
+        if (line == previous) continue;
+        previous = line;
+        Py_ssize_t start = last; /* lines are short: a plain walk back (memrchr is not portable) */
+        while (start > 0 && data[start - 1] != '\n') start--;
+        const unsigned char *after = memchr(data + start, '\n', (size_t)(size - start));
+        Py_ssize_t stop = after ? after - data : size;
+        PyObject *number = PyLong_FromSsize_t(line);
+        PyObject *offset = PyLong_FromSsize_t(start);
+        PyObject *text = PyBytes_FromStringAndSize((const char *)data + start, stop - start);
+        PyObject *key = masked(data + start, stop - start);
+        int failed = number == NULL || offset == NULL || text == NULL || key == NULL ||
+                     PyList_Append(numbers, number) < 0 || PyList_Append(starts, offset) < 0 ||
+                     PyList_Append(lines, text) < 0 || PyList_Append(keys, key) < 0;
+        Py_XDECREF(number);
+        Py_XDECREF(offset);
+        Py_XDECREF(text);
+        Py_XDECREF(key);
+        if (failed) goto fail;
+    }
+    Py_ssize_t newlines = line + count_newlines(data + pos, size - pos);
+    PyMem_Free(ends);
+    Py_DECREF(ends_seq);
+    PyBuffer_Release(&view);
+    return Py_BuildValue("(nNNNN)", newlines, numbers, starts, lines, keys);
+
+fail:
+    PyMem_Free(ends);
+    Py_XDECREF(ends_seq);
+    Py_XDECREF(numbers);
+    Py_XDECREF(starts);
+    Py_XDECREF(lines);
+    Py_XDECREF(keys);
+    PyBuffer_Release(&view);
+    return NULL;
+}
+
+static PyMethodDef methods[] = {
+    {"strip_ansi", strip_ansi, METH_O,
+     "strip_ansi(data) -> bytes\n\nThe bytes without terminal escape sequences (see worker.analysis.reader)."},
+    {"select_lines", select_lines, METH_VARARGS,
+     "select_lines(data, ends) -> (newlines, numbers, starts, lines, keys)\n\n"
+     "The distinct lines holding the last byte of each match (see worker.analysis.fastpath)."},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef module = {
+    PyModuleDef_HEAD_INIT, "_fast", "The analysis engine's hot loop over log bytes, compiled.", -1, methods,
+};
+
+PyMODINIT_FUNC PyInit__fast(void) { return PyModule_Create(&module); }
