@@ -23,7 +23,7 @@ from flask_limiter import Limiter, RateLimitExceeded
 from flask_limiter.util import get_remote_address
 
 from api import auth
-from api.blueprints import analyze, builds, docs, events, health, jenkins, pages, plugins, tasks
+from api.blueprints import analyze, builds, docs, events, health, jenkins, metrics, pages, plugins, tasks
 from api.errors import APIError, error_response, register_error_handlers
 from api.metrics import REQUEST_SECONDS, REQUESTS
 from api.services import EXTENSION_KEY, Services, services
@@ -79,6 +79,7 @@ def create_app(settings: Settings | None = None, *, celery: Celery | None = None
         jenkins.bp,
         analyze.bp,
         health.bp,
+        metrics.bp,
         pages.bp,
     ):
         app.register_blueprint(blueprint)

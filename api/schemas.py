@@ -168,6 +168,35 @@ class FeedbackSaved(BaseModel):
     feedback: Feedback
 
 
+class BuildStats(BaseModel):
+    builds: int
+    successes: int
+    failures: int
+    unstable: int
+    aborted: int
+    success_rate: float | None = Field(description="SUCCESS over every completed build; null when none")
+    mean_duration_ms: int | None
+    p95_duration_ms: int | None = Field(description="95th percentile (approximate, as MongoDB computes it)")
+
+
+class JobBuildStats(BuildStats):
+    job: str
+
+
+class MetricsWindow(BaseModel):
+    from_: str = Field(alias="from")
+    to: str
+    hours: int
+
+
+class BuildMetrics(BaseModel):
+    """Builds completed in a time window, overall and by job (busiest first, at most 200 jobs)."""
+
+    window: MetricsWindow
+    totals: BuildStats
+    jobs: list[JobBuildStats]
+
+
 class Health(BaseModel):
     status: Literal["ok"]
 

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from pymongo import ASCENDING, DESCENDING, MongoClient
 from pymongo.database import Database
 
 from worker.settings import Settings
+from worker.storage.build_metrics import build_metrics
 from worker.storage.feedback import FeedbackRepository
 from worker.storage.repositories import (
     AnalysisRepository,
@@ -43,6 +45,9 @@ def ensure_indexes(db: Database[Document]) -> None:
         [("jenkins_url", ASCENDING), ("job", ASCENDING), ("build", ASCENDING)], unique=True, name="build_key"
     )
     db.builds.create_index([("job", ASCENDING), ("build", DESCENDING)], name="job_builds")
+    # Build statistics over a time window (worker.storage.build_metrics), all jobs or one.
+    db.builds.create_index([("completed_at", DESCENDING)], name="builds_completed")
+    db.builds.create_index([("job", ASCENDING), ("completed_at", DESCENDING)], name="job_builds_completed")
     db.analyses.create_index(
         [("jenkins_url", ASCENDING), ("job", ASCENDING), ("build", ASCENDING)],
         unique=True,
@@ -86,6 +91,13 @@ class Storage:
     @property
     def tasks(self) -> TaskRepository:
         return TaskRepository(self.db)
+
+    def build_metrics(
+        self, since: datetime, until: datetime, *, job: str | None = None, jenkins_url: str | None = None
+    ) -> Document:
+        """Totals, success rate and durations of the builds completed in ``[since, until)`` (see
+        :mod:`worker.storage.build_metrics`)."""
+        return build_metrics(self.db, since, until, job=job, jenkins_url=jenkins_url)
 
     def ping(self) -> None:
         """Raise if the server cannot be reached."""

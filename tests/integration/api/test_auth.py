@@ -34,6 +34,7 @@ ROUTES = [
     ("GET", "/api/v1/plugins"),
     ("POST", "/api/v1/plugins/git/install"),
     ("POST", "/api/v1/analyze"),
+    ("GET", "/api/v1/metrics/builds"),
     ("POST", "/api/v1/jobs/team/api-service/builds/42/feedback"),
     ("POST", "/api/v1/queue/5/cancel"),
     ("GET", "/api/v1/no-such-route"),  # unknown routes under /api/v1 reveal nothing without a token

@@ -1,0 +1,151 @@
+"""Latency of ``GET /api/v1/metrics/builds`` on 100k stored builds (target: < 100 ms).
+
+Starts its own SecantusDB (MongoDB wire) and Redis on free loopback ports, fills the builds collection with
+``--builds`` completed builds spread over 30 days and 200 jobs, creates the API's indexes, and times the real
+route through the real app (Flask's test client: no HTTP server in the measurement) for the default 7-day
+window over all jobs, one job, and a 30-day window. Prints the median and the 95th percentile of ``--runs``.
+
+    python -m bench.build_metrics            # 100k builds
+    python -m bench.build_metrics --builds 20000 --runs 10
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import shutil
+import socket
+import statistics
+import subprocess
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pymongo
+import redis
+
+
+def _port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _wait(check: object, what: str) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            if check():  # type: ignore[operator]
+                return
+        except Exception:
+            time.sleep(0.1)
+    raise SystemExit(f"{what} did not start")
+
+
+def _fill(db: pymongo.database.Database, builds: int, seed: int) -> None:  # type: ignore[type-arg]
+    rng = random.Random(seed)
+    now = datetime.now(UTC)
+    statuses = ["SUCCESS"] * 80 + ["FAILURE"] * 12 + ["UNSTABLE"] * 6 + ["ABORTED"] * 2
+    batch = []
+    for n in range(builds):
+        job = f"team-{n % 20}/service-{n % 200}"
+        batch.append(
+            {
+                "jenkins_url": "https://ci.example.com",
+                "job": job,
+                "build": n + 1,
+                "status": rng.choice(statuses),
+                "duration_ms": int(rng.lognormvariate(11, 0.8)),
+                "completed_at": now - timedelta(seconds=rng.uniform(0, 30 * 86400)),
+                "analysis_status": "none",
+            }
+        )
+        if len(batch) == 5000:
+            db.builds.insert_many(batch, ordered=False)
+            batch = []
+    if batch:
+        db.builds.insert_many(batch, ordered=False)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--builds", type=int, default=100_000)
+    parser.add_argument("--runs", type=int, default=20)
+    parser.add_argument("--seed", type=int, default=7)
+    args = parser.parse_args()
+
+    from api.app import create_app
+    from worker.settings import Settings
+    from worker.storage import ensure_indexes
+
+    workdir = Path(tempfile.mkdtemp(prefix="lj-bench-metrics-"))
+    mongo_port, redis_port = _port(), _port()
+    secantus = shutil.which("secantusd-py") or "secantusd-py"
+    procs = [
+        subprocess.Popen(
+            [secantus, "--storage-path", ":memory:", "--port", str(mongo_port)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        ),
+        subprocess.Popen(
+            [
+                "redis-server",
+                "--port",
+                str(redis_port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--dir",
+                str(workdir),
+            ],
+            stdout=subprocess.DEVNULL,
+        ),
+    ]
+    try:
+        mongo_url, redis_url = f"mongodb://127.0.0.1:{mongo_port}", f"redis://127.0.0.1:{redis_port}/0"
+        client: pymongo.MongoClient = pymongo.MongoClient(mongo_url, tz_aware=True)  # type: ignore[type-arg]
+        _wait(lambda: client.admin.command("ping"), "SecantusDB")
+        _wait(lambda: redis.Redis.from_url(redis_url).ping(), "Redis")
+        db = client["bench_metrics"]
+        started = time.perf_counter()
+        ensure_indexes(db)
+        _fill(db, args.builds, args.seed)
+        print(f"{args.builds} builds stored and indexed in {time.perf_counter() - started:.1f} s")
+
+        settings = Settings(
+            REDIS_URL=redis_url, MONGO_URL=mongo_url, MONGO_DB="bench_metrics", API_TOKENS="bench",
+            RATE_LIMIT="1000000/minute", LOG_LEVEL="WARNING",
+        )  # fmt: skip
+        app = create_app(settings)
+        http = app.test_client()
+        headers = {"Authorization": "Bearer bench"}
+        for label, url in (
+            ("7 days, all jobs", "/api/v1/metrics/builds"),
+            ("7 days, one job", "/api/v1/metrics/builds?job=team-3/service-3"),
+            ("30 days, all jobs", "/api/v1/metrics/builds?hours=720"),
+        ):
+            response = http.get(url, headers=headers)  # warm-up (and a correctness glance)
+            body = response.get_json()
+            assert response.status_code == 200, body
+            times = []
+            for _ in range(args.runs):
+                t0 = time.perf_counter()
+                http.get(url, headers=headers)
+                times.append((time.perf_counter() - t0) * 1000)
+            times.sort()
+            p95 = times[min(len(times) - 1, int(0.95 * len(times)))]
+            print(
+                f"{label:18s} builds={body['totals']['builds']:6d} jobs={len(body['jobs']):3d}  "
+                f"median {statistics.median(times):6.1f} ms  p95 {p95:6.1f} ms  [target < 100 ms]"
+            )
+    finally:
+        for proc in procs:
+            proc.terminate()
+            proc.wait(timeout=10)
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
