@@ -2,10 +2,19 @@
 PYTHON ?= python3
 PIP := $(PYTHON) -m pip install --quiet --disable-pip-version-check
 
-.PHONY: setup setup-system demo test test-unit check lint format typecheck bench eval compose-config
+.PHONY: setup setup-system demo test test-unit check lint format typecheck bench eval compose-config lock
 
-setup:  ## install the project with its development extra
+setup:  ## install the pinned dependencies (requirements/dev.txt, exported from uv.lock), then the project
+	$(PIP) -r requirements/dev.txt
 	$(PIP) -e '.[dev]'
+
+lock:  ## upgrade the pins: re-resolve uv.lock from pyproject.toml and export requirements/*.txt from it
+	$(PYTHON) -m pip install --quiet --disable-pip-version-check uv
+	$(PYTHON) -m uv lock --upgrade --python 3.11
+	for extra in dev api worker; do \
+	  $(PYTHON) -m uv export --frozen --no-emit-project --no-hashes --no-header --extra $$extra \
+	    -o requirements/$$extra.txt --quiet; \
+	done
 
 setup-system:  ## system packages for the tests (redis-server, JRE, groovy, junit4)
 	./scripts/system-deps.sh

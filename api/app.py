@@ -93,8 +93,6 @@ def create_app(settings: Settings | None = None, *, celery: Celery | None = None
             message="every /api/v1 request will be refused (401): set API_TOKENS (comma-separated static "
             "tokens) and/or JWT_SECRET (then issue tokens with `jenkins-ai token NAME`)",
         )
-    elif settings.jwt_secret and len(settings.jwt_secret.get_secret_value()) < auth.MIN_SECRET_BYTES:
-        log.warning("jwt_secret_short", message=f"JWT_SECRET should be {auth.MIN_SECRET_BYTES}+ bytes long")
     return app
 
 

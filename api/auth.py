@@ -24,13 +24,13 @@ from typing import Literal
 import jwt
 
 from api.errors import APIError
-from worker.settings import Settings
+from worker.settings import MIN_JWT_SECRET_BYTES, Settings
 
 ALGORITHM = "HS256"
 #: Clock skew tolerated between the issuer and this server, in seconds.
 LEEWAY_SECONDS = 10
-#: RFC 7518 3.2: an HS256 key should be at least as long as the hash output.
-MIN_SECRET_BYTES = 32
+#: RFC 7518 3.2: an HS256 key at least as long as the hash output (Settings refuses a shorter JWT_SECRET).
+MIN_SECRET_BYTES = MIN_JWT_SECRET_BYTES
 REALM = "langchain-jenkins"
 
 

@@ -12,6 +12,10 @@ command -v groovy >/dev/null 2>&1 || need+=(groovy)
 [ -f /usr/share/java/junit4.jar ] || need+=(junit4)
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 command -v chromedriver >/dev/null 2>&1 || need+=(chromium-driver)
+# promtool (from Debian's prometheus package; its daemon is not started here) checks and unit-tests the alert rules;
+# docker-compose (the Python one, no engine needed) checks docker-compose.yml for `make compose-config`.
+command -v promtool >/dev/null 2>&1 || need+=(prometheus)
+command -v docker-compose >/dev/null 2>&1 || docker compose version >/dev/null 2>&1 || need+=(docker-compose)
 [ "${#need[@]}" -eq 0 ] && exit 0
 echo "installing system packages: ${need[*]}"
 SUDO=""

@@ -18,6 +18,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "ask": ("worker.agents.cli", "ask"),
     "kb": ("worker.feedback_cli", "kb"),
     "token": ("api.cli", "token"),
+    "serve": ("worker.service_cli", "serve"),
+    "worker": ("worker.service_cli", "worker_command"),
 }
 
 

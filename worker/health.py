@@ -17,6 +17,8 @@ from typing import Any
 
 import redis
 
+from worker.metrics import JENKINS_UP
+
 JENKINS_HEALTH_KEY = "langchain_jenkins:jenkins_health"
 INTERVAL_SECONDS = 30.0
 #: A report older than this is gone: no live worker has checked Jenkins recently.
@@ -69,8 +71,10 @@ class JenkinsHealthReporter(threading.Thread):
     def run(self) -> None:
         while not self._stop_event.is_set():
             # Redis down: the broker is down too, and /readyz already says so.
+            report = check_jenkins(self._ping)
+            JENKINS_UP.set(1 if report["ok"] else 0)
             with contextlib.suppress(redis.RedisError):
-                write_report(self._client, check_jenkins(self._ping))
+                write_report(self._client, report)
             self._stop_event.wait(self._interval)
 
     def stop(self) -> None:

@@ -7,7 +7,7 @@ from the worker's main process.
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Counter, Histogram, multiprocess, start_http_server
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, multiprocess, start_http_server
 
 TASKS = Counter(
     "langchain_jenkins_tasks_total",
@@ -33,6 +33,16 @@ RECURRING_FAILURES = Counter(
     "langchain_jenkins_recurring_failures_total",
     "Analyses whose fingerprint was seen before (a failure that came back).",
     ["category"],
+)
+LLM_FAILURES = Counter(
+    "langchain_jenkins_llm_failures_total",
+    "Calls to the LLM that failed (outage, timeout, bad answer); the work went on without it, by stage.",
+    ["stage"],
+)
+JENKINS_UP = Gauge(
+    "langchain_jenkins_jenkins_up",
+    "1 if the last check of Jenkins from this worker succeeded, 0 if not (checked every 30 s).",
+    multiprocess_mode="liveall",
 )
 LLM_TOKENS = Counter(
     "langchain_jenkins_llm_tokens_total", "Tokens sent to and received from the LLM.", ["direction"]

@@ -16,6 +16,9 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from worker.controllers import Controllers, parse_controllers
 
+#: RFC 7518 3.2: an HS256 key at least as long as the hash output.
+MIN_JWT_SECRET_BYTES = 32
+
 
 class Settings(BaseSettings):
     """Configuration from environment variables (and an optional ``.env`` file)."""
@@ -97,6 +100,20 @@ class Settings(BaseSettings):
     def _controllers_parse(self) -> Settings:
         self.controllers  # noqa: B018  # fail at start, naming the variable, not at the first event
         return self
+
+    @field_validator("jwt_secret")
+    @classmethod
+    def _long_enough_for_hs256(cls, value: SecretStr | None) -> SecretStr | None:
+        # RFC 7518 3.2: an HS256 key must be at least as long as the hash (32 bytes); a shorter one can be
+        # brute-forced offline from any token it signed. Refused at start, naming the variable.
+        if value is not None:
+            size = len(value.get_secret_value().encode())
+            if size < MIN_JWT_SECRET_BYTES:
+                raise ValueError(
+                    f"JWT_SECRET must be at least {MIN_JWT_SECRET_BYTES} bytes (it has {size}); generate one "
+                    "with `openssl rand -hex 32`"
+                )
+        return value
 
     @cached_property
     def controllers(self) -> Controllers:

@@ -7,12 +7,13 @@ from collections.abc import Callable
 from typing import Any
 
 from flask import Blueprint, Response
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest, multiprocess
+from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, generate_latest, multiprocess
 
 from api.openapi import Body, operation
 from api.schemas import Health, Readiness
 from api.services import services
 from worker.health import read_report
+from worker.queue_depth import QueueDepthCollector
 
 bp = Blueprint("health", __name__)
 
@@ -79,9 +80,13 @@ def metrics() -> Response:
     every worker process then writes its samples there and any of them serves the sum of all; without it, a
     scrape would see only the worker that happened to answer.
     """
-    multiproc_dir = services().settings.prometheus_multiproc_dir
-    if multiproc_dir:
-        registry = CollectorRegistry()
-        multiprocess.MultiProcessCollector(registry, path=multiproc_dir)
-        return Response(generate_latest(registry), mimetype=CONTENT_TYPE_LATEST)
-    return Response(generate_latest(), mimetype=CONTENT_TYPE_LATEST)
+    svc = services()
+    registry = CollectorRegistry()
+    if svc.settings.prometheus_multiproc_dir:
+        multiprocess.MultiProcessCollector(registry, path=svc.settings.prometheus_multiproc_dir)
+    else:
+        registry = REGISTRY  # this process's own metrics
+    # What waits in the broker, read from Redis now (see worker.queue_depth); fresh per scrape, never kept.
+    queue = CollectorRegistry(auto_describe=False)
+    queue.register(QueueDepthCollector(svc.redis))
+    return Response(generate_latest(registry) + generate_latest(queue), mimetype=CONTENT_TYPE_LATEST)

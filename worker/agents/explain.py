@@ -16,6 +16,7 @@ from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
 
 from worker.agents.llm import model_name, redact_text, usage_of
 from worker.logging import get_logger
+from worker.metrics import LLM_FAILURES
 
 log = get_logger(__name__)
 
@@ -65,6 +66,7 @@ def explain_failure(
     try:
         reply = llm.bind(max_completion_tokens=min(400, token_budget)).invoke(messages)
     except Exception as exc:  # a model outage must not fail the analysis
+        LLM_FAILURES.labels(stage="explanation").inc()
         log.warning("LLM explanation failed", error=str(exc))
         return None
     if not isinstance(reply, AIMessage) or not isinstance(reply.content, str) or not reply.content.strip():

@@ -28,6 +28,7 @@ from worker.agents.router import default_router, route, route_with_llm
 from worker.agents.services import AgentServices
 from worker.agents.tools import Specialist, ToolContext, ToolError, is_confirmed, tool_error_text
 from worker.logging import get_logger
+from worker.metrics import LLM_FAILURES
 
 logger = get_logger(__name__)
 
@@ -65,6 +66,7 @@ def run_task(
         except Exception as exc:  # an unreachable LLM must not lose the task: route offline instead
             if not _is_llm_failure(exc):
                 raise
+            LLM_FAILURES.labels(stage="routing").inc()
             logger.warning("llm routing failed, routing offline", error=str(exc))
             notes.append(f"The LLM server failed ({type(exc).__name__}); this answer was made without it.")
             llm = None
@@ -91,6 +93,7 @@ def run_task(
             except Exception as exc:
                 if not _is_llm_failure(exc):
                     raise
+                LLM_FAILURES.labels(stage="agent").inc()
                 logger.warning("llm failed, answering offline", agent=agent, error=str(exc))
                 llm = None
                 notes.append(
