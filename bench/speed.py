@@ -59,7 +59,8 @@ def _timed_child(command: list[str]) -> tuple[float, float]:
     """(wall, CPU) seconds of a child process."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     wall = time.perf_counter()
-    subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
+    # Its output read through a pipe: GNU grep stops at the first match when stdout is /dev/null.
+    subprocess.run(command, check=True, stdout=subprocess.PIPE)
     wall = time.perf_counter() - wall
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
@@ -109,10 +110,7 @@ def _child(code: str) -> list[str]:
     return done.stdout.split()
 
 
-def memory(path: Path, empty: Path) -> None:
-    """Peak RSS growth of streaming ``path`` (a child process), from after start-up and against an empty log."""
-    growth = _child(
-        f"""
+_GROWTH = """
 import re
 from worker.analysis import analyze_path, load_knowledge_base
 load_knowledge_base()
@@ -120,19 +118,22 @@ def status(key):
     return int(re.search(key + r":\\s+(\\d+)", open("/proc/self/status").read()).group(1))
 open("/proc/self/clear_refs", "w").write("5")  # reset the peak: what follows is the analysis alone
 before = status("VmRSS")
-analyze_path({str(path)!r})
-print(status("VmHWM") - before)
+analyze_path({path!r})
+print(status("VmHWM") - before, status("VmHWM"))
 """
-    )[-1]
-    code = "from worker.analysis import analyze_path; analyze_path({!r}); import resource; "
-    code += "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)"
-    base = int(_child(code.format(str(empty)))[-1])
-    big = int(_child(code.format(str(path)))[-1])
+
+
+def memory(path: Path, empty: Path) -> None:
+    """Peak RSS growth while streaming ``path`` (a child process, measured from after start-up: Linux resets
+    the peak on request), and the same for an empty log. ``ru_maxrss`` is not used: a child started by this
+    process, which holds the logs it wrote, inherits its peak."""
+    growth, peak = (int(x) for x in _child(_GROWTH.format(path=str(path)))[-2:])
+    empty_growth, empty_peak = (int(x) for x in _child(_GROWTH.format(path=str(empty)))[-2:])
     size = path.stat().st_size / MB
     print(
-        f"memory, streaming {size:.0f} MB of real logs: peak RSS growth during the analysis "
-        f"{int(growth) / 1024:.1f} MB; peak RSS {big / 1024:.1f} MB vs {base / 1024:.1f} MB for an empty log "
-        f"(extra {(big - base) / 1024:.1f} MB)"
+        f"memory, streaming {size:.0f} MB of real logs: peak RSS grows by {growth / 1024:.1f} MB during the "
+        f"analysis ({empty_growth / 1024:.1f} MB for an empty log); peak RSS {peak / 1024:.1f} MB vs "
+        f"{empty_peak / 1024:.1f} MB (extra {(peak - empty_peak) / 1024:.1f} MB)"
     )
 
 

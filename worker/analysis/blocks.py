@@ -40,16 +40,16 @@ class Hit:
     section: bool = False
     until: str = ""  # the regex of the line that ends the section this hit heads
     repeats: int = 0  # later lines repeating this one (the same failure again: see fastpath.select_lines)
-    # Where the repeats were: step -> last repeat line in it (the last few steps), for the ranking's structure.
+    # Where the repeats were: step -> last repeat line in it (the latest few steps), for the ranking's structure.
     echoes: dict[int, int] = field(default_factory=dict)
 
     def repeated(self, line: int, step: int) -> None:
         """Line ``line``, in step ``step``, repeats this hit."""
         self.repeats += 1
-        self.echoes.pop(step, None)
-        self.echoes[step] = line
-        if len(self.echoes) > MAX_ECHO_STEPS:
-            del self.echoes[next(iter(self.echoes))]
+        echoes = self.echoes
+        if step not in echoes and len(echoes) >= MAX_ECHO_STEPS:
+            del echoes[next(iter(echoes))]  # the step seen first goes
+        echoes[step] = line
 
     def not_repeated(self, line: int, step: int) -> None:
         """Undo :meth:`repeated`: line ``line`` was shown in a block of its own after all."""

@@ -106,7 +106,8 @@ def _run(
     failed = False
     results: list[dict[str, object]] = []
     out = click.get_text_stream("stdout")
-    console = _console(out) if output_format == "text" else None
+    # rich only for a terminal: through a pipe the plain writer says the same without importing it.
+    console = _console(out) if output_format == "text" and out.isatty() else None
     for name in files:
         try:
             with _progress(name, quiet) as progress:
@@ -133,7 +134,11 @@ def _run(
         elif console is not None:
             from worker.analysis.render import print_analysis
 
-            print_analysis(console, name, analysis, wrap=console.is_terminal)
+            print_analysis(console, name, analysis)
+        else:
+            from worker.analysis.render import write_plain
+
+            write_plain(out, name, analysis)
     if output_format == "json":
         payload: object = results[0] if len(results) == 1 and len(files) == 1 else results
         out.write(json.dumps(payload, indent=2, ensure_ascii=False) + "\n")
@@ -142,15 +147,14 @@ def _run(
 
 
 def _console(out: IO[str]) -> Console:
-    # rich is imported only for people: start-up time matters when a program runs us per log.
+    # rich is imported only for a person at a terminal: start-up time matters when a program runs us per log.
     from rich.console import Console
 
     class _Console(Console):
         def on_broken_pipe(self) -> None:
             raise BrokenPipeError  # rich would exit 1 at once: the command ends quietly instead (_quiet_exit)
 
-    # Through a pipe: no colour, and soft wrapping (lines are never cut) whatever width rich assumes.
-    return _Console(file=out, highlight=False, soft_wrap=not out.isatty())
+    return _Console(file=out, highlight=False)
 
 
 @contextmanager

@@ -22,7 +22,6 @@ import re
 import time
 from collections import deque
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from pathlib import Path
 
 from worker.analysis.blocks import (
@@ -107,8 +106,9 @@ class _State:
         self.first_cause_line: dict[int, int] = {}
         self.seq_last_first: dict[int, int] = {}  # sequence index -> last line where ``first`` matched
         self.rules = LineRules(kb)
-        # The first occurrence of each failure seen (repeat key -> its hit): later ones are counted on it.
-        self.repeats: dict[tuple[bytes, LineRule], Hit] = {}
+        # The first occurrence of each failure seen (rule -> repeat key -> its hit): later ones are counted on it.
+        self.repeats: dict[LineRule, dict[bytes, Hit]] = {}
+        self.repeat_keys = 0
         # Repeats not yet known to be alone (line, rule): new evidence just after them makes them part of its
         # block again (a repeated "Traceback (most recent call last):" above a new exception).
         self.ghosts: deque[_Ghost] = deque()
@@ -157,6 +157,21 @@ def _scan_block(state: _State, data: bytes) -> None:
     for number, start, masked, rule in zip(
         numbers, starts, repeat_keys, state.rules.rules(raw_lines), strict=True
     ):
+        if rule.plain and state.open is None:
+            # The hot path of a dense log: a repeat with no open block to extend is counted and remembered.
+            known = repeats.get(rule)
+            first = known.get(masked) if known is not None else None
+            if first is not None:
+                line_no = first_line + number
+                step = state.last_evidence_step = state.step
+                first.repeated(line_no, step)
+                ghosts = state.ghosts
+                if ghosts and line_no - ghosts[-1][0] > ghosts[-1][5]:
+                    ghosts.clear()
+                ghosts.append((line_no, rule, first, step, start, _reach(rule)))
+                while line_no - ghosts[0][0] > MAX_SECTION_LINES:
+                    ghosts.popleft()
+                continue
         if not rule.evidence:
             continue  # selected by a trigger's cheaper superset form only (kb.TRIGGER_FORMS): not evidence
         line_no = first_line + number
@@ -169,25 +184,36 @@ def _scan_block(state: _State, data: bytes) -> None:
             for cause in causes:
                 state.first_cause_line.setdefault(cause, line_no)
             continue
-        key: tuple[bytes, LineRule] | None = None
+        seen: dict[bytes, Hit] | None = None
         if rule.repeatable:
-            key = (masked, rule)
-            first = repeats.get(key)
+            seen = repeats.get(rule)
+            if seen is None:
+                seen = repeats[rule] = {}
+            first = seen.get(masked)
             if first is not None:
-                lines.add_anchor(line_no, start)
-                if not _joins_open(state, lines, line_no, rule.section):
+                if state.open is not None:
+                    lines.add_anchor(line_no, start)
+                if state.open is None or not _joins_open(state, lines, line_no, rule.section):
                     # Counted: no block of its own, unless new evidence follows it closely.
-                    state.last_evidence_step = state.step
-                    first.repeated(line_no, state.step)
-                    _add_ghost(state, _Ghost(line_no, rule, first, state.step))
+                    step = state.last_evidence_step = state.step
+                    first.repeated(line_no, step)
+                    if state.open is not None:
+                        state.close_open()  # as a hit here would: the open block ends above it
+                    ghosts = state.ghosts
+                    if ghosts and line_no - ghosts[-1][0] > ghosts[-1][5]:
+                        ghosts.clear()  # the repeats before are out of reach of anything to come
+                    ghosts.append((line_no, rule, first, step, start, _reach(rule)))
+                    while line_no - ghosts[0][0] > MAX_SECTION_LINES:
+                        ghosts.popleft()
                     continue
-                key = None  # next to the open block: it still extends it
+                seen = None  # next to the open block: it still extends it
         lines.add_anchor(line_no, start)
         _materialise_ghosts(state, lines, line_no, rule.section)
         hit = Hit(line_no, min(weight, rule.cap), list(causes), rule.section, rule.until)
         _on_hit(state, lines, hit)
-        if key is not None and len(repeats) < REPEAT_KEYS:
-            repeats[key] = hit
+        if seen is not None and state.repeat_keys < REPEAT_KEYS:
+            seen[masked] = hit
+            state.repeat_keys += 1
         for cause in causes:
             state.first_cause_line.setdefault(cause, line_no)
 
@@ -233,25 +259,10 @@ def _reach(rule: LineRule) -> int:
     return MAX_SECTION_LINES if rule.section or rule.until else MAX_CONTINUATION + MERGE_GAP
 
 
-@dataclass(slots=True)
-class _Ghost:
-    """A repeat that starts no block: counted on ``first``, its first occurrence, unless new evidence follows
-    it within its reach."""
-
-    line: int
-    rule: LineRule
-    first: Hit
-    step: int
-
-
-def _add_ghost(state: _State, ghost: _Ghost) -> None:
-    state.close_open()  # as a hit here would: the open block ends above it
-    ghosts = state.ghosts
-    if ghosts and ghost.line - ghosts[-1].line > _reach(ghosts[-1].rule):
-        ghosts.clear()
-    ghosts.append(ghost)
-    while ghost.line - ghosts[0].line > MAX_SECTION_LINES:
-        ghosts.popleft()
+#: A repeat that starts no block: counted on ``first``, its first occurrence, unless new evidence follows it
+#: within ``reach`` lines. (line, rule, first, step, start offset in its block, reach); a tuple, as one is made
+#: per repeated line (thousands per MB of a dense log).
+_Ghost = tuple[int, LineRule, Hit, int, int, int]
 
 
 def _materialise_ghosts(state: _State, lines: BlockLines, line_no: int, section: bool) -> None:
@@ -265,20 +276,22 @@ def _materialise_ghosts(state: _State, lines: BlockLines, line_no: int, section:
     if not ghosts:
         return
     chain = len(ghosts) - 1
-    if line_no - ghosts[chain].line <= _reach(ghosts[chain].rule):
-        while chain > 0 and ghosts[chain].line - ghosts[chain - 1].line <= _reach(ghosts[chain - 1].rule):
+    if line_no - ghosts[chain][0] <= ghosts[chain][5]:
+        while chain > 0 and ghosts[chain][0] - ghosts[chain - 1][0] <= ghosts[chain - 1][5]:
             chain -= 1
         replayed: dict[int, _Ghost] = {}
         for ghost in list(ghosts)[chain:]:
-            rule = ghost.rule
-            if state.open is not None and not _joins_open(state, lines, ghost.line, rule.section):
+            ghost_line, rule, first, step, start, _reach = ghost
+            if ghost_line >= lines.first_line:
+                lines.add_anchor(ghost_line, start)
+            if state.open is not None and not _joins_open(state, lines, ghost_line, rule.section):
                 _drop_replayed(state, replayed)
-            ghost.first.not_repeated(ghost.line, ghost.step)
-            replayed[ghost.line] = ghost
+            first.not_repeated(ghost_line, step)
+            replayed[ghost_line] = ghost
             _on_hit(
                 state,
                 lines,
-                Hit(ghost.line, min(rule.weight, rule.cap), list(rule.causes), rule.section, rule.until),
+                Hit(ghost_line, min(rule.weight, rule.cap), list(rule.causes), rule.section, rule.until),
             )
         if state.open is not None and not _joins_open(state, lines, line_no, section):
             _drop_replayed(state, replayed)
@@ -293,7 +306,7 @@ def _drop_replayed(state: _State, replayed: dict[int, _Ghost]) -> None:
     for hit in cand.hits:
         ghost = replayed.pop(hit.line, None)
         if ghost is not None:
-            ghost.first.repeated(ghost.line, ghost.step)
+            ghost[2].repeated(ghost[0], ghost[3])
 
 
 def _joins_open(state: _State, lines: BlockLines, line_no: int, section: bool) -> bool:

@@ -21,7 +21,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from worker.analysis.kb import KnowledgeBase
+from worker.analysis.kb import TRIGGER_WEIGHT, KnowledgeBase
 
 #: Distinct lines whose rule is remembered (about 100 bytes each), in two generations (see LineRules).
 MEMO_LINES = 40_000
@@ -45,6 +45,9 @@ class LineRule:
     # Not part of a sequence: its evidence does not depend on where it is, so a repeat of it can be counted
     # instead of handled (its markers are handled all the same).
     repeatable: bool
+    # Evidence on its own (weight reaches the threshold), repeatable and no marker: a repeat of such a line
+    # needs nothing but counting (the engine's hot path).
+    plain: bool = False
 
 
 class LineRules:
@@ -74,11 +77,14 @@ class LineRules:
                 memo[lines[i]] = rule
         scan = self.kb.scan
         for i in unknown:
-            # One scan per line (as fast as one over the lines joined: the matches cost, not the calls): a
-            # pattern that can match a newline (\s, [^x]) must not join two lines into one match, or a line's
-            # rule would depend on the line scanned before it.
-            patterns = tuple(sorted({pattern for pattern, _end in scan(lines[i])}))
-            found[i] = memo[lines[i]] = self._rule(patterns)
+            rule = memo.get(lines[i])  # the same new line earlier in this block
+            if rule is None:
+                # One scan per line (as fast as one over the lines joined: the matches cost, not the calls):
+                # a pattern that can match a newline (\s, [^x]) must not join two lines into one match, or a
+                # line's rule would depend on the line scanned before it.
+                patterns = tuple(sorted({pattern for pattern, _end in scan(lines[i])}))
+                rule = memo[lines[i]] = self._rule(patterns)
+            found[i] = rule
         if len(memo) > MEMO_LINES // 2:
             self._old, self._by_line = memo, {}
         return found  # type: ignore[return-value]  # every None was filled above
@@ -128,4 +134,7 @@ class LineRules:
             seq_then=tuple(seq_then),
             markers=tuple(markers),
             repeatable=not (seq_first or seq_then),
+            plain=not (seq_first or seq_then or markers)
+            and not kb.trigger_set.isdisjoint(patterns)
+            and min(weight, cap) >= TRIGGER_WEIGHT,
         )
