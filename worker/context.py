@@ -58,14 +58,15 @@ class WorkerContext:
         """The client of the configured controller ``jenkins_url`` names (``None``: the default), one per
         controller and process. Raises :class:`~worker.controllers.UnknownController` for any other URL: the
         worker never talks to a URL a payload brought (that would hand our credentials to whoever sent it)."""
-        from worker.jenkins import JenkinsClient
+        from worker.jenkins.cache import CachedJenkinsClient
 
         controller = self.settings.controllers.resolve(jenkins_url)
         with self._clients_lock:
             client = self._clients.get(controller.url)
             if client is None:
-                client = JenkinsClient.for_controller(
-                    controller, timeout=self.settings.jenkins_timeout_seconds
+                # Plugin, job-list and job-status reads go through the Redis cache (worker.jenkins.cache).
+                client = CachedJenkinsClient.for_controller_cached(
+                    controller, cache=self.redis, timeout=self.settings.jenkins_timeout_seconds
                 )
                 self._clients[controller.url] = client
         return client

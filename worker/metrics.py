@@ -44,6 +44,11 @@ JENKINS_UP = Gauge(
     "1 if the last check of Jenkins from this worker succeeded, 0 if not (checked every 30 s).",
     multiprocess_mode="liveall",
 )
+JENKINS_CACHE = Counter(
+    "langchain_jenkins_jenkins_cache_requests_total",
+    "Cached Jenkins reads (plugins, jobs, job_status), by read and result (hit or miss).",
+    ["read", "result"],
+)
 LLM_TOKENS = Counter(
     "langchain_jenkins_llm_tokens_total", "Tokens sent to and received from the LLM.", ["direction"]
 )
