@@ -16,6 +16,7 @@ import click
 COMMANDS: dict[str, tuple[str, str]] = {
     "analyze": ("worker.analysis.cli", "analyze"),
     "ask": ("worker.agents.cli", "ask"),
+    "chat": ("worker.agents.chat", "chat"),
     "kb": ("worker.feedback_cli", "kb"),
     "token": ("api.cli", "token"),
     "serve": ("worker.service_cli", "serve"),
