@@ -76,6 +76,7 @@ class Terminal:
         self.turn: Turn | None = None
         self.status: Status | None = None
         self.mid_line = False
+        self.abandoned: set[threading.Thread] = set()  # threads of cancelled turns: their model calls stop
 
     def _current(self) -> Turn | None:
         turn = self.turn
@@ -109,8 +110,7 @@ class Terminal:
     def token(self, text: str) -> None:
         """A streamed token of the model's reply."""
         with self.lock:
-            turn = self.turn
-            if turn is not None and threading.current_thread() is turn.thread and turn.cancelled.is_set():
+            if threading.current_thread() in self.abandoned:
                 raise TurnCancelled
             turn = self._current()
             if turn is None or not turn.tokens_allowed or not text:
@@ -122,8 +122,16 @@ class Terminal:
             self.console.file.flush()
             self.mid_line = not text.endswith("\n")
 
+    def cancel(self, turn: Turn) -> None:
+        with self.lock:
+            turn.cancelled.set()
+            if turn.thread is not None:
+                self.abandoned.add(turn.thread)
+        self.end()
+
     def end(self) -> None:
         with self.lock:
+            self.abandoned = {t for t in self.abandoned if t.is_alive()}
             if self.status is not None:
                 self.status.stop()
             if self.mid_line:
@@ -251,8 +259,7 @@ class ChatSession:
             while not turn.done.wait(0.1):
                 pass
         except KeyboardInterrupt:
-            turn.cancelled.set()
-            self.terminal.end()
+            self.terminal.cancel(turn)
             click.echo("Cancelled. (A request already sent to Jenkins still completes.)")
             return None
         self.terminal.end()
@@ -440,20 +447,17 @@ def chat(offline: bool, context_pairs: tuple[str, ...], history_file: Path) -> N
     try:
         while True:
             try:
-                line = input(PROMPT)
-            except KeyboardInterrupt:  # Ctrl-C at the prompt clears the line, as in a shell
+                line = input(PROMPT).strip()
+                if line.startswith("/"):
+                    if not session.command(line):
+                        break
+                elif line:
+                    session.ask(line)
+            except KeyboardInterrupt:  # at the prompt (or between turns): clears the line, as in a shell
                 click.echo("")
-                continue
             except EOFError:
                 click.echo("")
                 break
-            if not line.strip():
-                continue
-            if line.strip().startswith("/"):
-                if not session.command(line):
-                    break
-                continue
-            session.ask(line.strip())
     finally:
         session.close()
         if readline is not None:

@@ -98,13 +98,16 @@ def test_offline_session_answers_asks_before_changing_jenkins_and_keeps_history(
     chat.expect(r"Context: job=api-service\n")
     chat.send("\x1b[A\r")
     chat.expect(r"Context: job=api-service\n")
+    chat.expect(PROMPT)
 
+    chat.send("half a line")
     chat.ctrl_c()  # at the prompt: clears the line, the REPL stays
     chat.expect(PROMPT)
     chat.ctrl_d()
-    assert chat.wait() == 0
+    assert chat.wait() == 0, chat.transcript[-2000:]
     history = (tmp_path / "history").read_text()
     assert "generate a Jenkinsfile for a Rust project with lint" in history
+    assert "half a line" not in history
 
 
 def test_llm_session_streams_the_answer_and_ctrl_c_cancels_only_the_turn(
@@ -147,7 +150,7 @@ def test_llm_session_streams_the_answer_and_ctrl_c_cancels_only_the_turn(
     chat.expect(r"\[plugin, llm, 0\.90; LLM 2 calls")
     chat.expect(PROMPT)
     chat.ctrl_d()
-    assert chat.wait() == 0
+    assert chat.wait() == 0, chat.transcript[-2000:]
 
     # The model was asked to stream, and the streamed answer was not printed a second time.
     assert all(body.get("stream") is True for body in llm_stub.requests[requests_before:])
