@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import importlib
+import logging
 import shlex
 import sys
 import threading
@@ -172,6 +172,10 @@ def _streaming(llm: BaseChatModel, terminal: Terminal) -> bool:
     """Ask the model for streamed replies with tokens to the terminal; False when the model cannot stream."""
     if "streaming" not in type(llm).model_fields:
         return False
+    # LangChain logs every exception a callback raises before passing it on; a cancelled turn is not an error.
+    logging.getLogger("langchain_core.callbacks.manager").addFilter(
+        lambda record: "TurnCancelled" not in record.getMessage()
+    )
     llm.streaming = True  # type: ignore[attr-defined]  # ChatOpenAI's field (checked above)
     if "stream_usage" in type(llm).model_fields:
         llm.stream_usage = True  # type: ignore[attr-defined]  # token accounting needs the usage chunk
@@ -179,22 +183,11 @@ def _streaming(llm: BaseChatModel, terminal: Terminal) -> bool:
     return True
 
 
-def _confirmations(settings: Settings) -> Any:
-    """The store of plans awaiting confirmation that ``ask`` uses, where this version of the agents has one."""
-    factory = getattr(importlib.import_module("worker.agents.cli"), "_confirmation_store", None)
-    return factory(settings) if factory is not None else None
-
-
 def _pending(result: TaskResult) -> list[str]:
-    """The Jenkins changes a result only planned: these need the user's y."""
-    if getattr(result, "status", "done") == "needs_confirmation":
-        plan = getattr(result, "plan", None) or []
-        return [str(getattr(a, "sentence", a)) for a in plan] or [result.answer]
-    return [
-        f"{a['action']} {a['target']}: {a.get('detail', '')}".rstrip(": ")
-        for a in result.actions
-        if not a.get("done")
-    ]
+    """What a result only planned (it would change Jenkins): these need the user's y."""
+    if result.status != "needs_confirmation":
+        return []
+    return [action.sentence for action in result.plan] or [result.answer]
 
 
 class ChatSession:
@@ -204,6 +197,7 @@ class ChatSession:
         self, settings: Settings, *, offline: bool, context: dict[str, Any], console: Console
     ) -> None:
         from worker.agents import AgentServices, build_chat_model
+        from worker.agents.cli import _confirmation_store
 
         self.settings = settings
         self.context = context
@@ -216,14 +210,9 @@ class ChatSession:
             from worker.jenkins import JenkinsClient
 
             self.jenkins = JenkinsClient.from_settings(settings)
-        extra: dict[str, Any] = {}
-        if "confirmations" in {f.name for f in dataclasses.fields(AgentServices)}:
-            self.store = _confirmations(settings)
-            extra["confirmations"] = self.store
-        else:
-            self.store = None
+        self.store = _confirmation_store(settings)  # None without Redis: plans are shown without a token
         self.services: AgentServices = AgentServices(
-            settings=settings, jenkins=self.jenkins, progress=self.terminal.progress, **extra
+            settings=settings, jenkins=self.jenkins, progress=self.terminal.progress, confirmations=self.store
         )
 
     def close(self) -> None:
@@ -295,18 +284,17 @@ class ChatSession:
     def confirm(
         self, result: TaskResult, text: str, context: dict[str, Any], llm: BaseChatModel | None
     ) -> TaskResult:
-        """Do what ``result`` planned, the way ``ask`` confirms: the single-use token where this version of
-        the agents issues one (``ask --confirm TOKEN``), else the task again with ``confirm=true``."""
-        import worker.agents as agents
+        """Do exactly what ``result`` planned, as ``jenkins-ai ask --confirm TOKEN`` does: claim the single-use
+        token and run the plan's actions once. Without Redis there is no token; then, as the plan's answer
+        says, the task runs again with ``confirm=true``."""
+        from worker.agents import run_confirmed, run_task
 
-        confirmation = getattr(result, "confirmation", None)
-        run_confirmed = getattr(agents, "run_confirmed", None)
-        if confirmation is not None and self.store is not None and run_confirmed is not None:
-            plan = self.store.claim(confirmation.token)
+        if result.confirmation is not None and self.store is not None:
+            plan = self.store.claim(result.confirmation.token)
             if plan is None:
                 raise ValueError("confirmation: the token is unknown, expired or already used")
             return run_confirmed(plan, services=self.services, store=self.store)
-        return agents.run_task(text, {**context, "confirm": True}, services=self.services, llm=llm)
+        return run_task(text, {**context, "confirm": True}, services=self.services, llm=llm)
 
     def show(self, result: TaskResult, streamed: str) -> None:
         answer = result.answer.strip()

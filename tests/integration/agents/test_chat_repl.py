@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from tests.llm_stub import Reply, StubLLM, tool_call
+from tests.llm_stub import StubLLM, tool_call
 from tests.terminal import Terminal
 
 PROMPT = r"jenkins-ai> "
@@ -113,20 +113,23 @@ def test_offline_session_answers_asks_before_changing_jenkins_and_keeps_history(
 def test_llm_session_streams_the_answer_and_ctrl_c_cancels_only_the_turn(
     start_chat: Callable[..., Terminal], llm_stub: StubLLM
 ) -> None:
-    def slow(_body: dict[str, Any]) -> Reply:
+    def slow(_body: dict[str, Any]) -> str:
         time.sleep(6)  # a model thinking for a long time: the user gives up on this turn
-        return tool_call("RouteChoice", {"agent": "log", "confidence": 0.9, "reason": "slow"})
+        return "slow answer"
 
     llm_stub.script(slow)
     chat = start_chat(llm_stub=llm_stub)
     chat.expect(r"LLM gpt-4o-mini, streaming")
+    chat.sendline("/context agent=log")  # no routing call: the specialist's model call is the slow one
+    chat.expect(r"Context: agent=log")
     chat.sendline("why did api-service #42 fail")
-    chat.expect(r"routing …")  # the spinner while the supervisor works
+    chat.expect(r"log specialist: asking the model …")  # the spinner while the supervisor works
     chat.ctrl_c()
     chat.expect(r"Cancelled\.")
     chat.expect(PROMPT)
 
     # The REPL is alive and answers the next task; offline, since the abandoned turn still holds the model.
+    chat.sendline("/context clear")
     chat.sendline("/offline")
     chat.expect(r"Offline: local router")
     chat.sendline("generate a Jenkinsfile for a Go service")
@@ -152,9 +155,11 @@ def test_llm_session_streams_the_answer_and_ctrl_c_cancels_only_the_turn(
     chat.ctrl_d()
     assert chat.wait() == 0, chat.transcript[-2000:]
 
-    # The model was asked to stream, and the streamed answer was not printed a second time.
-    assert all(body.get("stream") is True for body in llm_stub.requests[requests_before:])
+    # The specialist's model call was streamed (routing is a short structured call of its own), and the
+    # streamed answer was not printed a second time.
+    assert len(llm_stub.requests) == requests_before + 2
+    assert llm_stub.requests[-1].get("stream") is True
     assert chat.transcript.count("Streamed answer: no plugin needs an update right now.") == 1
     # Nothing of the cancelled turn reached the screen after "Cancelled."
     after = chat.transcript.split("Cancelled.", 1)[1]
-    assert "slow" not in after and "[log," not in after
+    assert "slow answer" not in after and "[log," not in after and "TurnCancelled" not in after
