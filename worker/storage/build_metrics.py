@@ -120,7 +120,13 @@ class Contribution:
         return inc
 
 
-def _updates(changes: Iterable[tuple[Contribution, int]]) -> tuple[list[UpdateOne], list[UpdateOne]]:
+#: Periods whose document this process has written (see :meth:`BuildRollups.record`).
+_KNOWN_PERIODS: set[tuple[str, str, datetime, str]] = set()  # (collection, level, start, controller)
+
+
+def _updates(
+    changes: Iterable[tuple[Contribution, int]],
+) -> tuple[list[UpdateOne], dict[tuple[str, datetime, str], UpdateOne]]:
     """``$inc`` upserts of the (level, period, controller, job) rollups touched by ``changes`` (contribution,
     +1 or -1), and of their periods' versions."""
     merged: dict[tuple[str, datetime, str, str], Document] = defaultdict(dict)
@@ -131,7 +137,8 @@ def _updates(changes: Iterable[tuple[Contribution, int]]) -> tuple[list[UpdateOn
             ]
             for path, amount in contribution.increments(sign).items():
                 target[path] = target.get(path, 0) + amount
-    rollups, periods = [], {}
+    rollups: list[UpdateOne] = []
+    periods: dict[tuple[str, datetime, str], UpdateOne] = {}
     for (level, start, url, job), inc in merged.items():
         period = _period_id(level, start, url)
         on_insert = {"level": level, "start": start, "jenkins_url": url}
@@ -142,10 +149,10 @@ def _updates(changes: Iterable[tuple[Contribution, int]]) -> tuple[list[UpdateOn
                 upsert=True,
             )
         )
-        periods[period] = UpdateOne(
+        periods[(level, start, url)] = UpdateOne(
             {"_id": period}, {"$inc": {"v": 1}, "$setOnInsert": on_insert}, upsert=True
         )
-    return rollups, list(periods.values())
+    return rollups, periods
 
 
 class BuildRollups:
@@ -166,14 +173,11 @@ class BuildRollups:
         if new is None:
             return False
         key = _key(build["jenkins_url"], build["job"], build["build"])
-        mark = self._marks.find_one({"_id": key})
         changes: list[tuple[Contribution, int]] = [(new, 1)]
-        if mark is None:
-            try:
-                self._marks.insert_one({"_id": key, "v": 1, **new.mark()})
-            except DuplicateKeyError:  # a concurrent delivery counted it first
-                return False
-        else:
+        try:  # the common case, a build completing for the first time: one round trip
+            self._marks.insert_one({"_id": key, "v": 1, **new.mark()})
+        except DuplicateKeyError:  # counted before (or by a concurrent delivery): move it if it changed
+            mark = self._marks.find_one({"_id": key}) or {}
             old = Contribution(
                 new.jenkins_url, new.job, _utc(mark["at"]), mark["status"], mark.get("duration_ms")
             )
@@ -188,7 +192,20 @@ class BuildRollups:
         rollups, periods = _updates(changes)
         # Rollups first, then the periods' versions: a reader that packs in between is outdated by the bump.
         self._rollups.bulk_write(rollups, ordered=False)
-        self._periods.bulk_write(periods, ordered=False)
+        now = datetime.now(UTC)
+        # A period that is still open cannot have been packed: its document only has to exist, which this process
+        # remembers (one write per period and process instead of one per build). An ended one gets its bump.
+        where = self._periods.full_name
+        bumps = [
+            update
+            for (level, start, url), update in periods.items()
+            if start + _SIZES[level] <= now or (where, level, start, url) not in _KNOWN_PERIODS
+        ]
+        if bumps:
+            self._periods.bulk_write(bumps, ordered=False)
+            if len(_KNOWN_PERIODS) > 10_000:
+                _KNOWN_PERIODS.clear()
+            _KNOWN_PERIODS.update((where, *period) for period in periods)
         return True
 
     def rebuild(self, *, batch: int = 5000) -> int:

@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import BaseModel
-from pymongo import DESCENDING
+from pymongo import DESCENDING, ReturnDocument
 from pymongo.database import Database
 from pymongo.errors import DuplicateKeyError
 
@@ -102,10 +102,14 @@ class BuildRepository:
             on_insert["status"] = event.status or "IN_PROGRESS"
         update = {"$set": update_set, "$setOnInsert": on_insert}
         try:
-            self._col.update_one(key, update, upsert=True)
+            build = self._col.find_one_and_update(
+                key, update, upsert=True, return_document=ReturnDocument.AFTER
+            )
         except DuplicateKeyError:  # two first events raced to insert the build: the loser updates it
-            self._col.update_one(key, update, upsert=True)
-        build = self._col.find_one(key) or {}
+            build = self._col.find_one_and_update(
+                key, update, upsert=True, return_document=ReturnDocument.AFTER
+            )
+        build = build or {}
         if event.event == "completed":
             self._rollups.record(build)  # the build statistics' rollups (worker.storage.build_metrics)
         return to_json_ready(build) or {}, created

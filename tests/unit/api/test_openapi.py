@@ -90,8 +90,9 @@ def test_the_routes_named_in_the_operations_issue_are_described(spec: dict[str, 
         10,
         1,
     )
-    assert "#/components/responses/Error409" not in str(spec["paths"])  # no route answers 409 today
-    assert "Error409" in spec["components"]["responses"]  # described, for the routes that will
+    # 409 where the API answers it: confirming an agent's plan with a stale or foreign token, and only there.
+    conflicts = [(method, path) for path, method, op in _operations(spec) if "409" in op["responses"]]
+    assert conflicts == [("post", "/api/v1/tasks/{task_id}/confirm")], conflicts
 
 
 def test_bearer_auth_everywhere_but_the_public_routes(spec: dict[str, Any]) -> None:
