@@ -267,12 +267,63 @@ fail:
     return NULL;
 }
 
+/* ------------------------------------------------------------------------------------------------------------
+ * line_text(data, start) -> (text | None, end)
+ *
+ * The line of `data` starting at offset `start`: `end` is the offset of its '\n' (or len(data)), and `text` is
+ * reader.clean_line(data[start:end]) when that is a plain decode: no carriage return, no tab, at most
+ * MAX_LINE_CHARS bytes (so no more characters), not a Travis control line, and ending, once its trailing ASCII
+ * whitespace is gone, with an ASCII character (Python's str.rstrip also strips Unicode spaces). Otherwise `text`
+ * is None and the caller runs clean_line. Decoding a prefix that ends on an ASCII byte gives the same characters
+ * as decoding the whole line (an ASCII byte is never part of a multi-byte sequence), so the result is the same.
+ */
+
+#define MAX_LINE_CHARS 1000 /* reader.MAX_LINE_CHARS */
+
+static inline int is_ascii_space(unsigned char c) { return c == ' ' || (c >= 0x09 && c <= 0x0d) || (c >= 0x1c && c <= 0x1f); }
+
+static PyObject *line_text(PyObject *module, PyObject *args) {
+    Py_buffer view;
+    Py_ssize_t start;
+    if (!PyArg_ParseTuple(args, "y*n:line_text", &view, &start)) {
+        return NULL;
+    }
+    const unsigned char *data = view.buf;
+    Py_ssize_t size = view.len;
+    if (start < 0) start = 0;
+    if (start > size) start = size;
+    const unsigned char *p = data + start;
+    const unsigned char *newline = memchr(p, '\n', (size_t)(size - start));
+    Py_ssize_t end = newline ? newline - data : size;
+    Py_ssize_t n = end - start;
+    while (n > 0 && (p[n - 1] == '\r' || p[n - 1] == '\n')) n--;
+    int plain = n <= MAX_LINE_CHARS && memchr(p, '\r', (size_t)n) == NULL && memchr(p, '\t', (size_t)n) == NULL &&
+                !(n >= 7 && memcmp(p, "travis_", 7) == 0);
+    if (plain) {
+        while (n > 0 && is_ascii_space(p[n - 1])) n--;
+        plain = n == 0 || p[n - 1] < 0x80;
+    }
+    PyObject *text;
+    if (plain) {
+        text = PyUnicode_DecodeUTF8((const char *)p, n, "replace");
+    } else {
+        text = Py_None;
+        Py_INCREF(text);
+    }
+    PyBuffer_Release(&view);
+    if (text == NULL) return NULL;
+    return Py_BuildValue("(Nn)", text, end);
+}
+
 static PyMethodDef methods[] = {
     {"strip_ansi", strip_ansi, METH_O,
      "strip_ansi(data) -> bytes\n\nThe bytes without terminal escape sequences (see worker.analysis.reader)."},
     {"select_lines", select_lines, METH_VARARGS,
      "select_lines(data, ends) -> (newlines, numbers, starts, lines, keys)\n\n"
      "The distinct lines holding the last byte of each match (see worker.analysis.fastpath)."},
+    {"line_text", line_text, METH_VARARGS,
+     "line_text(data, start) -> (text | None, end)\n\n"
+     "The cleaned text of the line at `start` when it is a plain decode, else None (see worker.analysis.lines)."},
     {NULL, NULL, 0, NULL},
 };
 
