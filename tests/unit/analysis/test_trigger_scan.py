@@ -74,7 +74,10 @@ def test_the_bulk_scan_selects_the_same_lines_as_scanning_every_trigger() -> Non
 @pytest.mark.parametrize(
     ("regex", "form"),
     [
-        (r"^\s*Failed \S+ \[\d+ ?m?s\]", r"Failed \S+ \[\d+ ?m?s\]"),  # the anchor and what precedes a literal
+        (
+            r"^\s*Failed \S+ \[\d+ ?m?s\]",
+            r"Failed \S+ \[\d+ ?m?s\]",
+        ),  # the anchor and what precedes a literal
         (r"^Caused by: ", "Caused by: "),
         (r"^\S+\.go:\d+:\d+: (?:undefined|x)", r"\.go:\d+:\d+: (?:undefined|x)"),
         (r"^FAILURES!$|^ERRORS!$", "FAILURES!$|ERRORS!$"),  # each alternative
