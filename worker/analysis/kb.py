@@ -353,10 +353,12 @@ TRIGGER_FORMS: dict[str, str] = {
 
 
 def trigger_expression(kb: KnowledgeBase, index: int) -> tuple[str, bool]:
-    """What the trigger scanner compiles for pattern ``index``: its :data:`TRIGGER_FORMS` form, if any."""
+    """What the trigger scanner compiles for pattern ``index``: its :data:`TRIGGER_FORMS` form, if any, without
+    its line-start anchors where that keeps it selective (:func:`trigger_scan.unanchored_form`)."""
     regex, caseless = kb.expressions[index]
-    form = TRIGGER_FORMS.get(kb.patterns[index].regex)
-    return (anchor_after_prefix(form), caseless) if form is not None else (regex, caseless)
+    rule = kb.patterns[index].regex
+    form = trigger_scan.unanchored_form(TRIGGER_FORMS.get(rule, rule))
+    return (anchor_after_prefix(form), caseless) if form != rule else (regex, caseless)
 
 
 def _scanned_triggers(kb: KnowledgeBase) -> list[int]:
