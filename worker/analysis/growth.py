@@ -9,6 +9,8 @@ before, so the result never depends on where the log was cut into blocks.
 
 from __future__ import annotations
 
+import functools
+
 from worker.analysis.blocks import (
     SECTION_END,
     Candidate,
@@ -21,7 +23,7 @@ from worker.analysis.blocks import (
     max_lines,
 )
 from worker.analysis.lines import BlockLines
-from worker.analysis.reader import strip_prefix
+from worker.analysis.reader import PREFIX_FIRST, strip_prefix
 from worker.analysis.stream_state import StreamState
 
 # Fixed context lines above the evidence. Measured on LogChunks: extra context only lowers precision, the
@@ -92,9 +94,9 @@ def _message_start(state: StreamState, lines: BlockLines, line_no: int) -> int:
     first = line_no
     current = line_at(state, lines, line_no)
     floor = max(state.last_end, state.step_start_line)  # not above the step's own command line
-    while current and line_no - first < MAX_HEADER_LINES and first - 1 > floor:
+    while current is not None and line_no - first < MAX_HEADER_LINES and first - 1 > floor:
         above = line_at(state, lines, first - 1)
-        if not above or is_blank(above[0]) or not is_continuation(above[0], current[0]):
+        if above is None or blank(above) or not continues(above, current):
             break
         first -= 1
         current = above
@@ -126,13 +128,28 @@ def _extend_to(cand: Candidate, lines: BlockLines, upto: int, state: StreamState
         cand.lines.extend(_text(state, lines, cand.end + 1, upto))
 
 
-def line_at(state: StreamState, lines: BlockLines, number: int) -> list[str]:
-    """Line ``number`` (as a 0- or 1-element list): from this block, or from the tail ring just before it."""
+def line_at(state: StreamState, lines: BlockLines, number: int) -> str | None:
+    """Line ``number``, from this block or from the tail ring just before it (None when it is in neither)."""
     if number >= lines.first_line:
-        text = lines.line(number)
-        return [text] if text is not None else []
+        return lines.line(number)
     back = lines.first_line - number
-    return [state.tail[-back]] if back <= len(state.tail) else []
+    return state.tail[-back] if back <= len(state.tail) else None
+
+
+def blank(text: str) -> bool:
+    """:func:`blocks.is_blank`, without its calls for the usual line (one that starts with a character no runner
+    prefix starts with, and no space, is not blank)."""
+    first = text[:1]
+    if first and first not in PREFIX_FIRST and not first.isspace():
+        return False
+    return is_blank(text)
+
+
+@functools.lru_cache(maxsize=4096)
+def continues(previous: str, text: str, after_blank: bool = False) -> bool:
+    """:func:`blocks.is_continuation`, remembered: a function of the two lines alone, asked about the same pairs
+    again and again where a failure repeats (each a few microseconds of string tests; the lookup is a tenth)."""
+    return is_continuation(previous, text, after_blank=after_blank)
 
 
 def continue_block(cand: Candidate, lines: BlockLines, last_line: int, state: StreamState) -> None:
@@ -141,40 +158,43 @@ def continue_block(cand: Candidate, lines: BlockLines, last_line: int, state: St
     Once a line that is not a continuation is seen the block is *settled*: later calls (after a block boundary,
     or at the next hit) do not look again, so the result never depends on where blocks were cut.
     """
-    while not cand.settled and cand.end < last_line:
+    while not cand.settled:
+        end = cand.end
+        if end >= last_line:
+            return
         if len(cand.lines) >= max_lines(cand) or (
-            cand.until is None and cand.end - cand.last_hit >= MAX_CONTINUATION
+            cand.until is None and end - cand.last_hit >= MAX_CONTINUATION
         ):
             cand.settled = True
             return
-        text = line_at(state, lines, cand.end + 1)
-        if text and is_blank(text[0]) and ALLOW_BLANK_IN_MESSAGE:
+        text = line_at(state, lines, end + 1)
+        if text is not None and ALLOW_BLANK_IN_MESSAGE and blank(text):
             # A blank line inside a message (test failure details, diffs) when what follows still continues it.
-            if cand.end + 2 > last_line:
+            if end + 2 > last_line:
                 return  # decide when the next line is available
-            following = line_at(state, lines, cand.end + 2)
+            following = line_at(state, lines, end + 2)
             if (
-                following
-                and not is_blank(following[0])
+                following is not None
+                and not blank(following)
                 and (
-                    (cand.section and not SECTION_END.match(strip_prefix(following[0])))
-                    or is_continuation(cand.last_text, following[0], after_blank=True)
+                    (cand.section and not SECTION_END.match(strip_prefix(following)))
+                    or continues(cand.last_text, following, True)
                 )
             ):
-                cand.lines.extend([text[0], following[0]])
-                cand.settled = ends_section(cand, following[0])
+                cand.lines.extend([text, following])
+                cand.settled = ends_section(cand, following)
                 continue
-        if cand.section and text and not is_blank(text[0]):
-            if SECTION_END.match(strip_prefix(text[0])):
+        if cand.section and text is not None and not blank(text):
+            if SECTION_END.match(strip_prefix(text)):
                 cand.settled = True  # the next report, or the next part of the run ("--- Captured log ---")
                 return
-            cand.lines.append(text[0])  # inside a report section every line is part of the report
-            cand.settled = ends_section(cand, text[0])
+            cand.lines.append(text)  # inside a report section every line is part of the report
+            cand.settled = ends_section(cand, text)
             continue
-        if not text or not is_continuation(cand.last_text, text[0]):
+        if text is None or not continues(cand.last_text, text):
             cand.settled = True
             return
-        cand.lines.append(text[0])
+        cand.lines.append(text)
 
 
 def extend_open(state: StreamState, lines: BlockLines, last_line: int) -> None:

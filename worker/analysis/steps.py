@@ -100,7 +100,7 @@ def _keep_command_tail(state: StreamState, lines: BlockLines, line_no: int) -> N
     """Keep the last output lines of the shell step that ends before ``line_no``."""
     first = max(state.command_line + 1, line_no - 1 - FAIL_TAIL_LINES - 5)
     text = [line_at(state, lines, n) for n in range(first, line_no)]
-    kept = [t[0] if t else "" for t in text]
+    kept = [t if t is not None else "" for t in text]
     while kept and (is_blank(kept[-1]) or _PIPELINE_LINE.match(strip_prefix(kept[-1]))):
         kept.pop()
     if kept and state.command_step is not None:
@@ -133,12 +133,28 @@ def _add_failed_step_tail(state: StreamState, lines: BlockLines, fail_line: int)
     _tail_candidate(state, text, fail_line - len(text), state.step)
 
 
+#: Step tails whose echo lines are remembered (the same failure repeated has the same last lines).
+ECHO_MEMO = 256
+
+
+def _echoes(state: StreamState, text: list[str]) -> list[bool]:
+    """:func:`blocks.echo_lines` of ``text`` (it scans them with every pattern), remembered per text."""
+    key = tuple(text)
+    memo = state.echo_memo
+    echo = memo.get(key)
+    if echo is None:
+        if len(memo) >= ECHO_MEMO:
+            memo.clear()
+        echo = memo[key] = echo_lines(state.kb, text)
+    return echo
+
+
 def _tail_candidate(state: StreamState, text: list[str], start: int, step: int) -> None:
     """A candidate from the last output lines ``text`` (starting at line ``start``) of a step that failed."""
     # Trim blank lines and echoes of the failure at the end (the runner's "The command ... exited with 1", the
     # tools' trailers: the knowledge base's capped signals, and Travis' helper lines), then keep the last
     # paragraph(s) up to the limit.
-    echo = echo_lines(state.kb, text)
+    echo = _echoes(state, text)
     while text and (echo[len(text) - 1] or _TRAVIS_HELPER.match(text[-1])):
         text.pop()
     # The output of the command that failed starts at its echo ("+ make" in a shell trace, ">>> go vet"): what

@@ -64,6 +64,8 @@ class StreamState:
         # Repeats not yet known to be alone (line, rule): new evidence just after them makes them part of its
         # block again (a repeated "Traceback (most recent call last):" above a new exception).
         self.ghosts: deque[Ghost] = deque()
+        # Echo lines of the step tails seen (steps._echoes): read, never changed.
+        self.echo_memo: dict[tuple[str, ...], list[bool]] = {}
 
     # -- candidates ---------------------------------------------------------------------------------
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from worker.analysis import analyze_stream, fastpath, lines
+from worker.analysis import analyze_stream, fastpath, lines, load_knowledge_base
 from worker.analysis.reader import clean_line
 
 SAMPLES = Path(__file__).resolve().parents[3] / "samples" / "logs"
@@ -151,3 +151,28 @@ def test_the_engine_gives_the_same_analysis_with_either_path() -> None:
         with fastpath.use_compiled(False):
             pure = _analysis(data)
         assert fast == pure
+
+
+@needs_compiled
+def test_the_compiled_match_handler_collects_what_a_python_one_does() -> None:
+    kb = load_knowledge_base()
+    for path in sorted(SAMPLES.glob("*.log")):
+        data = fastpath.strip_ansi(path.read_bytes())
+        with fastpath.use_compiled(True):
+            fast = kb.trigger_ends(data)
+        with fastpath.use_compiled(False):
+            pure = kb.trigger_ends(data)
+        assert type(fast) is compiled.Ends and type(pure) is not compiled.Ends
+        assert list(fast) == list(pure) and len(fast) == len(pure), path.name
+        assert compiled.select_lines(data, fast) == fastpath.select_lines_python(data, pure)
+    ends = compiled.Ends()
+    for end in (9, 3, 7):  # out of order: select_lines sorts a copy
+        ends(0, 0, end, 0, None)
+    assert compiled.select_lines(b"ab\ncd\nef\ngh", ends) == fastpath.select_lines_python(
+        b"ab\ncd\nef\ngh", [9, 3, 7]
+    )
+    assert list(ends) == [9, 3, 7]
+    with pytest.raises(IndexError):
+        ends[3]
+    with pytest.raises(TypeError):
+        ends(1, 2)
