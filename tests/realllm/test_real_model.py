@@ -73,7 +73,7 @@ def evidence(jenkins_double: Any) -> str:
     parts: list[str] = []
     for name, job in jenkins_double.jobs.items():
         for number, build in job.builds.items():
-            console = build.console.decode(errors="replace") if isinstance(build.console, bytes) else ""
+            console = bytes(build.console).decode(errors="replace")
             lines = console.count("\n") or 1
             parts.append(f"{name} #{number} lines 1-{lines} {json.dumps(build.parameters)}\n{console}")
     parts.append(json.dumps(getattr(jenkins_double, "plugins", {}), default=str))
