@@ -25,6 +25,7 @@ class AgentServices:
     """The clients a task may use.
 
     ``progress(stage, data)`` publishes progress events (the Celery task forwards them to ``tasks:<id>``).
+    ``scopes``: what the API token that sent the task may do (``tools.TOOL_SCOPES``); None: no limit (CLI).
     """
 
     settings: Settings
@@ -32,6 +33,7 @@ class AgentServices:
     analyses: AnalysisRepository | None = None
     builds: BuildRepository | None = None
     progress: ProgressCallback | None = None
+    scopes: frozenset[str] | None = None
 
     def report(self, stage: str, **data: Any) -> None:
         """Publish a progress event if anyone listens; a broken listener never fails the task."""

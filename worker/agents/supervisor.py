@@ -26,7 +26,14 @@ from worker.agents.llm import (
 from worker.agents.models import AGENT_NAMES, AgentName, RoutingDecision, TaskResult, Usage
 from worker.agents.router import default_router, route, route_with_llm
 from worker.agents.services import AgentServices
-from worker.agents.tools import Specialist, ToolContext, ToolError, is_confirmed, tool_error_text
+from worker.agents.tools import (
+    Specialist,
+    ToolContext,
+    ToolError,
+    guard_tools,
+    is_confirmed,
+    tool_error_text,
+)
 from worker.logging import get_logger
 from worker.metrics import LLM_FAILURES
 
@@ -81,7 +88,7 @@ def run_task(
     mode: Literal["offline", "llm"] = "offline"
     while True:
         specialist = SPECIALISTS[agent]
-        ctx.tools = {t.name: t for t in specialist.make_tools(ctx)}
+        ctx.tools = {t.name: t for t in guard_tools(specialist.make_tools(ctx), services.scopes)}
         ctx.handoff = None
         answered = False
         if llm is not None:

@@ -15,9 +15,13 @@ log = get_logger(__name__)
 
 @app.task(name=task_names.HANDLE_TASK, base=LangchainJenkinsTask, bind=True)
 def handle_task(self: LangchainJenkinsTask, **payload: Any) -> dict[str, Any]:
-    """Run the supervisor on ``{"task": "...", "context": {...}}``; the stored result is the agent's answer."""
+    """Run the supervisor on ``{"task": "...", "context": {...}}``; the stored result is the agent's answer.
+
+    ``scopes`` (set by the API from the caller's token, never by the caller) limits the Jenkins-changing tools;
+    absent (a task sent by other code than the API), nothing is limited."""
     from worker.agents import AgentServices, run_task
 
+    scopes = payload.pop("scopes", None)
     req = parse_payload(TaskRequest, payload)
     ctx = self.ctx
     storage = ctx.storage
@@ -27,6 +31,7 @@ def handle_task(self: LangchainJenkinsTask, **payload: Any) -> dict[str, Any]:
         analyses=storage.analyses,
         builds=storage.builds,
         progress=lambda stage, data: self.progress(stage, **data),
+        scopes=frozenset(str(s) for s in scopes) if isinstance(scopes, list) else None,
     )
     result = run_task(req.task, req.context, services=services, llm=ctx.chat_model)
     answer: dict[str, Any] = result.model_dump(mode="json")
