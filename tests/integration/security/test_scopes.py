@@ -20,7 +20,14 @@ from worker.settings import get_settings
 from worker.storage import Storage
 
 #: Values for path parameters: enough to reach the view (the scope check comes before the view runs).
-PATH_VALUES = {"job": "team/api", "number": "7", "item_id": "12", "name": "git", "task_id": "nope", "token": "x"}
+PATH_VALUES = {
+    "job": "team/api",
+    "number": "7",
+    "item_id": "12",
+    "name": "git",
+    "task_id": "nope",
+    "token": "x",
+}
 #: What each route needs, as the README's scope table says (a change here is a change of the contract).
 EXPECTED = {
     ("post", "/api/v1/events"): "analyze",
@@ -129,7 +136,10 @@ def test_static_tokens_take_scopes_after_a_colon(make_app: Callable[..., Flask])
     assert client.post("/api/v1/jobs/team/api/builds", headers=ops, json={}).status_code not in (401, 403)
     # A bare token (how API_TOKENS was written before scopes) keeps its full access; the suffix is no token.
     assert client.post("/api/v1/plugins/git/install", headers=legacy, json={}).status_code not in (401, 403)
-    assert client.get("/api/v1/jobs/x/builds", headers={"Authorization": "Bearer reader-tok:read"}).status_code == 401
+    assert (
+        client.get("/api/v1/jobs/x/builds", headers={"Authorization": "Bearer reader-tok:read"}).status_code
+        == 401
+    )
 
 
 def test_token_command_writes_the_scopes_asked_for(

@@ -145,7 +145,9 @@ def test_jwt_scopes_come_from_the_scope_or_scopes_claim(claims: dict[str, object
     assert verify_token(_signed(claims), settings()).scopes == scopes
 
 
-@pytest.mark.parametrize("claims", [{"scope": "read root"}, {"scope": 3}, {"scopes": [1]}, {"scopes": {"a": 1}}])
+@pytest.mark.parametrize(
+    "claims", [{"scope": "read root"}, {"scope": 3}, {"scopes": [1]}, {"scopes": {"a": 1}}]
+)
 def test_jwt_with_unknown_or_malformed_scopes_is_refused(claims: dict[str, object]) -> None:
     with pytest.raises(AuthError, match="invalid token"):
         verify_token(_signed(claims), settings())
