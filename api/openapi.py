@@ -220,7 +220,9 @@ def _path_and_parameters(rule: Rule, op: Operation) -> tuple[str, list[dict[str,
     return _RULE_ARGUMENT.sub(r"{\g<name>}", rule.rule), parameters
 
 
-def _render(op: Operation, view: Callable[..., Any], refs: Refs, operation_id: str) -> dict[str, Any]:
+def _render(
+    op: Operation, view: Callable[..., Any], refs: Refs, operation_id: str, *, path_parameters: bool = False
+) -> dict[str, Any]:
     doc = (view.__doc__ or "").strip()
     first, _, rest = doc.partition("\n\n")
     rendered: dict[str, Any] = {
@@ -237,6 +239,8 @@ def _render(op: Operation, view: Callable[..., Any], refs: Refs, operation_id: s
         if body.model is not None or body.schema is not None:
             rendered["responses"][str(status)]["content"] = _content(body, refs)
     errors = set(op.errors)
+    if path_parameters:
+        errors.add(404)  # a value the URL rule does not take (``<int:number>`` given -1) matches no route
     if not op.public:
         errors.update(AUTHENTICATED_ERRORS)
         # OpenAPI 3.1 lets a non-OAuth scheme list the roles an operation needs: the token scope, here.
@@ -329,7 +333,9 @@ def build_spec(app: Flask, *, extra: Mapping[str, Operation] | None = None) -> d
             while operation_id in used_ids:  # one view behind several rules
                 operation_id += "_"
             used_ids.add(operation_id)
-            paths.setdefault(path, {})[method.lower()] = _render(op, view, refs, operation_id)
+            paths.setdefault(path, {})[method.lower()] = _render(
+                op, view, refs, operation_id, path_parameters=bool(path_parameters)
+            )
     for path in sorted(paths):
         spec.path(path=path, operations=paths[path], parameters=parameters[path] or None)
     return spec.to_dict()
