@@ -4,9 +4,11 @@ against it. Shared by the seeded run in the test suite (``tests/contract/test_fu
 
 Per operation, hypothesis draws cases in schemathesis' two modes: *positive* (valid by the document) and
 *negative* (breaking it somewhere: a wrong type, a missing field, a value out of bounds). Each case is sent over
-a real socket with a token holding every scope, and its answer must pass the checks below. ``ignored_auth``
-also re-sends the request without a token and with a wrong one: an operation that declares bearer auth must
-answer both with 401. Failures are collected (not raised), so one run reports all of them.
+a real socket with a token holding every scope, and its answer must pass the checks below. schemathesis'
+``ignored_auth`` re-sends a request without a token and with a wrong one only when the first answer was a
+2xx, which random ids seldom get; so the first cases of every operation that declares bearer auth are also
+re-sent without a token and with a wrong one here, whatever they answered: both must be 401. Failures are
+collected (not raised), so one run reports all of them.
 """
 
 from __future__ import annotations
@@ -46,6 +48,8 @@ CHECKS = [
     negative_data_rejection,
 ]
 MODES = (GenerationMode.POSITIVE, GenerationMode.NEGATIVE)
+#: Cases per operation re-sent without a token and with a wrong one.
+AUTH_PROBES = 3
 
 
 @dataclass
@@ -59,11 +63,16 @@ class FuzzReport:
     statuses: Counter[int] = field(default_factory=Counter)
     #: "<operation> <check>: <message>" -> a curl command that reproduces it
     failures: dict[str, str] = field(default_factory=dict)
+    #: operations whose refusal of a missing and a wrong token was seen
+    auth_enforced: set[str] = field(default_factory=set)
+    auth_probes: int = 0
 
     def summary(self) -> str:
         lines = [
             f"{self.requests} requests over {len(self.by_operation)} operations in {self.seconds:.0f} s; "
-            f"statuses {dict(sorted(self.statuses.items()))}; {len(self.failures)} distinct failures"
+            f"statuses {dict(sorted(self.statuses.items()))}; {len(self.failures)} distinct failures; "
+            f"{len(self.auth_enforced)} operations refused a missing and a wrong token "
+            f"({self.auth_probes} extra requests)"
         ]
         lines += [f"  FAIL {what}\n       {curl}" for what, curl in sorted(self.failures.items())]
         return "\n".join(lines)
@@ -117,6 +126,9 @@ def _fuzz_operation(
     seed: int,
     report: FuzzReport,
 ) -> None:
+    secured = operation.definition.raw.get("security", [{}]) != []
+    probed = [0]
+
     # Only generation: no shrinking (failures are collected, not raised) and no example database, so a seed
     # gives the same requests every run.
     @hypothesis.settings(
@@ -142,7 +154,25 @@ def _fuzz_operation(
                 message = " ".join(str(getattr(failure, "message", failure)).split())[:300]
                 key = f"{operation.label} [{mode.value}] {title}: {message}"
                 report.failures.setdefault(key, case.as_curl_command(headers=auth))
+        if secured and mode is GenerationMode.POSITIVE and probed[0] < AUTH_PROBES:
+            probed[0] += 1
+            _probe_auth(case, operation.label, base_url, session, report)
 
     # Unsatisfiable: nothing to break (no negative case of an operation without parameters or body).
     with contextlib.suppress(hypothesis.errors.Unsatisfiable):
         run()
+
+
+def _probe_auth(case: Any, label: str, base_url: str, session: requests.Session, report: FuzzReport) -> None:
+    """The case without a token and with a wrong one: an operation that declares bearer auth answers 401."""
+    refused = True
+    for name, headers in (("no token", {}), ("a wrong token", {"Authorization": "Bearer not-a-token"})):
+        case.headers = {k: v for k, v in (case.headers or {}).items() if k.lower() != "authorization"}
+        response = case.call(base_url=base_url, session=session, headers=headers, timeout=30)
+        report.auth_probes += 1
+        if response.status_code != 401:
+            refused = False
+            key = f"{label} ignored auth: answered {response.status_code} to {name}"
+            report.failures.setdefault(key, case.as_curl_command(headers=headers))
+    if refused:
+        report.auth_enforced.add(label)

@@ -20,6 +20,13 @@ def test_every_operation_keeps_its_contract_under_generated_requests(live_server
     spec = live_server.app.test_client().get("/api/v1/openapi.json").get_json()
     documented = {f"{m.upper()} {p}" for p, item in spec["paths"].items() for m in item if m != "parameters"}
     assert set(report.by_operation) == documented, "every operation was fuzzed"
+    secured = {
+        f"{m.upper()} {p}"
+        for p, item in spec["paths"].items()
+        for m, op in item.items()
+        if m != "parameters" and op.get("security") != []
+    }
+    assert report.auth_enforced == secured, "every operation that declares auth refused requests without it"
     assert report.requests >= len(documented) * 2
     assert report.failures == {}, report.summary()
     assert 500 not in report.statuses
