@@ -33,6 +33,7 @@ EXPECTED = {
     ("post", "/api/v1/events"): "analyze",
     ("post", "/api/v1/analyze"): "analyze",
     ("post", "/api/v1/tasks"): "analyze",
+    ("post", "/api/v1/tasks/{task_id}/confirm"): "analyze",  # each action: its tool's scope, in the worker
     ("get", "/api/v1/tasks/{task_id}"): "read",
     ("get", "/api/v1/tasks/{task_id}/stream"): "read",
     ("get", "/api/v1/jobs/{job}/builds"): "read",
