@@ -7,10 +7,12 @@ import re
 from langchain_core.tools import BaseTool, StructuredTool
 from pydantic import BaseModel, Field
 
+from worker.agents.llm import build_chat_model
 from worker.agents.tools import Specialist, ToolContext, ToolError, bound
 from worker.pipelines import (
     PROJECT_TYPES,
     REQUIREMENTS,
+    Component,
     ProjectSpec,
     ProjectType,
     Requirement,
@@ -18,6 +20,7 @@ from worker.pipelines import (
     lint_jenkinsfile,
     parse_project_spec,
 )
+from worker.pipelines.adapt import adapt_jenkinsfile
 
 JENKINSFILE_FIELD = (
     "The Jenkinsfile text. Omit it to use the Jenkinsfile generated earlier in this task or the one the user "
@@ -26,8 +29,14 @@ JENKINSFILE_FIELD = (
 
 
 class GenerateArgs(BaseModel):
-    project_type: ProjectType = Field(
-        description=f"Build tool / kind of project: one of {', '.join(PROJECT_TYPES)}."
+    project_type: ProjectType | None = Field(
+        None,
+        description=f"Build tool / kind of project: one of {', '.join(PROJECT_TYPES)}. Omit it for a monorepo "
+        "and give components instead.",
+    )
+    components: list[Component] = Field(
+        default_factory=list,
+        description="Monorepo only: each stack's directory and project type, one stage per component.",
     )
     requirements: list[Requirement] = Field(
         default_factory=lambda: list[Requirement](["tests"]),
@@ -38,6 +47,12 @@ class GenerateArgs(BaseModel):
         ),
     )
     name: str = Field("app", description="Project name, used for the image name (letters, digits, . _ -).")
+    changes: str | None = Field(
+        None,
+        description="Only what the user asked for that project type and requirements cannot express (an "
+        "agent label, a tool version, an extra step), in their words; the generated file is adapted to it "
+        "and checked. Leave empty otherwise.",
+    )
 
 
 class JenkinsfileArgs(BaseModel):
@@ -58,21 +73,34 @@ def _current(ctx: ToolContext, jenkinsfile: str | None) -> str:
 
 def make_tools(ctx: ToolContext) -> list[BaseTool]:
     def generate(
-        project_type: ProjectType, requirements: list[Requirement] | None = None, name: str = "app"
+        project_type: ProjectType | None = None,
+        requirements: list[Requirement] | None = None,
+        name: str = "app",
+        components: list[Component] | None = None,
+        changes: str | None = None,
     ) -> str:
         spec = ProjectSpec(
-            project_type=project_type, requirements=frozenset(requirements or ["tests"]), name=name
+            project_type=project_type,
+            components=tuple(components or ()),
+            requirements=frozenset(requirements or ["tests"]),
+            name=name,
         )
         generated = generate_jenkinsfile(spec)
-        lint = lint_jenkinsfile(generated.jenkinsfile)
-        ctx.artifacts["jenkinsfile"] = generated.jenkinsfile
+        jenkinsfile, notes = generated.jenkinsfile, list(generated.notes)
+        llm = build_chat_model(ctx.services.settings) if changes and changes.strip() else None
+        if llm is not None and changes:
+            adapted = adapt_jenkinsfile(generated, changes, llm)  # returns only a checked file
+            jenkinsfile, notes = adapted.jenkinsfile, notes + adapted.notes
+            ctx.artifacts["jenkinsfile_source"] = adapted.source
+        lint = lint_jenkinsfile(jenkinsfile)
+        ctx.artifacts["jenkinsfile"] = jenkinsfile
         ctx.artifacts["project"] = spec.model_dump(mode="json")
         ctx.artifacts["lint"] = lint.as_dict()
-        notes = "".join(f"\n- {note}" for note in generated.notes)
+        listed = "".join(f"\n- {note}" for note in notes)
         return (
-            f"Generated a declarative Jenkinsfile for a {project_type} project with "
+            f"Generated a declarative Jenkinsfile for {spec.describe()} with "
             f"{', '.join(sorted(spec.requirements)) or 'no extra requirements'} "
-            f"(local lint: {'ok' if lint.ok else 'problems found'}).{notes}\n\n{generated.jenkinsfile}"
+            f"(local lint: {'ok' if lint.ok else 'problems found'}).{listed}\n\n{jenkinsfile}"
         )
 
     def lint(jenkinsfile: str | None = None) -> str:
@@ -153,7 +181,10 @@ def offline(ctx: ToolContext, text: str) -> str:
         ctx.context["jenkinsfile"] = supplied
         parts.append(ctx.call("lint_jenkinsfile")[1])
     else:
-        spec = parse_project_spec(text, name=ctx.context.get("name"))
+        files = ctx.context.get("files")
+        if files is not None and not (isinstance(files, list) and all(isinstance(f, str) for f in files)):
+            raise ToolError("context 'files' must be a JSON list of the repository's file paths")
+        spec = parse_project_spec(text, name=ctx.context.get("name"), files=files)
         if spec is None:
             raise ToolError(
                 "Without an LLM I generate Jenkinsfiles from a project type and requirements, e.g. "
@@ -166,6 +197,7 @@ def offline(ctx: ToolContext, text: str) -> str:
             ctx.call(
                 "generate_jenkinsfile",
                 project_type=spec.project_type,
+                components=[c.model_dump() for c in spec.components],
                 requirements=sorted(spec.requirements),
                 name=spec.name,
             )[1]

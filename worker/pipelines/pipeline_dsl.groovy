@@ -1,6 +1,6 @@
 // Compiles and runs Jenkinsfiles against stub pipeline DSL bindings, in one JVM for all of them.
 //
-// Usage: groovy pipeline_dsl.groovy FILE...   -> one line per file: "OK <file> <steps>" or "FAIL <file>\t<error>"
+// Used by worker/pipelines/groovy.py. Usage: groovy pipeline_dsl.groovy FILE...   -> one line per file: "OK <file> <steps>" or "FAIL <file>\t<error>"
 // Every unknown method (pipeline, agent, stages, stage, steps, sh, withCredentials, ...) is recorded and, when its
 // last argument is a closure, runs that closure with the DSL as delegate, so the whole file is compiled by the
 // real Groovy compiler and every block is executed once.
