@@ -24,6 +24,13 @@ class ConfirmRequest(BaseModel):
     confirm: bool = False
 
 
+class TaskConfirmRequest(BaseModel):
+    """The single-use token of a task that answered ``needs_confirmation`` (``result.confirmation.token``)."""
+
+    model_config = ConfigDict(extra="forbid")
+    token: str = Field(min_length=16, max_length=200)
+
+
 class FeedbackRequest(BaseModel):
     """A verdict on an analysis; ``lines`` like ``"120-131, 140"`` or ``[120, 121]``."""
 

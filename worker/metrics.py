@@ -50,7 +50,20 @@ JENKINS_CACHE = Counter(
     ["read", "result"],
 )
 LLM_TOKENS = Counter(
-    "langchain_jenkins_llm_tokens_total", "Tokens sent to and received from the LLM.", ["direction"]
+    "langchain_jenkins_llm_tokens_total",
+    "Tokens sent to (input) and received from (output) the LLM, as the server reported them, by model.",
+    ["model", "direction"],
+)
+LLM_CALLS = Counter(
+    "langchain_jenkins_llm_calls_total",
+    "Calls to the LLM, by model and outcome (ok or error).",
+    ["model", "outcome"],
+)
+LLM_CALL_SECONDS = Histogram(
+    "langchain_jenkins_llm_call_duration_seconds",
+    "Latency of one LLM call (the whole reply), by model.",
+    ["model"],
+    buckets=(0.25, 0.5, 1, 2, 5, 10, 20, 30, 60, 120, 300),
 )
 
 

@@ -65,9 +65,19 @@ class Settings(BaseSettings):
     openai_api_key: SecretStr | None = Field(None, alias="OPENAI_API_KEY")
     openai_base_url: str | None = Field(None, alias="OPENAI_BASE_URL")
     llm_model: str = Field("gpt-4o-mini", alias="LLM_MODEL")
-    llm_timeout_seconds: float = Field(60.0, alias="LLM_TIMEOUT_SECONDS", gt=0)
-    llm_max_retries: int = Field(2, alias="LLM_MAX_RETRIES", ge=0)
-    llm_token_budget: int = Field(8000, alias="LLM_TOKEN_BUDGET", gt=0)
+    # Budgets. The defaults suit a hosted model and a small CPU one (~10-25 tokens/s) alike: replies are short
+    # (tools return the facts), one call may be slow, a task is bounded in tokens, seconds and tool calls.
+    llm_max_tokens: int = Field(512, alias="LLM_MAX_TOKENS", gt=0, le=32768)  # per reply
+    llm_timeout_seconds: float = Field(120.0, alias="LLM_TIMEOUT_SECONDS", gt=0)  # per HTTP call
+    llm_max_retries: int = Field(1, alias="LLM_MAX_RETRIES", ge=0)
+    llm_context_tokens: int = Field(8192, alias="LLM_CONTEXT_TOKENS", ge=2048)  # the model's window
+    llm_token_budget: int = Field(16000, alias="LLM_TOKEN_BUDGET", gt=0)  # per task, prompts included
+    llm_task_seconds: float = Field(300.0, alias="LLM_TASK_SECONDS", gt=0)  # per task
+    llm_max_tool_calls: int = Field(6, alias="LLM_MAX_TOOL_CALLS", ge=1, le=50)  # per task
+    # Routing by the model gives up after this and routes offline (the reason is recorded); when the offline
+    # router is at least this sure, the model is not asked at all.
+    llm_routing_timeout_seconds: float = Field(2.0, alias="LLM_ROUTING_TIMEOUT_SECONDS", gt=0)
+    llm_routing_skip_confidence: float | None = Field(None, alias="LLM_ROUTING_SKIP_CONFIDENCE", ge=0, le=1)
 
     # Analysis
     knowledge_base_dirs: str = Field(

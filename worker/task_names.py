@@ -8,6 +8,7 @@ from typing import Final
 INGEST_EVENT: Final = "builds.ingest_event"
 ANALYZE_BUILD: Final = "logs.analyze_build"
 HANDLE_TASK: Final = "agents.handle_task"
+CONFIRM_TASK: Final = "agents.confirm_task"
 TRIGGER_BUILD: Final = "builds.trigger"
 ABORT_BUILD: Final = "builds.abort"
 REBUILD: Final = "builds.rebuild"

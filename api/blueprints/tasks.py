@@ -17,13 +17,14 @@ from flask import Blueprint, Response, current_app, g, url_for
 
 from api.errors import APIError
 from api.openapi import Body, operation
-from api.schemas import TaskAccepted, TaskView
+from api.schemas import TaskAccepted, TaskConfirmRequest, TaskView
 from api.services import Services, services
 from api.validation import json_body
+from worker.confirmations import ConfirmationStore
 from worker.logging import get_logger
 from worker.models import TaskRequest
 from worker.storage import TaskRepository
-from worker.task_names import HANDLE_TASK
+from worker.task_names import CONFIRM_TASK, HANDLE_TASK
 
 bp = Blueprint("tasks", __name__, url_prefix="/api/v1")
 log = get_logger(__name__)
@@ -86,6 +87,34 @@ def task_view(record: Mapping[str, Any]) -> dict[str, Any]:
 def get_task(task_id: str) -> dict[str, Any]:
     """A task's status and, once finished, its result or error."""
     return task_view(_find(services().storage.tasks, task_id))
+
+
+@bp.post("/tasks/<task_id>/confirm")
+@operation(
+    tags=["tasks"],
+    body=TaskConfirmRequest,
+    responses={202: Body(TaskAccepted, "the confirmed actions are queued as a new task")},
+    errors=[404, 409],
+)
+def confirm_task(task_id: str) -> tuple[dict[str, Any], int]:
+    """Confirm what a task planned (it answered ``status: "needs_confirmation"``): runs exactly those actions.
+
+    The token (``result.confirmation.token``) works once and only for this task; a second use, an expired
+    token (15 minutes) or another task's token is a 409 and changes nothing. The actions run in a new task
+    (``agents.confirm_task``), each at most once even if the worker retries it.
+    """
+    req = json_body(TaskConfirmRequest)
+    svc = services()
+    _find(svc.storage.tasks, task_id)
+    plan = ConfirmationStore(svc.redis).claim(req.token, task_id=task_id)
+    if plan is None:
+        raise APIError(
+            409,
+            "conflict",
+            "token: unknown, expired, already used, or not a confirmation of this task; ask again for a new plan",
+        )
+    payload = {"confirms": task_id, "actions": [a.model_dump(mode="json") for a in plan.actions]}
+    return start_task(CONFIRM_TASK, {"plan": plan.model_dump(mode="json")}, payload=payload), 202
 
 
 def sse(event: str, data: Any) -> str:

@@ -97,15 +97,32 @@ def make_tools(ctx: ToolContext) -> list[BaseTool]:
     def trigger_build(job: str, parameters: dict[str, str] | None = None) -> str:
         jenkins = ctx.jenkins()
         params = dict(parameters or {})
+        shown = ", ".join(f"{k}={v}" for k, v in params.items()) or "no parameters"
+        args = {"job": job, "parameters": params}
+        held = ctx.gate(
+            "trigger_build",
+            args,
+            f"trigger a new build of {job} with {shown}",
+            action="trigger",
+            target=job,
+            parameters=params,
+        )
+        if held is not None:
+            return held
         item = jenkins.trigger_build(job, params or None)
         number = _started_number(item)
         ctx.record(
             "trigger", job, done=True, detail=f"queued item {item.id}", parameters=params, build=number
         )
-        shown = ", ".join(f"{k}={v}" for k, v in params.items()) or "no parameters"
         if number is not None:
-            return f"Triggered {job} with {shown}: it started as build #{number}."
-        return f"Triggered {job} with {shown}: queued as item {item.id} ({item.why or 'waiting'})."
+            return ctx.did(
+                "trigger_build", args, f"Triggered {job} with {shown}: it started as build #{number}."
+            )
+        return ctx.did(
+            "trigger_build",
+            args,
+            f"Triggered {job} with {shown}: queued as item {item.id} ({item.why or 'waiting'}).",
+        )
 
     def _started_number(item: QueueItem) -> int | None:
         from worker.jenkins import JenkinsTimeout
@@ -117,30 +134,45 @@ def make_tools(ctx: ToolContext) -> list[BaseTool]:
 
     def abort_build(job: str, build: int) -> str:
         jenkins = ctx.jenkins()
+        args = {"job": job, "build": build}
+        if already := ctx.gate_done("abort_build", args):
+            return already
         info = jenkins.get_build(job, build)
         if not info.building:
             return f"{job} #{build} is not running (result {info.result}); nothing to abort."
-        if not ctx.confirmed:
-            ctx.record("abort", f"{job} #{build}", done=False, detail="needs confirm: true")
-            return (
-                f"Would abort {job} #{build}, which is running. Aborting is destructive: "
-                "send the task again with confirm: true in the context to do it."
-            )
+        held = ctx.gate(
+            "abort_build",
+            args,
+            f"abort {job} #{build}, which is running",
+            action="abort",
+            target=f"{job} #{build}",
+        )
+        if held is not None:
+            return held
         jenkins.abort_build(job, build)
         ctx.record("abort", f"{job} #{build}", done=True, detail="stop requested")
-        return f"Asked Jenkins to abort {job} #{build}."
+        return ctx.did("abort_build", args, f"Asked Jenkins to abort {job} #{build}.")
 
     def rebuild(job: str, build: int, parameters: dict[str, str] | None = None) -> str:
         jenkins = ctx.jenkins()
         changes = dict(parameters or {})
-        if changes:
-            # Same parameters as the original, with the requested ones changed.
-            original = jenkins.get_build(job, build).parameters
-            merged = {**original, **changes}
-            item = jenkins.trigger_build(job, merged or None)
-        else:
-            merged = jenkins.get_build(job, build).parameters
-            item = jenkins.rebuild(job, build)
+        args = {"job": job, "build": build, "parameters": changes}
+        if already := ctx.gate_done("rebuild", args):
+            return already
+        # Same parameters as the original, with the requested ones changed.
+        merged = {**jenkins.get_build(job, build).parameters, **changes}
+        shown = ", ".join(f"{k}={v}" for k, v in merged.items()) or "no parameters"
+        held = ctx.gate(
+            "rebuild",
+            args,
+            f"rebuild {job} #{build} with {shown}",
+            action="rebuild",
+            target=f"{job} #{build}",
+            parameters=merged,
+        )
+        if held is not None:
+            return held
+        item = jenkins.trigger_build(job, merged or None) if changes else jenkins.rebuild(job, build)
         number = _started_number(item)
         ctx.record(
             "rebuild",
@@ -150,9 +182,8 @@ def make_tools(ctx: ToolContext) -> list[BaseTool]:
             parameters=merged,
             build=number,
         )
-        shown = ", ".join(f"{k}={v}" for k, v in merged.items()) or "no parameters"
         where = f"started as build #{number}" if number is not None else f"queued as item {item.id}"
-        return f"Rebuilt {job} #{build} with {shown}: {where}."
+        return ctx.did("rebuild", args, f"Rebuilt {job} #{build} with {shown}: {where}.")
 
     def wait_for_build(job: str, build: int, timeout_seconds: float = 300) -> str:
         ctx.services.report("waiting", job=job, build=build)
@@ -186,20 +217,23 @@ def make_tools(ctx: ToolContext) -> list[BaseTool]:
             trigger_build,
             name="trigger_build",
             args_schema=TriggerArgs,
-            description="Start a new build of a job, optionally with parameters. Returns the build number.",
+            description="Start a new build of a job, optionally with parameters. Changes Jenkins: without the "
+            "user's confirmation it only plans the build (the user confirms it with a token).",
         ),
         StructuredTool.from_function(
             abort_build,
             name="abort_build",
             args_schema=BuildRefArgs,
-            description="Abort a running build. Destructive: only done when the user confirmed in the task "
-            "context; otherwise it explains what would be done.",
+            description="Abort a running build. Changes Jenkins: without the user's confirmation it only plans "
+            "the abort (the user confirms it with a token).",
         ),
         StructuredTool.from_function(
             rebuild,
             name="rebuild",
             args_schema=RebuildArgs,
-            description="Run a build again with the same parameters, optionally changing some of them.",
+            description="Run a build again with the same parameters, optionally changing some of them. Changes "
+            "Jenkins: without the user's confirmation it only plans the rebuild (the user confirms it with a "
+            "token).",
         ),
         StructuredTool.from_function(
             wait_for_build,
@@ -282,9 +316,10 @@ SPECIALIST = Specialist(
     description="status, trigger with parameters, abort, rebuild, wait, queue",
     system_prompt=(
         "You manage Jenkins builds: status, triggering with parameters, aborting, rebuilding, waiting and "
-        "the queue. Use the tools; never invent build numbers or results. Destructive actions (abort) are "
-        "only carried out when the user confirmed; if a tool says confirmation is needed, tell the user "
-        "exactly what would be done and how to confirm. Answer briefly with the facts the tools returned."
+        "the queue. Use the tools; never invent build numbers or results. Triggering, rebuilding and aborting "
+        "change Jenkins: call the tool once; without the user's confirmation it only plans the action, and "
+        "you tell the user in one sentence what would be done. Never call the same tool twice with the same "
+        "arguments. Answer briefly with the facts the tools returned."
     ),
     make_tools=make_tools,
     offline=offline,

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from worker.agents.models import RoutingDecision, TaskResult
+
+if TYPE_CHECKING:
+    from worker.confirmations import ConfirmationStore
+    from worker.settings import Settings
 
 
 def _parse_context(pairs: tuple[str, ...]) -> dict[str, Any]:
@@ -32,6 +36,8 @@ def _print_routing(decision: RoutingDecision) -> None:
 
 def _print_result(result: TaskResult) -> None:
     _print_routing(result.routing)
+    if result.routing.fallback:
+        click.echo(f"(Routed offline: {result.routing.fallback}.)")
     if result.handoffs:
         click.echo("Hand-offs: " + "; ".join(result.handoffs))
     click.echo("")
@@ -40,7 +46,7 @@ def _print_result(result: TaskResult) -> None:
         click.echo("")
         click.echo("Actions:")
         for action in result.actions:
-            state = "done" if action.get("done") else "not done (needs confirm=true)"
+            state = "done" if action.get("done") else "not done (needs confirmation)"
             click.echo(f"  {action['action']} {action['target']}: {state} - {action.get('detail', '')}")
     if result.usage.llm_calls:
         u = result.usage
@@ -49,15 +55,28 @@ def _print_result(result: TaskResult) -> None:
         )
 
 
+JSON_KEYS = (
+    "agent",
+    "confidence",
+    "answer",
+    "actions",
+    "artifacts",
+    "routing",
+    "status",
+    "plan",
+    "confirmation",
+)
+
+
 @click.command("ask")
-@click.argument("text")
+@click.argument("text", required=False, default="")
 @click.option(
     "--format",
     "output_format",
     type=click.Choice(["text", "json"]),
     default="text",
     show_default=True,
-    help="json: one object {agent, confidence, answer, actions, artifacts, routing}.",
+    help="json: one object {agent, confidence, answer, actions, artifacts, routing, status, plan, confirmation}.",
 )
 @click.option(
     "--context",
@@ -72,37 +91,67 @@ def _print_result(result: TaskResult) -> None:
 @click.option(
     "--offline", is_flag=True, help="Ignore a configured LLM: local router and deterministic specialists."
 )
+@click.option(
+    "--confirm",
+    "token",
+    metavar="TOKEN",
+    help="Run exactly the actions a previous answer planned (its single-use confirmation token); no TEXT.",
+)
 def ask(
-    text: str, output_format: str, context_pairs: tuple[str, ...], route_only: bool, offline: bool
+    text: str,
+    output_format: str,
+    context_pairs: tuple[str, ...],
+    route_only: bool,
+    offline: bool,
+    token: str | None,
 ) -> None:
-    """Ask the assistant to do something in plain words, e.g. "why did api-service #42 fail"."""
-    from worker.agents import AgentServices, build_chat_model, route, run_task
+    """Ask the assistant to do something in plain words, e.g. "why did api-service #42 fail".
+
+    Actions that change Jenkins (trigger, rebuild, abort, plugin installs, new jobs) are only planned: the
+    answer says what would be done and gives a token; `jenkins-ai ask --confirm TOKEN` then does exactly that.
+    """
+    from worker.agents import AgentServices, build_chat_model, route, run_confirmed, run_task
     from worker.settings import get_settings
 
-    if not text.strip():
+    if token is not None and (text.strip() or route_only):
+        raise click.BadParameter("give either TEXT or --confirm TOKEN, not both", param_hint="--confirm")
+    if token is None and not text.strip():
         raise click.BadParameter("must not be blank", param_hint="TEXT")
     context = _parse_context(context_pairs)
     settings = get_settings()
-    llm = None if offline else build_chat_model(settings)
+    llm = None if offline or token is not None else build_chat_model(settings)
     if route_only:
         try:
             decision = route(text, context, llm=llm)
         except ValueError as exc:
             raise click.BadParameter(str(exc), param_hint="--context") from exc
         if output_format == "json":
-            click.echo(json.dumps(decision.model_dump(mode="json", exclude={"scores"})))
+            click.echo(json.dumps(decision.model_dump(mode="json", exclude={"scores"}, exclude_none=True)))
         else:
             _print_routing(decision)
         return
 
+    store = _confirmation_store(settings)
+    plan = None
+    if token is not None:
+        if store is None:
+            raise click.ClickException(f"cannot reach Redis at {settings.redis_url}, where plans are kept")
+        plan = store.claim(token.strip())
+        if plan is None:
+            raise click.BadParameter(
+                "unknown, expired or already used confirmation token", param_hint="--confirm"
+            )
     jenkins = None
     if settings.jenkins_url:
         from worker.jenkins import JenkinsClient
 
         jenkins = JenkinsClient.from_settings(settings)
-    services = AgentServices(settings=settings, jenkins=jenkins)
+    services = AgentServices(settings=settings, jenkins=jenkins, confirmations=store)
     try:
-        result = run_task(text, context, services=services, llm=llm)
+        if plan is not None:
+            result = run_confirmed(plan, services=services, store=store)
+        else:
+            result = run_task(text, context, services=services, llm=llm)
     except ValueError as exc:
         raise click.BadParameter(str(exc)) from exc
     finally:
@@ -110,10 +159,20 @@ def ask(
             jenkins.close()
     if output_format == "json":
         data = result.model_dump(mode="json")
-        click.echo(
-            json.dumps(
-                {k: data[k] for k in ("agent", "confidence", "answer", "actions", "artifacts", "routing")}
-            )
-        )
+        click.echo(json.dumps({k: data[k] for k in JSON_KEYS}))
     else:
         _print_result(result)
+
+
+def _confirmation_store(settings: Settings) -> ConfirmationStore | None:
+    """Plans awaiting confirmation live in Redis; ``None`` (plans shown without a token) when unreachable."""
+    import redis
+
+    from worker.confirmations import ConfirmationStore
+
+    client = redis.Redis.from_url(settings.redis_url, socket_timeout=2, socket_connect_timeout=2)
+    try:
+        client.ping()
+    except redis.RedisError:
+        return None
+    return ConfirmationStore(client)

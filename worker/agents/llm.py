@@ -8,13 +8,17 @@ downloaded.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
+from uuid import UUID
 
 from langchain.agents.middleware import AgentMiddleware, AgentState, ModelRequest, ModelResponse
 from langchain.agents.middleware.types import hook_config
+from langchain_core.callbacks import BaseCallbackHandler
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage, ToolMessage
+from langchain_core.outputs import LLMResult
 
 from worker.agents.models import Usage
 
@@ -40,7 +44,10 @@ PRICES_PER_MILLION: dict[str, tuple[float, float]] = {
 
 
 def build_chat_model(settings: Settings) -> BaseChatModel | None:
-    """A ``ChatOpenAI`` configured from settings, or ``None`` when no LLM is configured."""
+    """A ``ChatOpenAI`` configured from settings, or ``None`` when no LLM is configured.
+
+    Every call it makes is counted by :class:`MetricsCallback` (tokens and latency by model).
+    """
     if not settings.llm_enabled:
         return None
     from langchain_openai import ChatOpenAI
@@ -53,9 +60,71 @@ def build_chat_model(settings: Settings) -> BaseChatModel | None:
         timeout=settings.llm_timeout_seconds,
         max_retries=settings.llm_max_retries,
         temperature=0,
-        # One reply never needs more than this; the per-task budget bounds the sum.
-        max_completion_tokens=min(2048, settings.llm_token_budget),
+        # One reply never needs more than this (the tools return the facts); the per-task budget bounds the sum.
+        max_completion_tokens=settings.llm_max_tokens,
+        callbacks=[MetricsCallback(settings.llm_model)],
     )
+
+
+def quick_variant(llm: BaseChatModel, timeout: float) -> BaseChatModel:
+    """The same model for a call that must answer within ``timeout`` seconds or not at all (routing).
+
+    The OpenAI client retries a timed-out call (``max_retries``), so a 2 s budget would become 6 s: the variant
+    is a copy with its own client, no retries and the short timeout. Other chat models are returned as they are.
+    """
+    from langchain_openai import ChatOpenAI
+
+    if not isinstance(llm, ChatOpenAI):
+        return llm
+    return ChatOpenAI(
+        model=llm.model_name,
+        base_url=llm.openai_api_base,
+        api_key=llm.openai_api_key,
+        timeout=timeout,
+        max_retries=0,
+        temperature=llm.temperature,
+        max_completion_tokens=llm.max_tokens,
+        callbacks=llm.callbacks,
+    )
+
+
+class MetricsCallback(BaseCallbackHandler):
+    """Prometheus tokens, calls and latency of every chat-model call, labelled by model."""
+
+    def __init__(self, model: str) -> None:
+        self.model = model
+        self._started: dict[UUID, float] = {}
+
+    def on_chat_model_start(
+        self, serialized: dict[str, Any], messages: list[list[BaseMessage]], *, run_id: UUID, **kwargs: Any
+    ) -> None:
+        self._started[run_id] = time.perf_counter()
+
+    def on_llm_end(self, response: LLMResult, *, run_id: UUID, **kwargs: Any) -> None:
+        from worker import metrics
+
+        started = self._started.pop(run_id, None)
+        if started is not None:
+            metrics.LLM_CALL_SECONDS.labels(model=self.model).observe(time.perf_counter() - started)
+        metrics.LLM_CALLS.labels(model=self.model, outcome="ok").inc()
+        for generations in response.generations:
+            for generation in generations:
+                message = getattr(generation, "message", None)
+                usage = getattr(message, "usage_metadata", None) or {}
+                metrics.LLM_TOKENS.labels(model=self.model, direction="input").inc(
+                    usage.get("input_tokens", 0)
+                )
+                metrics.LLM_TOKENS.labels(model=self.model, direction="output").inc(
+                    usage.get("output_tokens", 0)
+                )
+
+    def on_llm_error(self, error: BaseException, *, run_id: UUID, **kwargs: Any) -> None:
+        from worker import metrics
+
+        started = self._started.pop(run_id, None)
+        if started is not None:
+            metrics.LLM_CALL_SECONDS.labels(model=self.model).observe(time.perf_counter() - started)
+        metrics.LLM_CALLS.labels(model=self.model, outcome="error").inc()
 
 
 def redact_text(text: str, limit: int = MAX_MESSAGE_CHARS) -> str:

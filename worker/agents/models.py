@@ -6,8 +6,20 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from worker.confirmations import Confirmation, PlannedAction
+
 AgentName = Literal["build", "log", "pipeline", "plugin"]
 AGENT_NAMES: tuple[AgentName, ...] = ("build", "log", "pipeline", "plugin")
+
+__all__ = [
+    "AGENT_NAMES",
+    "AgentName",
+    "Confirmation",
+    "PlannedAction",
+    "RoutingDecision",
+    "TaskResult",
+    "Usage",
+]
 
 
 class RoutingDecision(BaseModel):
@@ -19,6 +31,10 @@ class RoutingDecision(BaseModel):
     method: Literal["context", "offline", "llm"]
     # Offline router: the similarity-based probability of every agent, for inspection and tuning.
     scores: dict[str, float] = Field(default_factory=dict)
+    # Set when the model was asked to route and its answer was not used: why (timeout, unusable reply, ...).
+    fallback: str | None = None
+    # Wall time of the routing decision, model call included.
+    seconds: float | None = None
 
 
 class Usage(BaseModel):
@@ -52,3 +68,8 @@ class TaskResult(BaseModel):
     usage: Usage = Field(default_factory=Usage)
     mode: Literal["offline", "llm"] = "offline"
     handoffs: list[str] = Field(default_factory=list)
+    # "needs_confirmation": the task would change Jenkins; nothing was changed. ``plan`` holds the exact actions
+    # and ``confirmation`` the single-use token that runs them (worker.agents.confirmation).
+    status: Literal["done", "needs_confirmation"] = "done"
+    plan: list[PlannedAction] = Field(default_factory=list)
+    confirmation: Confirmation | None = None

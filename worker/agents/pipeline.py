@@ -125,14 +125,24 @@ def make_tools(ctx: ToolContext) -> list[BaseTool]:
                 "the Jenkinsfile has lint errors; fix them before creating a job:\n"
                 + "\n".join(str(i) for i in problems.issues)
             )
-        action = ctx.jenkins().create_pipeline_job(name, text, confirm=ctx.confirmed)
+        # Planned with the Jenkinsfile text itself, so a confirmation creates exactly what was shown.
+        args = {"name": name, "jenkinsfile": text}
+        held = ctx.gate(
+            "create_pipeline_job",
+            args,
+            f"create the pipeline job '{name}' from the Jenkinsfile shown",
+            action="create_job",
+            target=name,
+        )
+        if held is not None:
+            return held
+        action = ctx.jenkins().create_pipeline_job(name, text, confirm=True)
         ctx.record("create_job", name, done=not action.dry_run, detail=action.message, url=action.url)
-        if action.dry_run:
-            return (
-                f"Would create the pipeline job '{name}' from this Jenkinsfile. Creating a job changes "
-                "Jenkins: send the task again with confirm: true in the context to do it."
-            )
-        return f"Created the pipeline job '{name}'" + (f": {action.url}" if action.url else ".")
+        return ctx.did(
+            "create_pipeline_job",
+            args,
+            f"Created the pipeline job '{name}'" + (f": {action.url}" if action.url else "."),
+        )
 
     return [
         StructuredTool.from_function(

@@ -75,14 +75,40 @@ def make_tools(ctx: ToolContext) -> list[BaseTool]:
         return bound("\n".join([f"{len(warnings)} security warning(s) apply:", *rows]))
 
     def install_plugin(name: str) -> str:
-        action = ctx.jenkins().install_plugin(name, confirm=ctx.confirmed)
+        args = {"name": name}
+        if already := ctx.gate_done("install_plugin", args):
+            return already
+        jenkins = ctx.jenkins()
+        preview = jenkins.install_plugin(name, confirm=False)  # a dry run: versions and dependencies
+        if preview.action == "none":
+            return f"{name} {preview.current_version} is already installed and up to date; nothing to do."
+        missing = (
+            f", with missing dependencies {', '.join(preview.missing_dependencies)}"
+            if preview.missing_dependencies
+            else ""
+        )
+        sentence = (
+            f"{preview.action} the plugin {name} {preview.target_version or ''}".rstrip()
+            + (f" (from {preview.current_version})" if preview.current_version else "")
+            + missing
+        )
+        held = ctx.gate(
+            "install_plugin",
+            args,
+            sentence,
+            action=preview.action,
+            target=name,
+            current_version=preview.current_version,
+            target_version=preview.target_version,
+        )
+        if held is not None:
+            return held
+        action = jenkins.install_plugin(name, confirm=True)
         detail = action.message + (
             f"; missing dependencies: {', '.join(action.missing_dependencies)}"
             if action.missing_dependencies
             else ""
         )
-        if action.action == "none":
-            return f"{name} {action.current_version} is already installed and up to date; nothing to do."
         ctx.record(
             action.action,
             name,
@@ -91,19 +117,11 @@ def make_tools(ctx: ToolContext) -> list[BaseTool]:
             current_version=action.current_version,
             target_version=action.target_version,
         )
-        if action.dry_run:
-            return (
-                f"Would {action.action} {name} {action.target_version or ''}".rstrip()
-                + (f" (from {action.current_version})" if action.current_version else "")
-                + (
-                    f", with missing dependencies {', '.join(action.missing_dependencies)}"
-                    if action.missing_dependencies
-                    else ""
-                )
-                + ". Installing plugins changes Jenkins: send the task again with confirm: true in the "
-                "context to do it."
-            )
-        return f"Jenkins is installing {name} {action.target_version or ''}: {action.message}".strip()
+        return ctx.did(
+            "install_plugin",
+            args,
+            f"Jenkins is installing {name} {action.target_version or ''}: {action.message}".strip(),
+        )
 
     return [
         StructuredTool.from_function(
@@ -128,8 +146,8 @@ def make_tools(ctx: ToolContext) -> list[BaseTool]:
             install_plugin,
             name="install_plugin",
             args_schema=InstallArgs,
-            description="Install or upgrade a plugin. Changes Jenkins: only done when the user confirmed in "
-            "the task context; otherwise it reports what would be done (versions, missing dependencies).",
+            description="Install or upgrade a plugin. Changes Jenkins: without the user's confirmation it only "
+            "plans the install (versions, missing dependencies; the user confirms it with a token).",
         ),
     ]
 
@@ -199,7 +217,8 @@ SPECIALIST = Specialist(
     system_prompt=(
         "You manage Jenkins plugins: the inventory, available updates, security warnings and installing or "
         "upgrading plugins. Use the tools and report their facts (names, versions, warning ids). Installing "
-        "needs the user's confirmation; without it, say what would be installed and how to confirm."
+        "changes Jenkins: call install_plugin once; without the user's confirmation it only plans the install "
+        "and you say in one sentence what would be installed."
     ),
     make_tools=make_tools,
     offline=offline,

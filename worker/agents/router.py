@@ -267,8 +267,22 @@ def route_with_llm(text: str, llm: BaseChatModel) -> tuple[RoutingDecision | Non
     parsed = reply.get("parsed") if isinstance(reply, dict) else None
     raw = reply.get("raw") if isinstance(reply, dict) else None
     if not isinstance(parsed, RouteChoice):
+        parsed = _route_from_text(getattr(raw, "content", None))
+    if not isinstance(parsed, RouteChoice):
         return None, raw
     return (
         RoutingDecision(agent=parsed.agent, confidence=parsed.confidence, reason=parsed.reason, method="llm"),
         raw,
     )
+
+
+def _route_from_text(content: Any) -> RouteChoice | None:
+    """A RouteChoice the model wrote as text (small models do) instead of calling it."""
+    from worker.agents.textcalls import parse_text_calls, strip_template_tokens
+
+    if not isinstance(content, str) or not content.strip():
+        return None
+    found = parse_text_calls(strip_template_tokens(content), {"RouteChoice": RouteChoice})
+    if found.calls:
+        return RouteChoice.model_validate(found.calls[0]["args"])
+    return None

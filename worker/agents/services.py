@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # typing only: importing this module connects to nothing and imports no client
+    from worker.agents.confirmation import ConfirmationStore
     from worker.jenkins import JenkinsClient
     from worker.settings import Settings
     from worker.storage import AnalysisRepository, BuildRepository
@@ -32,6 +33,10 @@ class AgentServices:
     analyses: AnalysisRepository | None = None
     builds: BuildRepository | None = None
     progress: ProgressCallback | None = None
+    #: Where plans awaiting confirmation are kept (Redis); without it a plan is shown but has no token.
+    confirmations: ConfirmationStore | None = None
+    #: The id of the task being run (Celery's), named in the confirmation URL; ``None`` outside the API.
+    task_id: str | None = None
 
     def report(self, stage: str, **data: Any) -> None:
         """Publish a progress event if anyone listens; a broken listener never fails the task."""

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import time
+import uuid
 from collections.abc import Callable
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, cast
 
 from langchain.agents import create_agent
 from langchain.agents.middleware import AgentMiddleware, ToolErrorMiddleware
@@ -16,19 +18,29 @@ from langgraph.types import Command
 from pydantic import BaseModel, Field
 
 from worker.agents import build, log, pipeline, plugin
-from worker.agents.llm import (
-    RedactionMiddleware,
-    TokenBudgetMiddleware,
-    model_name,
-    redact_text,
-    usage_of,
+from worker.agents.confirmation import confirmation_for, plan_sentence
+from worker.agents.grounding import NO_EVIDENCE, facts, ground
+from worker.agents.llm import RedactionMiddleware, model_name, quick_variant, redact_text, usage_of
+from worker.agents.loop import LoopGuard, ModelOutputError, TaskBudget
+from worker.agents.models import (
+    AGENT_NAMES,
+    AgentName,
+    Confirmation,
+    PlannedAction,
+    RoutingDecision,
+    TaskResult,
+    Usage,
 )
-from worker.agents.models import AGENT_NAMES, AgentName, RoutingDecision, TaskResult, Usage
 from worker.agents.router import default_router, route, route_with_llm
 from worker.agents.services import AgentServices
+from worker.agents.textcalls import looks_like_tool_call, strip_template_tokens
 from worker.agents.tools import Specialist, ToolContext, ToolError, is_confirmed, tool_error_text
+from worker.confirmations import ConfirmationStore, Plan
 from worker.logging import get_logger
 from worker.metrics import LLM_FAILURES
+
+if TYPE_CHECKING:
+    from worker.settings import Settings
 
 logger = get_logger(__name__)
 
@@ -40,6 +52,12 @@ MAX_HANDOFFS = 2
 UNSURE_CONFIDENCE = 0.45
 # Model calls + tool calls per specialist run; a loop that needs more is stuck, not thorough.
 RECURSION_LIMIT = 24
+# Said to every specialist: small models need it spelled out.
+SYSTEM_SUFFIX = (
+    " Call tools only through the tool-calling interface, never as JSON in your answer. Each tool at most once "
+    "with the same arguments. Answer in plain words, briefly, using only facts the tools returned; if no tool "
+    "gave evidence, say so."
+)
 # Context keys passed to the model verbatim (bounded and redacted); anything else is only named.
 _CONTEXT_FOR_MODEL = ("job", "build", "parameters", "plugin", "name", "jenkinsfile")
 
@@ -50,25 +68,25 @@ def run_task(
     """Route ``text`` to a specialist and let it do the work; never raises for an expected failure.
 
     With ``llm`` the model routes and runs the specialist's tool loop (falling back to the offline core if
-    the LLM server fails); without it the offline router and the deterministic core answer.
+    the LLM server fails or its replies are unusable); without it the offline router and the deterministic
+    core answer. A task that would change Jenkins without the user's confirmation changes nothing and ends
+    with ``status="needs_confirmation"``, the plan and a single-use token (``worker.agents.confirmation``).
     """
     if not text or not text.strip():
         raise ValueError("task: must not be blank")
     context = dict(context or {})
+    settings = services.settings
     usage = Usage()
+    budget = TaskBudget.from_settings(settings)
     services.report("routing")
-    decision: RoutingDecision | None = None
     notes: list[str] = []
+    decision: RoutingDecision | None = None
     if llm is not None and "agent" not in context:
-        try:
-            decision, raw = route_with_llm(text, llm)
-            usage = usage.add(usage_of([raw], model_name(llm)))
-        except Exception as exc:  # an unreachable LLM must not lose the task: route offline instead
-            if not _is_llm_failure(exc):
-                raise
-            LLM_FAILURES.labels(stage="routing").inc()
-            logger.warning("llm routing failed, routing offline", error=str(exc))
-            notes.append(f"The LLM server failed ({type(exc).__name__}); this answer was made without it.")
+        decision, used, llm_down = _route_with_model(text, llm, settings)
+        usage = usage.add(used)
+        budget.used_tokens += used.input_tokens + used.output_tokens
+        if llm_down is not None:
+            notes.append(f"The LLM server failed ({llm_down}); this answer was made without it.")
             llm = None
     if decision is None:
         decision = route(text, context)
@@ -79,40 +97,55 @@ def run_task(
     handoffs: list[str] = []
     answer = ""
     mode: Literal["offline", "llm"] = "offline"
+    grounded_sources: list[str] | None = None
     while True:
         specialist = SPECIALISTS[agent]
+        ctx.agent = agent
         ctx.tools = {t.name: t for t in specialist.make_tools(ctx)}
         ctx.handoff = None
         answered = False
         if llm is not None:
             try:
-                answer, used = _run_llm(specialist, ctx, text, llm, usage, handoffs)
+                answer, used = _run_llm(specialist, ctx, text, llm, budget, handoffs)
                 usage = usage.add(used)
                 mode = "llm"
                 answered = True
+                grounded_sources = [text, json.dumps(context, default=str), *budget.tool_results]
             except Exception as exc:
-                if not _is_llm_failure(exc):
+                reason = _llm_failure_reason(exc)
+                if reason is None:
                     raise
+                usage = usage.add(usage_of(budget.discarded, model_name(llm)))
                 LLM_FAILURES.labels(stage="agent").inc()
                 logger.warning("llm failed, answering offline", agent=agent, error=str(exc))
                 llm = None
-                notes.append(
-                    f"The LLM server failed ({type(exc).__name__}); this answer was made without it."
-                )
-                if ctx.actions:
-                    # Tools already changed Jenkins: running the offline core could repeat them (a second
-                    # trigger). Report what was done instead.
-                    done = "; ".join(f"{a['action']} {a['target']} ({a['detail']})" for a in ctx.actions)
+                notes.append(f"{reason}; this answer was made without it.")
+                if any(a.get("done") for a in ctx.actions):
+                    # Tools already changed Jenkins: running the offline core could repeat them. Report what
+                    # was done instead.
+                    done = "; ".join(
+                        f"{a['action']} {a['target']} ({a['detail']})" for a in ctx.actions if a.get("done")
+                    )
                     answer, answered = f"Done before the failure: {done}.", True
         if not answered:
             answer = _run_offline(specialist, ctx, text)
         if ctx.handoff is None or len(handoffs) >= MAX_HANDOFFS:
             break
-        target, reason = ctx.handoff
-        handoffs.append(f"{agent}->{target}: {reason}")
-        services.report("handoff", source=agent, target=target, reason=reason)
+        target, reason_text = ctx.handoff
+        handoffs.append(f"{agent}->{target}: {reason_text}")
+        services.report("handoff", source=agent, target=target, reason=reason_text)
         agent = target
 
+    answer = strip_template_tokens(answer)
+    if grounded_sources is not None and mode == "llm":
+        answer = _grounded(answer, grounded_sources, agent, budget)
+    status: Literal["done", "needs_confirmation"] = "done"
+    confirmation: Confirmation | None = None
+    if ctx.plan:
+        status = "needs_confirmation"
+        confirmation = _save_plan(services, ctx.plan)
+        # The plan is the answer: what would be done and how to confirm, never the model's paraphrase of it.
+        answer = plan_sentence(ctx.plan, confirmation)
     if decision.method == "offline" and decision.confidence < UNSURE_CONFIDENCE and not handoffs:
         answer = (
             f"(I was unsure who should handle this: the {agent} specialist, at {decision.confidence:.0%}. "
@@ -132,6 +165,126 @@ def run_task(
         usage=usage,
         mode=mode,
         handoffs=handoffs,
+        status=status,
+        plan=list(ctx.plan),
+        confirmation=confirmation,
+    )
+
+
+def run_confirmed(plan: Plan, *, services: AgentServices, store: ConfirmationStore | None) -> TaskResult:
+    """Run exactly the actions of a claimed plan, confirmed, without a model; each at most once.
+
+    With ``store`` every action passes :meth:`ConfirmationStore.first_run` first, so a retried task (a worker
+    died mid-way) never repeats an action that already ran.
+    """
+    if not plan.actions:
+        raise ValueError("plan: has no actions")
+    services.report("confirmed", actions=len(plan.actions))
+    ctx = ToolContext(services=services, context={"confirm": True})
+    lines: list[str] = []
+    agents: list[AgentName] = []
+    for index, action in enumerate(plan.actions):
+        agent = cast(AgentName, action.agent)  # the pattern of PlannedAction.agent allows only these
+        agents.append(agent)
+        specialist = SPECIALISTS[agent]
+        ctx.agent = agent
+        ctx.tools = {t.name: t for t in specialist.make_tools(ctx)}
+        if action.tool not in ctx.tools:
+            raise ValueError(f"plan.actions.{index}.tool: {action.tool!r} is not a {action.agent} tool")
+        if store is not None and plan.digest and not store.first_run(plan.digest, index):
+            lines.append(f"Already done by an earlier run of this confirmation: {action.sentence}.")
+            continue
+        _, result = ctx.call(action.tool, **action.arguments)
+        lines.append(result)
+    first = agents[0]
+    services.report("answered", agent=first)
+    return TaskResult(
+        agent=first,
+        confidence=1.0,
+        answer="\n".join(lines),
+        actions=ctx.actions,
+        artifacts=ctx.artifacts,
+        routing=RoutingDecision(
+            agent=first, confidence=1.0, reason=f"confirmed plan of task {plan.task_id}", method="context"
+        ),
+        mode="offline",
+        plan=list(plan.actions),
+    )
+
+
+def _save_plan(services: AgentServices, plan: list[PlannedAction]) -> Confirmation | None:
+    store = services.confirmations
+    if store is None:
+        return None
+    task_id = services.task_id or f"local-{uuid.uuid4()}"
+    try:
+        token = store.save(task_id, plan)
+    except Exception as exc:  # Redis down: the plan is still shown; confirm=true in the context still works
+        logger.warning("could not store the confirmation", error=str(exc))
+        return None
+    return confirmation_for(token, task_id, api=services.task_id is not None, ttl_seconds=store.ttl_seconds)
+
+
+def _grounded(answer: str, sources: list[str], agent: AgentName, budget: TaskBudget) -> str:
+    """The model's answer checked against this task's evidence (``worker.agents.grounding``)."""
+    if looks_like_tool_call(answer):
+        # Last line of defence: never return a call's JSON as the answer.
+        found = budget.found_so_far()
+        return (
+            ("The model did not write an answer. What the tools found:\n\n" + found)
+            if found
+            else ("The model did not write an answer, and no tool gave evidence.")
+        )
+    answer, _ = ground(answer, sources)
+    if not budget.tool_results and agent in ("build", "log", "plugin") and facts(answer):
+        answer = f"({NO_EVIDENCE})\n\n{answer}"
+    return answer
+
+
+def _route_with_model(
+    text: str, llm: BaseChatModel, settings: Settings
+) -> tuple[RoutingDecision | None, Usage, str | None]:
+    """(decision or None to route offline, usage, why the LLM server is unusable or None).
+
+    The model gets ``LLM_ROUTING_TIMEOUT_SECONDS`` and no retry; a timeout or an unusable reply routes offline
+    with the reason in ``RoutingDecision.fallback``. A refused connection or a server error means the server is
+    down: the task then runs without the model.
+    """
+    started = time.perf_counter()
+    offline = default_router().route(text)
+    skip = settings.llm_routing_skip_confidence
+    if skip is not None and offline.confidence >= skip:
+        return offline.model_copy(update={"seconds": round(time.perf_counter() - started, 3)}), Usage(), None
+    fallback: str
+    usage = Usage()
+    down: str | None = None
+    try:
+        decision, raw = route_with_llm(text, quick_variant(llm, settings.llm_routing_timeout_seconds))
+        usage = usage_of([raw], model_name(llm))
+        if decision is not None:
+            return (
+                decision.model_copy(update={"seconds": round(time.perf_counter() - started, 3)}),
+                usage,
+                None,
+            )
+        fallback = "the model's routing reply was unusable"
+    except Exception as exc:
+        import openai
+
+        if isinstance(exc, openai.APITimeoutError):
+            fallback = f"the model did not route within {settings.llm_routing_timeout_seconds:g} s"
+        elif _llm_failure_reason(exc) is not None:
+            LLM_FAILURES.labels(stage="routing").inc()
+            logger.warning("llm routing failed, routing offline", error=str(exc))
+            fallback = f"the LLM server failed ({type(exc).__name__})"
+            down = type(exc).__name__
+        else:
+            raise
+    LLM_FAILURES.labels(stage="routing").inc()
+    return (
+        offline.model_copy(update={"fallback": fallback, "seconds": round(time.perf_counter() - started, 3)}),
+        usage,
+        down,
     )
 
 
@@ -139,12 +292,20 @@ def _offline_confidence(text: str, agent: AgentName) -> float:
     return round(default_router().scores(text).get(agent, 0.0), 4)
 
 
-def _is_llm_failure(exc: Exception) -> bool:
-    """Errors of the LLM server or the connection to it (not of our code)."""
+def _llm_failure_reason(exc: Exception) -> str | None:
+    """Why the model could not be used, for failures of the LLM server, the connection or the model's output
+    (not of our code, which propagate): ``None`` for anything else."""
     import httpx
     import openai
+    from langgraph.errors import GraphRecursionError
 
-    return isinstance(exc, openai.APIError | httpx.HTTPError)
+    if isinstance(exc, openai.APIError | httpx.HTTPError):
+        return f"The LLM server failed ({type(exc).__name__})"
+    if isinstance(exc, ModelOutputError):
+        return f"The model's reply was unusable ({exc})"
+    if isinstance(exc, GraphRecursionError):
+        return "The model did not finish within its step limit"
+    return None
 
 
 def _run_offline(specialist: Specialist, ctx: ToolContext, text: str) -> str:
@@ -212,7 +373,7 @@ def _task_message(text: str, context: dict[str, Any]) -> str:
     if shown:
         message += "\n\nTask context: " + json.dumps(shown, default=str)[:4000]
     confirmed = "HAS" if is_confirmed(context) else "has NOT"
-    message += f"\n\nThe user {confirmed} confirmed destructive actions for this task."
+    message += f"\n\nThe user {confirmed} confirmed actions that change Jenkins for this task."
     return message
 
 
@@ -221,21 +382,26 @@ def _run_llm(
     ctx: ToolContext,
     text: str,
     llm: BaseChatModel,
-    usage_so_far: Usage,
+    budget: TaskBudget,
     handoffs: list[str],
 ) -> tuple[str, Usage]:
     tools = list(ctx.tools.values())
     if len(handoffs) < MAX_HANDOFFS:
         tools.append(_handoff_tool(ctx, specialist.name))
-    budget = ctx.services.settings.llm_token_budget
+    schemas: dict[str, type[BaseModel] | None] = {
+        t.name: t.args_schema
+        if isinstance(t.args_schema, type) and issubclass(t.args_schema, BaseModel)
+        else None
+        for t in tools
+    }
     agent = create_agent(
         llm,
         tools,
-        system_prompt=specialist.system_prompt,
+        system_prompt=specialist.system_prompt + SYSTEM_SUFFIX,
         middleware=[
             RedactionMiddleware(),
+            LoopGuard(budget, schemas),
             ProgressMiddleware(ctx.services),
-            TokenBudgetMiddleware(budget, usage_so_far.input_tokens + usage_so_far.output_tokens),
             ToolErrorMiddleware(on_error=_on_tool_error),
         ],
         name=f"{specialist.name}_agent",
@@ -246,11 +412,12 @@ def _run_llm(
         config={"recursion_limit": RECURSION_LIMIT},
     )
     messages: list[BaseMessage] = state["messages"]
-    used = usage_of(messages, model_name(llm))
+    used = usage_of([*messages, *budget.discarded], model_name(llm))
+    budget.discarded.clear()
     if ctx.handoff is not None:
         return "", used
     final = next((m for m in reversed(messages) if isinstance(m, AIMessage) and m.content), None)
-    if final is not None and isinstance(final.content, str):
+    if final is not None and isinstance(final.content, str) and final.content.strip():
         return final.content, used
     # The model stopped without words: answer with what the tools returned.
     found = [m.content for m in messages if isinstance(m, ToolMessage) and isinstance(m.content, str)]

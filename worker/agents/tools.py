@@ -20,8 +20,9 @@ from langchain_core.tools import BaseTool
 from pydantic import ValidationError
 
 from worker.agents.llm import redact_text
-from worker.agents.models import AgentName
+from worker.agents.models import AgentName, PlannedAction
 from worker.agents.services import AgentServices
+from worker.confirmations import action_key
 
 if TYPE_CHECKING:
     from worker.jenkins import JenkinsClient
@@ -52,6 +53,12 @@ class ToolContext:
     artifacts: dict[str, Any] = field(default_factory=dict)
     handoff: tuple[AgentName, str] | None = None
     tools: dict[str, BaseTool] = field(default_factory=dict)
+    #: The specialist whose tools are running (set by the supervisor).
+    agent: AgentName = "build"
+    #: Jenkins-changing calls held back for the user's confirmation (see ``worker.agents.confirmation``).
+    plan: list[PlannedAction] = field(default_factory=list)
+    #: Jenkins-changing calls done in this task: action key -> what the tool answered (at most once each).
+    done: dict[str, str] = field(default_factory=dict)
 
     @property
     def confirmed(self) -> bool:
@@ -66,6 +73,42 @@ class ToolContext:
     def record(self, action: str, target: str, *, done: bool, detail: str, **extra: Any) -> None:
         """Remember a Jenkins-changing action, done or only described (awaiting confirmation)."""
         self.actions.append({"action": action, "target": target, "done": done, "detail": detail, **extra})
+
+    def gate(
+        self, tool: str, arguments: dict[str, Any], sentence: str, *, action: str, target: str, **extra: Any
+    ) -> str | None:
+        """The one check before a tool changes Jenkins: ``None`` means go ahead (confirmed, first time).
+
+        Otherwise the text the tool returns instead of acting: the first result again when this very call
+        already ran in this task (never twice), or — without confirmation — the planned action, recorded in
+        :attr:`plan` for the confirmation token. ``arguments`` must be the tool's normalized arguments, so the
+        same call spelled differently is still the same call.
+        """
+        key = action_key(tool, arguments)
+        if key in self.done:
+            return f"Already done in this task, not repeated: {self.done[key]}"
+        if self.confirmed:
+            return None
+        if all(action_key(p.tool, p.arguments) != key for p in self.plan):
+            self.plan.append(
+                PlannedAction(agent=self.agent, tool=tool, arguments=arguments, sentence=sentence)
+            )
+            self.record(action, target, done=False, detail="needs confirmation", **extra)
+        return (
+            f"NOT DONE: this changes Jenkins and needs the user's confirmation. Planned: {sentence}. "
+            "The user receives a confirmation token with your answer. Tell them in one sentence what would be "
+            f"done; do not call {tool} again."
+        )
+
+    def gate_done(self, tool: str, arguments: dict[str, Any]) -> str | None:
+        """The first result when this call already ran in this task (checked before any Jenkins read)."""
+        text = self.done.get(action_key(tool, arguments))
+        return None if text is None else f"Already done in this task, not repeated: {text}"
+
+    def did(self, tool: str, arguments: dict[str, Any], text: str) -> str:
+        """Remember that a Jenkins-changing call ran (see :meth:`gate`); returns ``text``."""
+        self.done[action_key(tool, arguments)] = text
+        return text
 
     def call(self, name: str, /, **arguments: Any) -> tuple[bool, str]:
         """Run a tool as the agent loop would: (ok, text); expected errors come back as text."""

@@ -15,8 +15,13 @@ log = get_logger(__name__)
 
 @app.task(name=task_names.HANDLE_TASK, base=LangchainJenkinsTask, bind=True)
 def handle_task(self: LangchainJenkinsTask, **payload: Any) -> dict[str, Any]:
-    """Run the supervisor on ``{"task": "...", "context": {...}}``; the stored result is the agent's answer."""
+    """Run the supervisor on ``{"task": "...", "context": {...}}``; the stored result is the agent's answer.
+
+    A task that would change Jenkins ends ``status: "needs_confirmation"`` with the plan and a single-use token
+    (kept in Redis); ``agents.confirm_task`` runs it once confirmed.
+    """
     from worker.agents import AgentServices, run_task
+    from worker.confirmations import ConfirmationStore
 
     req = parse_payload(TaskRequest, payload)
     ctx = self.ctx
@@ -27,8 +32,34 @@ def handle_task(self: LangchainJenkinsTask, **payload: Any) -> dict[str, Any]:
         analyses=storage.analyses,
         builds=storage.builds,
         progress=lambda stage, data: self.progress(stage, **data),
+        confirmations=ConfirmationStore(ctx.redis),
+        task_id=self.request.id,
     )
     result = run_task(req.task, req.context, services=services, llm=ctx.chat_model)
     answer: dict[str, Any] = result.model_dump(mode="json")
-    log.info("task answered", agent=answer.get("agent"), confidence=answer.get("confidence"))
+    log.info(
+        "task answered", agent=answer.get("agent"), confidence=answer.get("confidence"), status=result.status
+    )
     return answer
+
+
+@app.task(name=task_names.CONFIRM_TASK, base=LangchainJenkinsTask, bind=True)
+def confirm_task(self: LangchainJenkinsTask, **payload: Any) -> dict[str, Any]:
+    """Run the actions of a plan the API claimed with its token (``{"plan": {...}}``), each at most once even
+    when this task is retried."""
+    from worker.agents import AgentServices, run_confirmed
+    from worker.confirmations import ConfirmationStore, Plan
+
+    plan = parse_payload(Plan, payload.get("plan"))
+    ctx = self.ctx
+    services = AgentServices(
+        settings=ctx.settings,
+        jenkins=ctx.jenkins if ctx.has_jenkins else None,
+        analyses=ctx.storage.analyses,
+        builds=ctx.storage.builds,
+        progress=lambda stage, data: self.progress(stage, **data),
+        task_id=self.request.id,
+    )
+    result = run_confirmed(plan, services=services, store=ConfirmationStore(ctx.redis))
+    log.info("confirmed plan ran", origin=plan.task_id, actions=len(plan.actions))
+    return result.model_dump(mode="json")

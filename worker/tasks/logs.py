@@ -210,12 +210,8 @@ def _explain(llm: BaseChatModel | None, doc: dict[str, Any], token_budget: int) 
         return None
     from worker.agents.explain import explain_failure
 
-    explanation = explain_failure(llm, doc, token_budget=token_budget)
-    if explanation:
-        usage = explanation["usage"]
-        metrics.LLM_TOKENS.labels(direction="input").inc(usage.get("input_tokens", 0))
-        metrics.LLM_TOKENS.labels(direction="output").inc(usage.get("output_tokens", 0))
-    return explanation
+    # Tokens and latency are counted by the chat model's metrics callback (worker.agents.llm), by model.
+    return explain_failure(llm, doc, token_budget=token_budget)
 
 
 def _publish_description(jenkins: JenkinsClient, job: str, build: int, description: dict[str, Any]) -> bool:

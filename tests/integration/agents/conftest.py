@@ -9,9 +9,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import redis
 
 from tests.services import make_settings
 from worker.agents import AgentServices
+from worker.confirmations import ConfirmationStore
 from worker.jenkins import JenkinsClient
 from worker.settings import Settings
 
@@ -71,3 +73,11 @@ def services_for() -> Iterator[Any]:
     yield make
     for client in clients:
         client.close()
+
+
+@pytest.fixture
+def confirmations(redis_url: str) -> Iterator[ConfirmationStore]:
+    """Plans and tokens in the test's real Redis."""
+    client = redis.Redis.from_url(redis_url)
+    yield ConfirmationStore(client)
+    client.close()

@@ -164,12 +164,15 @@ def test_destructive_tool_without_confirmation_only_describes(
     )
     settings = agent_settings(jenkins_double, llm_stub)
     result = run_task("abort deploy #9", {}, services=services_for(settings), llm=build_chat_model(settings))
-    assert result.answer.startswith("Would abort deploy #9")
+    assert result.status == "needs_confirmation"
+    assert result.answer.startswith("I would abort deploy #9, which is running.")
     assert result.actions == [
-        {"action": "abort", "target": "deploy #9", "done": False, "detail": "needs confirm: true"}
+        {"action": "abort", "target": "deploy #9", "done": False, "detail": "needs confirmation"}
     ]
     assert ("POST", "/job/deploy/9/stop") not in jenkins_double.requests
     assert "has NOT confirmed" in llm_stub.requests[1]["messages"][1]["content"]
+    # The model was told the action was only planned.
+    assert last_tool_result(llm_stub.requests[2]).startswith("NOT DONE: this changes Jenkins")
 
 
 def test_token_budget_stops_the_loop(jenkins_double: Any, llm_stub: StubLLM, services_for: Any) -> None:
@@ -208,7 +211,9 @@ def test_llm_failing_after_a_trigger_does_not_trigger_again(
     # Routing and one tool call are scripted; the model's next call gets a 500.
     llm_stub.script(route_to("build"), tool_call("trigger_build", {"job": "nightly"}))
     settings = agent_settings(jenkins_double, llm_stub)
-    result = run_task("run nightly", {}, services=services_for(settings), llm=build_chat_model(settings))
+    result = run_task(
+        "run nightly", {"confirm": True}, services=services_for(settings), llm=build_chat_model(settings)
+    )
     assert sorted(jenkins_double.jobs["nightly"].builds) == [1]
     assert [a["action"] for a in result.actions] == ["trigger"]
     assert "Done before the failure: trigger nightly" in result.answer

@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from tests.integration.agents.conftest import agent_settings
-from worker.agents import run_task
+from worker.agents import run_confirmed, run_task
 from worker.analysis import analyze_stream, text_vector
+from worker.confirmations import ConfirmationStore
 
 FAILED_LOG = (
     "+ ./gradlew test\n"
@@ -42,18 +43,46 @@ def test_why_did_the_build_fail_with_similar_failures_and_their_fix(
     assert result.artifacts["similar"][0]["fix"] == "fixed in build #41 (commit abc1234)"
 
 
-def test_rebuild_with_a_changed_parameter(jenkins_double: Any, services_for: Any) -> None:
+def test_rebuild_with_a_changed_parameter_is_planned_then_confirmed_once(
+    jenkins_double: Any, services_for: Any, confirmations: ConfirmationStore
+) -> None:
     jenkins_double.add_job("api-service", parameters={"DEBUG": "false", "BRANCH": "main"})
     jenkins_double.add_build(
         "api-service", 42, "FAILURE", "boom\n", parameters={"DEBUG": "false", "BRANCH": "rel"}
     )
     settings = agent_settings(jenkins_double)
-    result = run_task("rebuild api-service 42 with DEBUG=true", {}, services=services_for(settings), llm=None)
+    services = services_for(settings, confirmations=confirmations)
+    planned = run_task("rebuild api-service 42 with DEBUG=true", {}, services=services, llm=None)
 
-    assert result.agent == "build"
+    # Nothing ran: the answer is the plan, with a single-use token.
+    assert planned.agent == "build" and planned.status == "needs_confirmation"
+    assert sorted(jenkins_double.jobs["api-service"].builds) == [42]
+    assert not any(method == "POST" for method, _ in jenkins_double.requests)
+    [step] = planned.plan
+    assert (step.tool, step.arguments) == (
+        "rebuild",
+        {"job": "api-service", "build": 42, "parameters": {"DEBUG": "true"}},
+    )
+    assert planned.answer.startswith("I would rebuild api-service #42 with DEBUG=true, BRANCH=rel.\n")
+    assert planned.confirmation is not None
+    token = planned.confirmation.token
+    assert f"jenkins-ai ask --confirm {token}" in planned.answer
+    assert planned.actions == [
+        {
+            "action": "rebuild",
+            "target": "api-service #42",
+            "done": False,
+            "detail": "needs confirmation",
+            "parameters": {"DEBUG": "true", "BRANCH": "rel"},
+        }
+    ]
+
+    plan = confirmations.claim(token)
+    assert plan is not None and confirmations.claim(token) is None  # single use
+    result = run_confirmed(plan, services=services, store=confirmations)
     assert result.answer == "Rebuilt api-service #42 with DEBUG=true, BRANCH=rel: started as build #43."
-    new_build = jenkins_double.jobs["api-service"].builds[43]
-    assert new_build.parameters == {"DEBUG": "true", "BRANCH": "rel"}
+    assert sorted(jenkins_double.jobs["api-service"].builds) == [42, 43]
+    assert jenkins_double.jobs["api-service"].builds[43].parameters == {"DEBUG": "true", "BRANCH": "rel"}
     [action] = result.actions
     assert (action["action"], action["target"], action["done"], action["build"]) == (
         "rebuild",
@@ -61,6 +90,10 @@ def test_rebuild_with_a_changed_parameter(jenkins_double: Any, services_for: Any
         True,
         43,
     )
+    # The same plan again (a retried confirmation task): nothing runs twice.
+    again = run_confirmed(plan, services=services, store=confirmations)
+    assert again.answer.startswith("Already done by an earlier run of this confirmation")
+    assert sorted(jenkins_double.jobs["api-service"].builds) == [42, 43]
 
 
 def test_generate_a_pipeline_and_validate_it_with_jenkins(jenkins_double: Any, services_for: Any) -> None:
@@ -112,11 +145,14 @@ def test_install_needs_confirmation(jenkins_double: Any, services_for: Any) -> N
     jenkins_double.add_plugin("git", "4.0.0", update_version="5.2.0")
     settings = agent_settings(jenkins_double)
     dry = run_task("install the git plugin", {}, services=services_for(settings), llm=None)
-    assert dry.answer.startswith("Would upgrade git 5.2.0 (from 4.0.0).")
+    assert dry.status == "needs_confirmation"
+    assert dry.answer.startswith("I would upgrade the plugin git 5.2.0 (from 4.0.0).")
     assert dry.actions[0]["done"] is False and jenkins_double.installs == []
+    # No confirmation store (Redis) given: no token, and the answer says how to confirm instead.
+    assert dry.confirmation is None and "confirm=true" in dry.answer
 
     done = run_task("install the git plugin", {"confirm": True}, services=services_for(settings), llm=None)
-    assert done.actions[0]["done"] is True
+    assert done.status == "done" and done.actions[0]["done"] is True
     assert jenkins_double.installs == ["git@5.2.0"]
 
 
@@ -125,7 +161,7 @@ def test_create_job_and_abort_need_confirmation(jenkins_double: Any, services_fo
     text = "create a job called orders-ci with a maven pipeline"
     dry = run_task(text, {}, services=services_for(settings), llm=None)
     assert (
-        "Would create the pipeline job 'orders-ci'" in dry.answer and "orders-ci" not in jenkins_double.jobs
+        "I would create the pipeline job 'orders-ci'" in dry.answer and "orders-ci" not in jenkins_double.jobs
     )
     done = run_task(text, {"confirm": "true"}, services=services_for(settings), llm=None)
     assert "orders-ci" in jenkins_double.jobs
@@ -134,7 +170,7 @@ def test_create_job_and_abort_need_confirmation(jenkins_double: Any, services_fo
     jenkins_double.add_build("deploy", 5, None, "deploying\n", building=True)
     dry = run_task("abort deploy #5", {}, services=services_for(settings), llm=None)
     assert (
-        dry.answer.startswith("Would abort deploy #5")
+        dry.answer.startswith("I would abort deploy #5, which is running.")
         and ("POST", "/job/deploy/5/stop") not in jenkins_double.requests
     )
     run_task("abort deploy #5", {"confirm": True}, services=services_for(settings), llm=None)

@@ -14,7 +14,7 @@ EXAMPLES = [
     (
         "rebuild api-service 42 with DEBUG=true",
         "build",
-        "Rebuilt api-service #42 with DEBUG=true: started as build #43.",
+        "I would rebuild api-service #42 with DEBUG=true.",
     ),
     (
         "generate a pipeline for a Gradle project with tests and docker push",
@@ -31,9 +31,14 @@ def ask(api: Any, text: str, context: dict[str, Any] | None = None) -> dict[str,
         f"{api.url}/api/v1/tasks", json={"task": text, "context": context or {}}, headers=headers, timeout=10
     )
     assert response.status_code == 202, response.text
+    return wait(api, response.json()["status_url"])
+
+
+def wait(api: Any, status_url: str) -> dict[str, Any]:
+    headers = {"Authorization": f"Bearer {api.token}"}
     deadline = time.monotonic() + 60
     while True:
-        view = requests.get(f"{api.url}{response.json()['status_url']}", headers=headers, timeout=10).json()
+        view = requests.get(f"{api.url}{status_url}", headers=headers, timeout=10).json()
         if view["status"] in {"succeeded", "failed", "rejected"} or time.monotonic() > deadline:
             return dict(view)
         time.sleep(0.1)
@@ -62,3 +67,49 @@ def test_example_task_is_answered_offline_through_the_api(
     assert result["answer"].startswith(answer_start), result["answer"]
     assert 0.5 < result["confidence"] <= 1.0
     assert result["routing"]["reason"].startswith(f"closest to {agent} examples")
+
+
+def test_a_planned_rebuild_is_confirmed_once_through_the_api(api_server: Any, jenkins_double: Any) -> None:
+    jenkins_double.add_job("api-service", parameters={"DEBUG": "false"})
+    jenkins_double.add_build("api-service", 42, "FAILURE", "boom\n", parameters={"DEBUG": "false"})
+    headers = {"Authorization": f"Bearer {api_server.token}"}
+
+    planned = ask(api_server, "rebuild api-service #42")
+    result = planned["result"]
+    assert result["status"] == "needs_confirmation" and result["mode"] == "offline"
+    assert sorted(jenkins_double.jobs["api-service"].builds) == [42]
+    assert result["plan"] == [
+        {
+            "agent": "build",
+            "tool": "rebuild",
+            "arguments": {"job": "api-service", "build": 42, "parameters": {}},
+            "sentence": "rebuild api-service #42 with DEBUG=false",
+        }
+    ]
+    confirmation = result["confirmation"]
+    task_id = planned["task_id"]
+    assert confirmation["confirm_url"] == f"/api/v1/tasks/{task_id}/confirm"
+
+    def confirm(url: str, body: Any) -> requests.Response:
+        return requests.post(f"{api_server.url}{url}", json=body, headers=headers, timeout=10)
+
+    # A token is valid only for the task that planned it; a malformed body names the field.
+    other = ask(api_server, "which plugins have security warnings")
+    wrong = confirm(f"/api/v1/tasks/{other['task_id']}/confirm", {"token": confirmation["token"]})
+    assert wrong.status_code == 409 and "token" in wrong.json()["error"]["message"]
+    bad = confirm(confirmation["confirm_url"], {"token": "short"})
+    assert bad.status_code == 422 and bad.json()["error"]["fields"][0]["field"] == "token"
+    assert confirm("/api/v1/tasks/no-such-task/confirm", {"token": confirmation["token"]}).status_code == 404
+
+    accepted = confirm(confirmation["confirm_url"], {"token": confirmation["token"]})
+    assert accepted.status_code == 202, accepted.text
+    done = wait(api_server, accepted.json()["status_url"])
+    assert done["status"] == "succeeded", done
+    assert done["kind"] == "agents.confirm_task"
+    assert done["result"]["answer"] == "Rebuilt api-service #42 with DEBUG=false: started as build #43."
+    assert sorted(jenkins_double.jobs["api-service"].builds) == [42, 43]
+
+    # Single use: the same token again changes nothing.
+    again = confirm(confirmation["confirm_url"], {"token": confirmation["token"]})
+    assert again.status_code == 409
+    assert sorted(jenkins_double.jobs["api-service"].builds) == [42, 43]

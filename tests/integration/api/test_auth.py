@@ -21,6 +21,7 @@ ROUTES = [
     ("POST", "/api/v1/tasks"),
     ("GET", "/api/v1/tasks/0b6f8d9e-1111-4222-8333-444455556666"),
     ("GET", "/api/v1/tasks/0b6f8d9e-1111-4222-8333-444455556666/stream"),
+    ("POST", "/api/v1/tasks/0b6f8d9e-1111-4222-8333-444455556666/confirm"),
     ("GET", "/api/v1/jobs/team/api-service/builds"),
     ("POST", "/api/v1/jobs/team/api-service/builds"),
     ("GET", "/api/v1/jobs/team/api-service/builds/7"),

@@ -115,7 +115,18 @@ def test_cli_json_output_has_exactly_the_documented_keys() -> None:
     )
     assert result.exit_code == 0, result.output
     data = json.loads(result.output)
-    assert set(data) == {"agent", "confidence", "answer", "actions", "artifacts", "routing"}
+    assert set(data) == {
+        "agent",
+        "confidence",
+        "answer",
+        "actions",
+        "artifacts",
+        "routing",
+        "status",
+        "plan",
+        "confirmation",
+    }
+    assert (data["status"], data["plan"], data["confirmation"]) == ("done", [], None)
     assert data["agent"] == "pipeline" and 0 <= data["confidence"] <= 1
     assert "ruff check ." in data["artifacts"]["jenkinsfile"]
 

@@ -1,0 +1,95 @@
+"""Tool calls written as text, template tokens, and the grounding check: pure functions, exact behaviour."""
+
+from __future__ import annotations
+
+import pytest
+from pydantic import BaseModel, Field
+
+from worker.agents.grounding import ground, unsupported_facts
+from worker.agents.textcalls import looks_like_tool_call, parse_text_calls, strip_template_tokens
+
+
+class RebuildArgs(BaseModel):
+    job: str
+    build: int = Field(ge=1)
+
+
+SCHEMAS: dict[str, type[BaseModel] | None] = {"rebuild": RebuildArgs, "list_queue": None}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '{"name": "rebuild", "arguments": {"job": "api-service", "build": 42}}',
+        '```json\n{"name": "rebuild", "arguments": {"job": "api-service", "build": 42}}\n```',
+        'Sure.\n```\n{"name": "rebuild", "parameters": {"job": "api-service", "build": 42}}\n```',
+        '<tool_call>\n{"name": "rebuild", "arguments": "{\\"job\\": \\"api-service\\", \\"build\\": 42}"}\n</tool_call>',
+        '<|im_start|>assistant\n<tool_call>\n{"name": "rebuild", "arguments": {"job": "api-service", "build": 42}}',
+        '{"function": {"name": "rebuild", "arguments": {"job": "api-service", "build": 42}}}',
+        'I will call {"name": "rebuild", "arguments": {"job": "api-service", "build": 42}} now.',
+    ],
+)
+def test_calls_written_as_text_become_calls(text: str) -> None:
+    found = parse_text_calls(strip_template_tokens(text), SCHEMAS)
+    assert found.calls == [{"name": "rebuild", "args": {"job": "api-service", "build": 42}}]
+    assert found.looks_like_call and found.problems == []
+    assert looks_like_tool_call(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        ('{"name": "delete_jenkins", "arguments": {}}', "there is no tool named 'delete_jenkins'"),
+        (
+            '```json\n{"name": "rebuild", "arguments": {"job": "x", "build": 0}}\n```',
+            "invalid arguments for rebuild",
+        ),
+        ("<tool_call>\n{not json}\n</tool_call>", "the <tool_call> block is not valid JSON"),
+        ('{"name": "rebuild", "arguments": [1, 2]}', "the arguments of rebuild must be a JSON object"),
+    ],
+)
+def test_call_shaped_text_that_is_no_usable_call_is_reported(text: str, problem: str) -> None:
+    found = parse_text_calls(text, SCHEMAS)
+    assert found.calls == [] and found.looks_like_call
+    assert any(p.startswith(problem) for p in found.problems), found.problems
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "api-service #42 failed at line 31: cannot find symbol.",
+        'The build parameters were {"DEBUG": "true", "BRANCH": "main"}.',
+        '```json\n{"name": "api-service", "color": "red"}\n```',  # job data, not a call
+        "",
+    ],
+)
+def test_answers_are_not_calls(text: str) -> None:
+    found = parse_text_calls(text, SCHEMAS)
+    assert found.calls == [] and not found.looks_like_call
+    assert not looks_like_tool_call(text)
+
+
+def test_template_tokens_are_stripped() -> None:
+    assert strip_template_tokens("<|im_start|>assistant\nThe build failed.<|im_end|>") == "The build failed."
+    assert strip_template_tokens("Done.<|eot_id|>") == "Done."
+    assert strip_template_tokens("[INST] hi [/INST] Hello</s>") == "hi  Hello"
+    assert strip_template_tokens("No tokens | here <b>") == "No tokens | here <b>"
+
+
+def test_grounding_drops_sentences_with_facts_no_tool_returned() -> None:
+    sources = [
+        "api-service #42: compilation failure. Excerpt:\n--- lines 28-35\nApi.java:31: error",
+        "git 4.0.0",
+    ]
+    answer = (
+        "Build #42 failed to compile at line 31. It was fixed in build #57. "
+        "Upgrade git from 4.0.0 to 9.9.9.\n```groovy\nsh 'mvn -v 3.9.6'\n```"
+    )
+    assert unsupported_facts(answer, sources) == ["57", "9.9.9"]
+    cleaned, dropped = ground(answer, sources)
+    assert dropped == 2
+    assert cleaned.startswith("Build #42 failed to compile at line 31.")
+    assert "#57" not in cleaned and "9.9.9" not in cleaned
+    assert "sh 'mvn -v 3.9.6'" in cleaned  # code blocks are left alone
+    assert "2 statement(s) removed" in cleaned
+    assert ground("Build #42 failed at line 30.", sources) == ("Build #42 failed at line 30.", 0)
