@@ -20,6 +20,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "token": ("api.cli", "token"),
     "serve": ("worker.service_cli", "serve"),
     "worker": ("worker.service_cli", "worker_command"),
+    "metrics-rollup": ("worker.storage.rollups_cli", "metrics_rollup"),
 }
 
 

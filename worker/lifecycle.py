@@ -55,6 +55,19 @@ def _migrate_controller_keys(**_: Any) -> None:
 
 
 @worker_ready.connect
+def _backfill_build_rollups(**_: Any) -> None:
+    """Builds stored before the build-statistics rollups existed are rolled up once (a no-op afterwards: it
+    looks for one rollup document)."""
+    try:
+        counted = get_context().storage.rollups.backfill_if_missing()
+    except Exception as exc:  # the database may be down at start; the next start tries again
+        log.warning("build rollups not backfilled", error=str(exc))
+        return
+    if counted:
+        log.info("build rollups backfilled", builds=counted)
+
+
+@worker_ready.connect
 def _report_jenkins_health(**_: Any) -> None:
     """Check Jenkins every 30 s from the main process, for the API's /readyz."""
     ctx = get_context()

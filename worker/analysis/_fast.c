@@ -184,6 +184,73 @@ static PyObject *masked(const unsigned char *p, Py_ssize_t n) {
     return key;
 }
 
+/* ------------------------------------------------------------------------------------------------------------
+ * Ends: a Hyperscan match handler that keeps the end offset of every match, in C.
+ *
+ * hyperscan.Database.scan calls its handler once per match (~7,000 per MB of an error-dense log) with
+ * (id, from, to, flags, context); a Python function there costs a frame per call. An Ends object is called the
+ * same way and appends `to` to an array; select_lines reads the array directly. It is also a sequence of int
+ * (len, indexing), like the list the pure-Python twin collects.
+ */
+
+typedef struct {
+    PyObject_HEAD
+    Py_ssize_t *ends;
+    Py_ssize_t size;
+    Py_ssize_t capacity;
+} Ends;
+
+static PyTypeObject EndsType;
+
+static void Ends_dealloc(Ends *self) {
+    PyMem_Free(self->ends);
+    Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+static PyObject *Ends_call(Ends *self, PyObject *args, PyObject *kwargs) {
+    if (!PyTuple_Check(args) || PyTuple_GET_SIZE(args) < 3 || (kwargs != NULL && PyDict_GET_SIZE(kwargs) > 0)) {
+        PyErr_SetString(PyExc_TypeError, "Ends(id, from, to, flags, context): a Hyperscan match handler");
+        return NULL;
+    }
+    Py_ssize_t end = PyLong_AsSsize_t(PyTuple_GET_ITEM(args, 2));
+    if (end == -1 && PyErr_Occurred()) return NULL;
+    if (self->size == self->capacity) {
+        Py_ssize_t capacity = self->capacity ? self->capacity * 2 : 1024;
+        Py_ssize_t *grown = PyMem_Realloc(self->ends, sizeof(Py_ssize_t) * (size_t)capacity);
+        if (grown == NULL) return PyErr_NoMemory();
+        self->ends = grown;
+        self->capacity = capacity;
+    }
+    self->ends[self->size++] = end;
+    Py_RETURN_NONE; /* None: Hyperscan goes on scanning */
+}
+
+static Py_ssize_t Ends_length(Ends *self) { return self->size; }
+
+static PyObject *Ends_item(Ends *self, Py_ssize_t i) {
+    if (i < 0 || i >= self->size) {
+        PyErr_SetString(PyExc_IndexError, "Ends index out of range");
+        return NULL;
+    }
+    return PyLong_FromSsize_t(self->ends[i]);
+}
+
+static PySequenceMethods Ends_as_sequence = {
+    .sq_length = (lenfunc)Ends_length,
+    .sq_item = (ssizeargfunc)Ends_item,
+};
+
+static PyTypeObject EndsType = {
+    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "worker.analysis._fast.Ends",
+    .tp_doc = "Ends() -> a Hyperscan match handler keeping every match's end offset (a sequence of int).",
+    .tp_basicsize = sizeof(Ends),
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_new = PyType_GenericNew,
+    .tp_dealloc = (destructor)Ends_dealloc,
+    .tp_call = (ternaryfunc)Ends_call,
+    .tp_as_sequence = &Ends_as_sequence,
+};
+
 static int compare_offsets(const void *a, const void *b) {
     Py_ssize_t x = *(const Py_ssize_t *)a, y = *(const Py_ssize_t *)b;
     return (x > y) - (x < y);
@@ -197,20 +264,35 @@ static PyObject *select_lines(PyObject *module, PyObject *args) {
     }
     PyObject *numbers = NULL, *starts = NULL, *lines = NULL, *keys = NULL, *ends_seq = NULL;
     Py_ssize_t *ends = NULL;
-    ends_seq = PySequence_Fast(ends_arg, "ends must be a sequence of int");
-    if (ends_seq == NULL) goto fail;
-    Py_ssize_t count = PySequence_Fast_GET_SIZE(ends_seq);
-    ends = PyMem_Malloc(sizeof(Py_ssize_t) * (size_t)(count > 0 ? count : 1));
-    if (ends == NULL) {
-        PyErr_NoMemory();
-        goto fail;
-    }
+    Py_ssize_t count;
     int sorted = 1;
-    for (Py_ssize_t i = 0; i < count; i++) {
-        Py_ssize_t end = PyLong_AsSsize_t(PySequence_Fast_GET_ITEM(ends_seq, i));
-        if (end == -1 && PyErr_Occurred()) goto fail;
-        ends[i] = end;
-        if (i > 0 && end < ends[i - 1]) sorted = 0;
+    if (Py_IS_TYPE(ends_arg, &EndsType)) { /* copied: sorting must not change the collector */
+        Ends *collected = (Ends *)ends_arg;
+        count = collected->size;
+        ends = PyMem_Malloc(sizeof(Py_ssize_t) * (size_t)(count > 0 ? count : 1));
+        if (ends == NULL) {
+            PyErr_NoMemory();
+            goto fail;
+        }
+        if (count > 0) memcpy(ends, collected->ends, sizeof(Py_ssize_t) * (size_t)count);
+        for (Py_ssize_t i = 1; i < count; i++) {
+            if (ends[i] < ends[i - 1]) sorted = 0;
+        }
+    } else {
+        ends_seq = PySequence_Fast(ends_arg, "ends must be a sequence of int");
+        if (ends_seq == NULL) goto fail;
+        count = PySequence_Fast_GET_SIZE(ends_seq);
+        ends = PyMem_Malloc(sizeof(Py_ssize_t) * (size_t)(count > 0 ? count : 1));
+        if (ends == NULL) {
+            PyErr_NoMemory();
+            goto fail;
+        }
+        for (Py_ssize_t i = 0; i < count; i++) {
+            Py_ssize_t end = PyLong_AsSsize_t(PySequence_Fast_GET_ITEM(ends_seq, i));
+            if (end == -1 && PyErr_Occurred()) goto fail;
+            ends[i] = end;
+            if (i > 0 && end < ends[i - 1]) sorted = 0;
+        }
     }
     if (!sorted) {
         qsort(ends, (size_t)count, sizeof(Py_ssize_t), compare_offsets);
@@ -252,7 +334,7 @@ static PyObject *select_lines(PyObject *module, PyObject *args) {
     }
     Py_ssize_t newlines = line + count_newlines(data + pos, size - pos);
     PyMem_Free(ends);
-    Py_DECREF(ends_seq);
+    Py_XDECREF(ends_seq);
     PyBuffer_Release(&view);
     return Py_BuildValue("(nNNNN)", newlines, numbers, starts, lines, keys);
 
@@ -267,12 +349,63 @@ fail:
     return NULL;
 }
 
+/* ------------------------------------------------------------------------------------------------------------
+ * line_text(data, start) -> (text | None, end)
+ *
+ * The line of `data` starting at offset `start`: `end` is the offset of its '\n' (or len(data)), and `text` is
+ * reader.clean_line(data[start:end]) when that is a plain decode: no carriage return, no tab, at most
+ * MAX_LINE_CHARS bytes (so no more characters), not a Travis control line, and ending, once its trailing ASCII
+ * whitespace is gone, with an ASCII character (Python's str.rstrip also strips Unicode spaces). Otherwise `text`
+ * is None and the caller runs clean_line. Decoding a prefix that ends on an ASCII byte gives the same characters
+ * as decoding the whole line (an ASCII byte is never part of a multi-byte sequence), so the result is the same.
+ */
+
+#define MAX_LINE_CHARS 1000 /* reader.MAX_LINE_CHARS */
+
+static inline int is_ascii_space(unsigned char c) { return c == ' ' || (c >= 0x09 && c <= 0x0d) || (c >= 0x1c && c <= 0x1f); }
+
+static PyObject *line_text(PyObject *module, PyObject *args) {
+    Py_buffer view;
+    Py_ssize_t start;
+    if (!PyArg_ParseTuple(args, "y*n:line_text", &view, &start)) {
+        return NULL;
+    }
+    const unsigned char *data = view.buf;
+    Py_ssize_t size = view.len;
+    if (start < 0) start = 0;
+    if (start > size) start = size;
+    const unsigned char *p = data + start;
+    const unsigned char *newline = memchr(p, '\n', (size_t)(size - start));
+    Py_ssize_t end = newline ? newline - data : size;
+    Py_ssize_t n = end - start;
+    while (n > 0 && (p[n - 1] == '\r' || p[n - 1] == '\n')) n--;
+    int plain = n <= MAX_LINE_CHARS && memchr(p, '\r', (size_t)n) == NULL && memchr(p, '\t', (size_t)n) == NULL &&
+                !(n >= 7 && memcmp(p, "travis_", 7) == 0);
+    if (plain) {
+        while (n > 0 && is_ascii_space(p[n - 1])) n--;
+        plain = n == 0 || p[n - 1] < 0x80;
+    }
+    PyObject *text;
+    if (plain) {
+        text = PyUnicode_DecodeUTF8((const char *)p, n, "replace");
+    } else {
+        text = Py_None;
+        Py_INCREF(text);
+    }
+    PyBuffer_Release(&view);
+    if (text == NULL) return NULL;
+    return Py_BuildValue("(Nn)", text, end);
+}
+
 static PyMethodDef methods[] = {
     {"strip_ansi", strip_ansi, METH_O,
      "strip_ansi(data) -> bytes\n\nThe bytes without terminal escape sequences (see worker.analysis.reader)."},
     {"select_lines", select_lines, METH_VARARGS,
      "select_lines(data, ends) -> (newlines, numbers, starts, lines, keys)\n\n"
      "The distinct lines holding the last byte of each match (see worker.analysis.fastpath)."},
+    {"line_text", line_text, METH_VARARGS,
+     "line_text(data, start) -> (text | None, end)\n\n"
+     "The cleaned text of the line at `start` when it is a plain decode, else None (see worker.analysis.lines)."},
     {NULL, NULL, 0, NULL},
 };
 
@@ -280,4 +413,15 @@ static struct PyModuleDef module = {
     PyModuleDef_HEAD_INIT, "_fast", "The analysis engine's hot loop over log bytes, compiled.", -1, methods,
 };
 
-PyMODINIT_FUNC PyInit__fast(void) { return PyModule_Create(&module); }
+PyMODINIT_FUNC PyInit__fast(void) {
+    if (PyType_Ready(&EndsType) < 0) return NULL;
+    PyObject *m = PyModule_Create(&module);
+    if (m == NULL) return NULL;
+    Py_INCREF(&EndsType);
+    if (PyModule_AddObject(m, "Ends", (PyObject *)&EndsType) < 0) {
+        Py_DECREF(&EndsType);
+        Py_DECREF(m);
+        return NULL;
+    }
+    return m;
+}

@@ -17,6 +17,7 @@ import re
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from types import ModuleType
+from typing import Protocol
 
 
 def _load_compiled() -> ModuleType | None:
@@ -27,6 +28,9 @@ def _load_compiled() -> ModuleType | None:
 
 
 _compiled_module = _load_compiled()
+
+if _compiled_module is not None:
+    Sequence.register(_compiled_module.Ends)  # len() and indexing: read like the list the pure twin collects
 
 #: The compiled module in use, or None for pure Python.
 compiled: ModuleType | None = _compiled_module
@@ -52,6 +56,33 @@ def strip_ansi_python(block: bytes) -> bytes:
     if b"^" in block and b"^[[" in block:  # memchr first: the 3-byte search is ten times slower
         block = CARET_ANSI_RE.sub(b"", block)
     return block
+
+
+class EndCollector(Protocol):
+    """A Hyperscan match handler that keeps the end offset of every match, read as a sequence of int."""
+
+    def __call__(self, pattern: int, start: int, end: int, flags: int, context: object, /) -> None: ...
+
+    def __len__(self) -> int: ...
+
+    def __getitem__(self, index: int, /) -> int: ...
+
+
+class _Ends(list[int]):
+    """:func:`end_collector` in pure Python."""
+
+    def __call__(self, _pattern: int, _start: int, end: int, _flags: int, _context: object, /) -> None:
+        self.append(end)
+
+
+def end_collector() -> EndCollector:
+    """A new match handler for ``hyperscan.Database.scan`` keeping each match's end offset; the compiled one
+    (``_fast.Ends``) appends to a C array without a Python call per match, and :func:`select_lines` reads that
+    array directly."""
+    if compiled is not None:
+        ends: EndCollector = compiled.Ends()
+        return ends
+    return _Ends()
 
 
 #: ``(newlines in the block, line indexes, line start offsets, line bytes, repeat keys)``: see

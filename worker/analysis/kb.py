@@ -40,7 +40,7 @@ from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any, Literal, cast, get_args
 
-from worker.analysis import trigger_scan
+from worker.analysis import fastpath, trigger_scan
 from worker.analysis.models import CATEGORIES, Category
 
 BUILTIN_DIR = Path(__file__).parent / "kb"
@@ -160,7 +160,7 @@ class KnowledgeBase:
         assert self.trigger_scanner is not None, "knowledge base not compiled"
         return self.trigger_scanner.scan(data)
 
-    def trigger_ends(self, data: bytes) -> list[int]:
+    def trigger_ends(self, data: bytes) -> Sequence[int]:
         """The end offsets of :meth:`scan_triggers`' matches (the engine only needs their lines)."""
         assert self.trigger_scanner is not None, "knowledge base not compiled"
         return self.trigger_scanner.scan_ends(data)
@@ -178,7 +178,7 @@ class Scanner:
     def scan(self, data: bytes) -> list[tuple[int, int]]:  # pragma: no cover - interface
         raise NotImplementedError
 
-    def scan_ends(self, data: bytes) -> list[int]:
+    def scan_ends(self, data: bytes) -> Sequence[int]:
         """The end offsets of :meth:`scan`'s matches, in the same order."""
         return [end for _pattern, end in self.scan(data)]
 
@@ -240,20 +240,17 @@ class HyperscanScanner(Scanner):
         self._db.scan(data, match_event_handler=on_match, scratch=scratch)
         return found
 
-    def scan_ends(self, data: bytes) -> list[int]:
-        # Hyperscan calls back once per match (~800 per MB of a real log): no tuple per match when only the
-        # offsets are needed.
+    def scan_ends(self, data: bytes) -> Sequence[int]:
+        # Hyperscan calls back once per match (~800 per MB of a real log, ~7,000 in a dense one): the offsets
+        # are collected in C when the engine's extension is built (fastpath.end_collector).
         scratch = getattr(self._local, "scratch", None)
         if scratch is None:
             scratch = self._local.scratch = self._hs.Scratch(self._db)
-        ends: list[int] = []
-        append = ends.append
-
-        def on_match(_pattern_id: int, _start: int, end: int, _flags: int, _ctx: object) -> None:
-            append(end)
-
-        self._db.scan(data, match_event_handler=on_match, scratch=scratch)
-        return ends
+        ends = fastpath.end_collector()
+        self._db.scan(data, match_event_handler=ends, scratch=scratch)
+        return cast(
+            "Sequence[int]", ends
+        )  # a sequence of int (registered as one: see fastpath.end_collector)
 
 
 _CACHE_KEEP = 8
@@ -353,10 +350,12 @@ TRIGGER_FORMS: dict[str, str] = {
 
 
 def trigger_expression(kb: KnowledgeBase, index: int) -> tuple[str, bool]:
-    """What the trigger scanner compiles for pattern ``index``: its :data:`TRIGGER_FORMS` form, if any."""
+    """What the trigger scanner compiles for pattern ``index``: its :data:`TRIGGER_FORMS` form, if any, without
+    its line-start anchors where that keeps it selective (:func:`trigger_scan.unanchored_form`)."""
     regex, caseless = kb.expressions[index]
-    form = TRIGGER_FORMS.get(kb.patterns[index].regex)
-    return (anchor_after_prefix(form), caseless) if form is not None else (regex, caseless)
+    rule = kb.patterns[index].regex
+    form = trigger_scan.unanchored_form(TRIGGER_FORMS.get(rule, rule))
+    return (anchor_after_prefix(form), caseless) if form != rule else (regex, caseless)
 
 
 def _scanned_triggers(kb: KnowledgeBase) -> list[int]:

@@ -8,7 +8,22 @@ from __future__ import annotations
 
 import bisect
 
+from worker.analysis import fastpath
 from worker.analysis.reader import clean_line
+
+
+def line_text(data: bytes, start: int) -> tuple[str, int]:
+    """The cleaned text (:func:`reader.clean_line`) of the line of ``data`` starting at ``start``, and the
+    offset of its end (its ``\\n``, or ``len(data)``). Most lines are a plain UTF-8 decode, done in C when the
+    extension is built (:mod:`worker.analysis.fastpath`); the others are cleaned here."""
+    compiled = fastpath.compiled
+    if compiled is not None:
+        text, end = compiled.line_text(data, start)
+        return (text if text is not None else clean_line(data[start:end])), end
+    end = data.find(b"\n", start)
+    if end < 0:
+        end = len(data)
+    return clean_line(data[start:end]), end
 
 
 class BlockLines:
@@ -75,10 +90,14 @@ class BlockLines:
         data = self.data
         if off >= len(data):
             return None
-        end = data.find(b"\n", off)
-        if end < 0:
-            end = len(data)
-        text = self._text[number] = clean_line(data[off:end])
+        compiled = fastpath.compiled
+        if compiled is not None:  # line_text(), without its call: a few hundred thousand lines in a dense log
+            text, end = compiled.line_text(data, off)
+            if text is None:
+                text = clean_line(data[off:end])
+        else:
+            text, end = line_text(data, off)
+        self._text[number] = text
         self._known[number + 1] = end + 1  # the next line starts there: reading on is a dict lookup
         return text
 

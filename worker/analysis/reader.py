@@ -23,7 +23,7 @@ from typing import Protocol
 
 from worker.analysis.fastpath import strip_ansi
 
-__all__ = ["clean_line", "iter_blocks", "open_chunks", "strip_ansi", "strip_prefix"]
+__all__ = ["PREFIX_FIRST", "clean_line", "iter_blocks", "open_chunks", "strip_ansi", "strip_prefix"]
 
 BLOCK_SIZE = 2 << 20
 #: A "line" longer than this is cut (minified JS, base64 dumps): memory must not depend on the input.
@@ -46,12 +46,12 @@ _PREFIX_RE = re.compile(
 
 # Every prefix starts with one of these: other lines (most of them) skip the regex, which is called per line
 # by the continuation rules.
-_PREFIX_FIRST = frozenset("0123456789[#\ufeff")
+PREFIX_FIRST = frozenset("0123456789[#\ufeff")
 
 
 def strip_prefix(text: str) -> str:
     """The tool's own output: without the runner's timestamp or ``##[error]`` prefix."""
-    if not text or text[0] not in _PREFIX_FIRST:
+    if not text or text[0] not in PREFIX_FIRST:
         return text
     return _PREFIX_RE.sub("", text, count=1)
 

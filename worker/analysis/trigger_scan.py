@@ -194,3 +194,65 @@ def _covered(alternative: str, caseless: bool, covers: list[tuple[re.Pattern[str
         for cover, cover_caseless in covers
         if cover_caseless or not caseless
     )
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Unanchored bulk forms.
+
+#: An unanchored form keeps at least this many bytes every match must contain (literals, and the spaces of
+#: ``\s{3}``): Hyperscan looks for them first. Fewer (") " of a numbered list, "E" and three spaces) select many
+#: lines no rule wants, and cost the scan more than the anchor they replace (measured on the real logs of
+#: ``bench.speed``: 3 bytes made the bulk scan slower than 5).
+MIN_REQUIRED = 5
+
+
+def unanchored_form(regex: str) -> str:
+    r"""A cheaper form of ``regex`` for the bulk scan: each top-level alternative starting with ``^`` without the
+    ``^`` and the atoms before its first literal or group (``^\s*Failed \S+`` -> ``Failed \S+``).
+
+    Why: ``^`` stands for "at a line start, after an optional runner prefix" (kb.anchor_after_prefix), which
+    Hyperscan runs as an automaton from every line start: the ~100 anchored triggers cost three quarters of the
+    bulk scan. A suffix of an alternative matches wherever the alternative does and ends at the same byte, so
+    the form selects every line the rule selects, and some more, on which the full scan of the selected lines
+    finds no trigger (they are no evidence: ``LineRule.evidence``). An alternative whose rest requires fewer
+    than :data:`MIN_REQUIRED` characters keeps its anchor.
+    """
+    if re.search(r"\(\?[a-zA-Z]|\\Q", regex):
+        return regex  # inline flags this module does not read
+    out = []
+    for alternative in alternatives(regex):
+        out.append(_unanchored(alternative) if alternative.startswith("^") else alternative)
+    return "|".join(out)
+
+
+def _unanchored(alternative: str) -> str:
+    parts = atoms(alternative[1:])
+    k = 0
+    while k < len(parts) and _literal(parts[k][0]) is None and not parts[k][0].startswith("(?:"):
+        k += 1
+    rest = parts[k:]
+    if not rest or _required(rest) < MIN_REQUIRED:
+        return alternative
+    return "".join(atom + quantifier for atom, quantifier in rest)
+
+
+_REPEAT = re.compile(r"\{(\d+)")
+
+
+def _required(parts: list[tuple[str, str]]) -> int:
+    r"""How many characters every match of ``parts`` contains for sure: its literals and ``\s{n}`` spaces,
+    those of a non-capturing group counted by its poorest alternative."""
+    total = 0
+    for atom, quantifier in parts:
+        if quantifier[:1] in ("*", "?") or quantifier.startswith(("{0", "{,")):
+            continue  # may be absent
+        repeat = _REPEAT.match(quantifier)
+        times = int(repeat.group(1)) if repeat else 1
+        char = _literal(atom)
+        if char is not None:
+            total += times * len(char.encode("utf-8"))  # what Hyperscan looks for are bytes
+        elif atom == "\\s":
+            total += times
+        elif atom.startswith("(?:"):
+            total += times * min(_required(atoms(alt)) for alt in alternatives(atom[3:-1]))
+    return total

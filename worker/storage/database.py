@@ -9,7 +9,7 @@ from pymongo import ASCENDING, DESCENDING, MongoClient
 from pymongo.database import Database
 
 from worker.settings import Settings
-from worker.storage.build_metrics import build_metrics
+from worker.storage.build_metrics import BuildRollups, build_metrics, ensure_rollup_indexes
 from worker.storage.feedback import FeedbackRepository
 from worker.storage.repositories import (
     AnalysisRepository,
@@ -45,9 +45,10 @@ def ensure_indexes(db: Database[Document]) -> None:
         [("jenkins_url", ASCENDING), ("job", ASCENDING), ("build", ASCENDING)], unique=True, name="build_key"
     )
     db.builds.create_index([("job", ASCENDING), ("build", DESCENDING)], name="job_builds")
-    # Build statistics over a time window (worker.storage.build_metrics), all jobs or one.
+    # Completed builds in a time window (the rollups' rebuild; builds of a job by completion).
     db.builds.create_index([("completed_at", DESCENDING)], name="builds_completed")
     db.builds.create_index([("job", ASCENDING), ("completed_at", DESCENDING)], name="job_builds_completed")
+    ensure_rollup_indexes(db)
     db.analyses.create_index(
         [("jenkins_url", ASCENDING), ("job", ASCENDING), ("build", ASCENDING)],
         unique=True,
@@ -87,6 +88,10 @@ class Storage:
     @property
     def feedback(self) -> FeedbackRepository:
         return FeedbackRepository(self.db)
+
+    @property
+    def rollups(self) -> BuildRollups:
+        return BuildRollups(self.db)
 
     @property
     def tasks(self) -> TaskRepository:

@@ -12,11 +12,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import BaseModel
-from pymongo import DESCENDING
+from pymongo import DESCENDING, ReturnDocument
 from pymongo.database import Database
 from pymongo.errors import DuplicateKeyError
 
 from worker.models import BuildEvent
+from worker.storage.build_metrics import BuildRollups
 
 Document = dict[str, Any]
 
@@ -53,6 +54,7 @@ class BuildRepository:
         self._col = db.builds
         self._events = db.build_events  # one document per (build, event): the idempotency record
         self._analyses = db.analyses
+        self._rollups = BuildRollups(db)
 
     def upsert_event(self, event: BuildEvent) -> tuple[Document, bool]:
         """Record ``event``; returns the build and whether this event was new (False for a repeat).
@@ -100,10 +102,17 @@ class BuildRepository:
             on_insert["status"] = event.status or "IN_PROGRESS"
         update = {"$set": update_set, "$setOnInsert": on_insert}
         try:
-            self._col.update_one(key, update, upsert=True)
+            build = self._col.find_one_and_update(
+                key, update, upsert=True, return_document=ReturnDocument.AFTER
+            )
         except DuplicateKeyError:  # two first events raced to insert the build: the loser updates it
-            self._col.update_one(key, update, upsert=True)
-        return to_json_ready(self._col.find_one(key)) or {}, created
+            build = self._col.find_one_and_update(
+                key, update, upsert=True, return_document=ReturnDocument.AFTER
+            )
+        build = build or {}
+        if event.event == "completed":
+            self._rollups.record(build)  # the build statistics' rollups (worker.storage.build_metrics)
+        return to_json_ready(build) or {}, created
 
     def get(self, job: str, build: int, *, jenkins_url: str | None = None) -> Document | None:
         """The build, or None. Without ``jenkins_url`` the most recently updated match (of any controller) is

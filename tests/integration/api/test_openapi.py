@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from flask.testing import FlaskClient
 from openapi_schema_validator import OAS31Validator
+from openapi_spec_validator import validate
 
 from tests.integration.api.conftest import AUTH
 from worker.models import BuildEvent
@@ -39,6 +40,7 @@ def assert_conforms(spec: dict[str, Any], path: str, method: str, response: Any)
 
 def test_the_description_and_the_docs_page_need_no_token(client: FlaskClient, spec: dict[str, Any]) -> None:
     assert spec["info"]["title"] == "langchain-jenkins API"
+    validate(spec)  # the document as served (not only as built) is valid OpenAPI 3.1
     page = client.get("/api/v1/docs/")
     assert page.status_code == 200 and page.mimetype == "text/html"
     html = page.get_data(as_text=True)

@@ -8,6 +8,7 @@ import re
 import select
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 SAMPLES = Path(__file__).resolve().parents[3] / "samples" / "logs"
@@ -125,16 +126,24 @@ def _stderr_on_terminal(args: list[str]) -> tuple[str, str]:
         [*CLI, *args], cwd=REPO, stdout=subprocess.PIPE, stderr=secondary, env={**os.environ, "TERM": "xterm"}
     )
     os.close(secondary)
-    out, _ = process.communicate(timeout=120)
-    chunks = []
-    while select.select([main], [], [], 0.5)[0]:
-        try:
-            data = os.read(main, 65536)
-        except OSError:
-            break
-        if not data:
-            break
-        chunks.append(data)
+    # The terminal is read while the process runs: a slow run redraws its bar more often, and a terminal nobody
+    # reads blocks the writer once its buffer (a few KB) is full.
+    chunks: list[bytes] = []
+
+    def drain() -> None:
+        while True:
+            try:
+                data = os.read(main, 65536)
+            except OSError:  # EIO: every writer closed the terminal
+                return
+            if not data:
+                return
+            chunks.append(data)
+
+    reader = threading.Thread(target=drain, daemon=True)
+    reader.start()
+    out, _ = process.communicate(timeout=300)
+    reader.join(timeout=30)
     os.close(main)
     assert process.returncode == 0
     return out.decode(), b"".join(chunks).decode()

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 import worker.analysis.blocks as blocks
-import worker.analysis.engine as engine
+import worker.analysis.stream_state as stream_state
 from worker.analysis import analyze_path, analyze_stream
 
 SAMPLES = Path(__file__).resolve().parents[3] / "samples" / "logs"
@@ -102,20 +102,20 @@ def test_max_blocks_is_respected_and_validated() -> None:
 def test_state_stays_bounded_on_a_log_full_of_errors(monkeypatch: pytest.MonkeyPatch) -> None:
     """Memory must not grow with the log: only a bounded number of candidate blocks is ever kept."""
     seen: list[int] = []
-    original = engine._State.add_candidate
+    original = stream_state.StreamState.add_candidate
 
-    def spy(self: engine._State, cand: blocks.Candidate) -> None:
+    def spy(self: stream_state.StreamState, cand: blocks.Candidate) -> None:
         original(self, cand)
         seen.append(len(self.best) + len(self.recent))
 
-    monkeypatch.setattr(engine._State, "add_candidate", spy)
+    monkeypatch.setattr(stream_state.StreamState, "add_candidate", spy)
     # Different failures (a failure that only repeats is counted, not kept again: test_repeats.py).
     log = "".join(
         f"ERROR: failure in {_word(i)}\nfine\nfine\nfine\nfine\nfine\n" for i in range(5000)
     ).encode()
     analysis = analyze_stream([log])
     assert len(seen) >= 5000
-    assert max(seen) <= engine.KEEP_BEST + engine.KEEP_RECENT
+    assert max(seen) <= stream_state.KEEP_BEST + stream_state.KEEP_RECENT
     assert analysis.stats.lines == 30000
 
 

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from worker.analysis import analyze_stream, fastpath
+from worker.analysis import analyze_stream, fastpath, lines, load_knowledge_base
+from worker.analysis.reader import clean_line
 
 SAMPLES = Path(__file__).resolve().parents[3] / "samples" / "logs"
 
@@ -93,6 +94,44 @@ def test_select_lines_finds_each_matched_line_once_with_its_repeat_key() -> None
     assert keys == [b"two ERROR x ERROR", b"four ERROR 0 in 0.0s"]
 
 
+# Bytes that make clean_line take every branch: carriage returns, tabs, Unicode and control spaces at the end,
+# invalid UTF-8, Travis control lines, lines over MAX_LINE_CHARS.
+LINE_PIECES = [
+    b"a",
+    b" ",
+    b"\t",
+    b"\r",
+    b"\n",
+    b"\x0b",
+    b"\x1c",
+    b"\xc2\xa0",  # NO-BREAK SPACE: str.rstrip strips it
+    b"\xe2\x80\x83",  # EM SPACE
+    b"\xe2\x9c\x97",
+    b"\xe2",  # cut multi-byte sequence
+    b"\xff",
+    b"travis_",
+    b"travis_fold:start:install",
+    b"x" * 400,
+]
+
+
+@needs_compiled
+def test_line_text_is_clean_line_where_it_answers() -> None:
+    rng = random.Random(5)
+    answered = 0
+    for _ in range(50000):
+        data = b"".join(rng.choice(LINE_PIECES) for _ in range(rng.randrange(0, 10)))
+        start = rng.randrange(0, len(data) + 1)
+        text, end = compiled.line_text(data, start)
+        stop = data.find(b"\n", start)
+        assert end == (stop if stop >= 0 else len(data)), (data, start)
+        if text is not None:  # else the caller cleans the line in Python
+            answered += 1
+            assert text == clean_line(data[start:end]), (data, start)
+        assert lines.line_text(data, start) == (clean_line(data[start:end]), end)
+    assert answered > 10000  # the plain decode is the common case
+
+
 def _analysis(data: bytes) -> dict[str, object]:
     return analyze_stream([data]).model_dump(exclude={"stats": {"seconds"}})
 
@@ -112,3 +151,28 @@ def test_the_engine_gives_the_same_analysis_with_either_path() -> None:
         with fastpath.use_compiled(False):
             pure = _analysis(data)
         assert fast == pure
+
+
+@needs_compiled
+def test_the_compiled_match_handler_collects_what_a_python_one_does() -> None:
+    kb = load_knowledge_base()
+    for path in sorted(SAMPLES.glob("*.log")):
+        data = fastpath.strip_ansi(path.read_bytes())
+        with fastpath.use_compiled(True):
+            fast = kb.trigger_ends(data)
+        with fastpath.use_compiled(False):
+            pure = kb.trigger_ends(data)
+        assert type(fast) is compiled.Ends and type(pure) is not compiled.Ends
+        assert list(fast) == list(pure) and len(fast) == len(pure), path.name
+        assert compiled.select_lines(data, fast) == fastpath.select_lines_python(data, pure)
+    ends = compiled.Ends()
+    for end in (9, 3, 7):  # out of order: select_lines sorts a copy
+        ends(0, 0, end, 0, None)
+    assert compiled.select_lines(b"ab\ncd\nef\ngh", ends) == fastpath.select_lines_python(
+        b"ab\ncd\nef\ngh", [9, 3, 7]
+    )
+    assert list(ends) == [9, 3, 7]
+    with pytest.raises(IndexError):
+        ends[3]
+    with pytest.raises(TypeError):
+        ends(1, 2)

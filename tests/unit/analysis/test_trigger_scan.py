@@ -9,7 +9,7 @@ import pytest
 from worker.analysis import load_knowledge_base
 from worker.analysis.kb import build_scanner, trigger_expression
 from worker.analysis.reader import strip_ansi
-from worker.analysis.trigger_scan import delimited_words, redundant_triggers
+from worker.analysis.trigger_scan import delimited_words, redundant_triggers, unanchored_form
 
 SAMPLES = Path(__file__).resolve().parents[3] / "samples" / "logs"
 WORD_SIGNALS = [(r"\berror\b", True), (r"\b(?:ERROR|FATAL|FAILED|FAIL)\b", False)]
@@ -69,3 +69,37 @@ def test_the_bulk_scan_selects_the_same_lines_as_scanning_every_trigger() -> Non
             return {data.count(b"\n", 0, end - 1) for _, end in matches}
 
         assert lines(kb.scan_triggers(data)) == lines(every.scan(data)), path.name
+
+
+@pytest.mark.parametrize(
+    ("regex", "form"),
+    [
+        (
+            r"^\s*Failed \S+ \[\d+ ?m?s\]",
+            r"Failed \S+ \[\d+ ?m?s\]",
+        ),  # the anchor and what precedes a literal
+        (r"^Caused by: ", "Caused by: "),
+        (r"^\S+\.go:\d+:\d+: (?:undefined|x)", r"\.go:\d+:\d+: (?:undefined|x)"),
+        (r"^FAILURES!$|^ERRORS!$", "FAILURES!$|ERRORS!$"),  # each alternative
+        (r"^E\s{3}", r"^E\s{3}"),  # "E" and three spaces: too little to look for
+        (r"^\s*\d+\) \S", r"^\s*\d+\) \S"),  # ") " of any numbered list
+        (r"(?:^|\s)ERROR: x", r"(?:^|\s)ERROR: x"),  # not a leading anchor
+        (r"(?i)^panic: ", r"(?i)^panic: "),  # inline flags are not read
+    ],
+)
+def test_an_anchored_trigger_is_scanned_from_its_first_literal(regex: str, form: str) -> None:
+    assert unanchored_form(regex) == form
+
+
+def test_the_bulk_scan_selects_every_line_an_exact_trigger_matches() -> None:
+    """Unanchored and cheaper forms select more lines, never fewer; the extra ones are no evidence (the full
+    scan of a selected line finds no trigger on it), so the analysis is the same."""
+    kb = load_knowledge_base()
+    exact = build_scanner([kb.expressions[i] for i in kb.triggers], cache=False)
+    for path in sorted(SAMPLES.glob("*.log")):
+        data = strip_ansi(path.read_bytes())
+
+        def lines(matches: list[tuple[int, int]], data: bytes = data) -> set[int]:
+            return {data.count(b"\n", 0, end - 1) for _, end in matches}
+
+        assert lines(kb.scan_triggers(data)) >= lines(exact.scan(data)), path.name

@@ -1,0 +1,293 @@
+"""Ingest throughput: events/s through the API (``jenkins-ai serve``, gunicorn) -> Redis -> the worker
+(``jenkins-ai worker``) -> MongoDB (SecantusDB), next to a raw Celery no-op task rate measured in the same run.
+
+Goals (issue 15): end-to-end events/s of the order of the raw no-op rate or better (the API is not the
+bottleneck), enqueue latency p99 <= 5 ms, no memory growth of the worker or the API.
+
+Starts its own Redis, SecantusDB and Jenkins double on free loopback ports, then:
+
+1. raw Celery: ``--clients`` threads call ``send_task`` on a no-op task (``bench/_noop.py``) until ``--events``
+   are sent (or ``--seconds`` pass); a worker with the same ``--concurrency`` runs them; rate = tasks / time until
+   the last one ran;
+2. the real path: the same threads POST as many completed-build events (each a new build) to ``/api/v1/events``;
+   rate = events / time until the last build is stored in MongoDB. Enqueue latency is each POST's answer time
+   (202 means queued in Redis). With ``--minutes``, events are then sent for that long at 80 % of the measured
+   rate (so no backlog grows). The worker's and the API's RSS (every process of each) are printed after a
+   warm-up, after the run and after the sustained run; then the API's ``/metrics`` size and answer time.
+
+    python -m bench.ingest                     # ~60 s on an idle machine
+    python -m bench.ingest --minutes 10        # sustained: 10 minutes of events, RSS before/after
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import pymongo
+import redis
+import requests
+
+REPO = Path(__file__).resolve().parent.parent
+TOKEN = "bench-token"
+
+
+def _port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _wait(check: object, what: str, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if check():  # type: ignore[operator]
+                return
+        except Exception:
+            pass
+        time.sleep(0.1)
+    raise SystemExit(f"{what} did not start within {timeout:.0f} s")
+
+
+def _tree_rss_mb(pid: int) -> float:
+    """RSS of a process and its descendants (gunicorn's and Celery's workers), MB."""
+    total, todo = 0, [pid]
+    while todo:
+        current = todo.pop()
+        try:
+            for line in Path(f"/proc/{current}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1])
+            for task in Path(f"/proc/{current}/task").iterdir():
+                todo.extend(int(c) for c in (task / "children").read_text().split())
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+    return total / 1024
+
+
+def _percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(p * len(ordered)))] if ordered else float("nan")
+
+
+def _flood(
+    clients: int, seconds: float, send: object, rate: float | None = None, limit: int = 10**9
+) -> tuple[int, list[float]]:
+    """``clients`` threads call ``send(n)`` for ``seconds`` or ``limit`` calls, whichever comes first (paced to
+    ``rate``/s overall when given); returns how many were sent and each call's duration (ms)."""
+    latencies: list[float] = []
+    counter = iter(range(10**9))
+    lock = threading.Lock()
+    stop = time.monotonic() + seconds
+    interval = clients / rate if rate else 0.0
+
+    def run() -> None:
+        mine: list[float] = []
+        next_at = time.monotonic()
+        while time.monotonic() < stop:
+            with lock:
+                n = next(counter)
+            if n >= limit:
+                break
+            t0 = time.perf_counter()
+            try:
+                send(n)  # type: ignore[operator]
+            except BaseException as exc:  # say so, and stop this sender (a thread's SystemExit is silent)
+                print(f"sender stopped: {exc!r}", file=sys.stderr)
+                break
+            mine.append((time.perf_counter() - t0) * 1000)
+            if interval:
+                next_at += interval
+                time.sleep(max(0.0, next_at - time.monotonic()))
+        with lock:
+            latencies.extend(mine)
+
+    threads = [threading.Thread(target=run) for _ in range(clients)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return len(latencies), latencies
+
+
+def _drain(done: object, target: int, timeout: float) -> float:
+    """Wait until ``done()`` reaches ``target``; returns when (monotonic)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if done() >= target:  # type: ignore[operator]
+            return time.monotonic()
+        time.sleep(0.2)
+    raise SystemExit(f"only {done()} of {target} done after {timeout:.0f} s")  # type: ignore[operator]
+
+
+def _report(label: str, sent: int, started: float, finished: float, latencies: list[float]) -> float:
+    rate = sent / (finished - started)
+    print(
+        f"{label:24s} {sent:6d} in {finished - started:6.1f} s = {rate:7.1f}/s   "
+        f"enqueue p50 {statistics.median(latencies):5.2f} ms  p99 {_percentile(latencies, 0.99):6.2f} ms"
+    )
+    return rate
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--seconds", type=float, default=20, help="how long each phase sends at most")
+    parser.add_argument("--events", type=int, default=1000, help="how many each phase sends at most")
+    parser.add_argument("--minutes", type=float, default=0, help="sustained run: send events this long")
+    parser.add_argument(
+        "--rate", type=float, default=0, help="sustained run: events/s (default: 80%% of the measured)"
+    )
+    parser.add_argument("--clients", type=int, default=8, help="concurrent senders")
+    parser.add_argument("--concurrency", type=int, default=2, help="worker processes (both workers)")
+    parser.add_argument("--api-workers", type=int, default=2)
+    args = parser.parse_args()
+
+    sys.path.insert(0, str(REPO))
+    from tests.jenkins_double.server import JenkinsDouble
+
+    workdir = Path(tempfile.mkdtemp(prefix="lj-bench-ingest-"))
+    redis_port, mongo_port, api_port = _port(), _port(), _port()
+    redis_url, mongo_url = f"redis://127.0.0.1:{redis_port}/0", f"mongodb://127.0.0.1:{mongo_port}"
+    jenkins = JenkinsDouble().start()
+    env = {
+        k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "JENKINS_", "MONGO_", "REDIS_"))
+    }
+    env.update(
+        REDIS_URL=redis_url, MONGO_URL=mongo_url, MONGO_DB="bench_ingest", API_TOKENS=TOKEN,
+        JWT_SECRET="bench-jwt-secret-of-32-bytes-or-more", RATE_LIMIT="100000000/minute", LOG_LEVEL="WARNING",
+        JENKINS_URL=jenkins.url, JENKINS_USER=jenkins.user, JENKINS_TOKEN=jenkins.token, PYTHONPATH=str(REPO),
+        PROMETHEUS_MULTIPROC_DIR=str(workdir / "metrics"),  # as deployed: gunicorn's processes share it
+    )  # fmt: skip
+    jenkins_ai = shutil.which(
+        "jenkins-ai", path=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"
+    )
+    logs = {
+        name: (workdir / f"{name}.log").open("wb") for name in ("redis", "mongo", "noop", "api", "worker")
+    }
+    procs: dict[str, subprocess.Popen[bytes]] = {}
+
+    def start(name: str, command: list[str]) -> subprocess.Popen[bytes]:
+        procs[name] = subprocess.Popen(
+            command, env=env, cwd=workdir, stdout=logs[name], stderr=subprocess.STDOUT
+        )
+        return procs[name]
+
+    try:
+        start("redis", ["redis-server", "--port", str(redis_port), "--bind", "127.0.0.1", "--save", "",
+                        "--appendonly", "no", "--dir", str(workdir)])  # fmt: skip
+        start("mongo", ["secantusd-py", "--storage-path", ":memory:", "--port", str(mongo_port)])
+        r = redis.Redis.from_url(redis_url)
+        mongo: pymongo.MongoClient = pymongo.MongoClient(mongo_url)  # type: ignore[type-arg]
+        _wait(r.ping, "Redis")
+        _wait(lambda: mongo.admin.command("ping"), "SecantusDB")
+        print(f"machine: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} at start "
+              f"(other work on this machine slows every figure)")  # fmt: skip
+
+        # 1. Raw Celery: a no-op task, the same Redis, the same worker concurrency, task events on as ours.
+        env_noop = {**env, "PYTHONPATH": str(REPO)}
+        procs["noop"] = subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "bench._noop", "worker", "--events", "--loglevel=WARNING",
+             f"--concurrency={args.concurrency}", "-Q", "bench-noop"],
+            env=env_noop, cwd=REPO, stdout=logs["noop"], stderr=subprocess.STDOUT,
+        )  # fmt: skip
+        os.environ["REDIS_URL"] = redis_url
+        from bench._noop import DONE_KEY
+        from bench._noop import app as noop_app
+
+        noop_app.conf.broker_url = redis_url
+        noop_app.send_task("bench.noop", queue="bench-noop")
+        _wait(lambda: int(r.get(DONE_KEY) or 0) >= 1, "the no-op worker")
+        r.delete(DONE_KEY)
+        started = time.monotonic()
+        sent, latencies = _flood(
+            args.clients,
+            args.seconds,
+            lambda n: noop_app.send_task("bench.noop", queue="bench-noop"),
+            limit=args.events,
+        )
+        finished = _drain(lambda: int(r.get(DONE_KEY) or 0), sent, timeout=600)
+        raw = _report("raw Celery no-op tasks", sent, started, finished, latencies)
+        procs.pop("noop").terminate()
+
+        # 2. The real path.
+        start("api", [str(jenkins_ai), "serve", "--host", "127.0.0.1", "--port", str(api_port),
+                      "--workers", str(args.api_workers)])  # fmt: skip
+        start(
+            "worker", [str(jenkins_ai), "worker", f"--concurrency={args.concurrency}", "--loglevel=WARNING"]
+        )
+        url = f"http://127.0.0.1:{api_port}"
+        _wait(lambda: requests.get(f"{url}/healthz", timeout=1).ok, "the API")
+        builds = mongo["bench_ingest"].builds
+        sessions = threading.local()
+        headers = {"Authorization": f"Bearer {TOKEN}"}
+        run_id = 1  # warm-up builds 10M+n, the measured ones 20M+n
+
+        def post(n: int) -> None:
+            session = getattr(sessions, "s", None) or requests.Session()
+            sessions.s = session
+            event = {"jenkins_url": jenkins.url, "job": f"bench/job-{n % 50}", "build": run_id * 10_000_000 + n,
+                     "event": "completed", "status": "SUCCESS", "duration_ms": 60_000 + n % 5000}  # fmt: skip
+            response = session.post(f"{url}/api/v1/events", json=event, headers=headers, timeout=30)
+            if response.status_code != 202:
+                raise SystemExit(f"event refused: {response.status_code} {response.text[:300]}")
+
+        # Warm-up: every API and worker process has served a few events (imports, connections, indexes).
+        sent, _ = _flood(args.clients, 3, post, limit=args.clients * 5)
+        _drain(lambda: builds.estimated_document_count(), sent, timeout=300)
+
+        def measure(label: str, seconds: float, rate: float | None, limit: int) -> tuple[float, list[float]]:
+            nonlocal run_id
+            run_id += 1
+            base = builds.estimated_document_count()
+            started = time.monotonic()
+            sent, latencies = _flood(args.clients, seconds, post, rate, limit)
+            finished = _drain(lambda: builds.estimated_document_count() - base, sent, timeout=7200)
+            return _report(label, sent, started, finished, latencies), latencies
+
+        rss = [(_tree_rss_mb(procs["api"].pid), _tree_rss_mb(procs["worker"].pid))]
+        events, latencies = measure("events API->worker->DB", args.seconds, None, args.events)
+        rss.append((_tree_rss_mb(procs["api"].pid), _tree_rss_mb(procs["worker"].pid)))
+        print(f"events/s vs raw no-op: {events / raw:.2f}x   [goal: >= 1x order]")
+        print(f"enqueue p99 {_percentile(latencies, 0.99):.2f} ms   [goal: <= 5 ms]")
+        if args.minutes:
+            # Paced below what the whole path carries, so no backlog grows: memory is then what it holds.
+            rate = args.rate or 0.8 * events
+            print(f"sustained: {args.minutes:g} min at {rate:.1f} events/s")
+            measure("sustained", args.minutes * 60, rate, 10**9)
+            rss.append((_tree_rss_mb(procs["api"].pid), _tree_rss_mb(procs["worker"].pid)))
+        for index, name in enumerate(("API", "worker")):
+            figures = " -> ".join(f"{r[index]:.1f}" for r in rss)
+            print(f"{name:6s} RSS MB after warm-up -> after the run{' -> after sustained' if args.minutes else ''}: "
+                  f"{figures} ({rss[-1][index] - rss[0][index]:+.1f} MB)")  # fmt: skip
+        # The API's Prometheus endpoint after the run (every process's samples summed): its size and speed.
+        times, series = [], 0
+        for _ in range(5):
+            t0 = time.perf_counter()
+            text = requests.get(f"{url}/metrics", timeout=30).text
+            times.append((time.perf_counter() - t0) * 1000)
+            series = sum(1 for line in text.splitlines() if line and not line.startswith("#"))
+        print(f"API /metrics: {series} series, answered in {statistics.median(times):.1f} ms (median of 5)")
+    finally:
+        for proc in procs.values():
+            proc.terminate()
+        for proc in procs.values():
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+        jenkins.stop()
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
