@@ -217,7 +217,9 @@ def main() -> None:
         )
         finished = _drain(lambda: int(r.get(DONE_KEY) or 0), sent, timeout=600)
         raw = _report("raw Celery no-op tasks", sent, started, finished, latencies)
-        procs.pop("noop").terminate()
+        noop_worker = procs.pop("noop")
+        noop_worker.terminate()
+        noop_worker.wait(timeout=60)
 
         # 2. The real path.
         start("api", [str(jenkins_ai), "serve", "--host", "127.0.0.1", "--port", str(api_port),
@@ -255,6 +257,7 @@ def main() -> None:
             return _report(label, sent, started, finished, latencies), latencies
 
         rss = [(_tree_rss_mb(procs["api"].pid), _tree_rss_mb(procs["worker"].pid))]
+        print(f"RSS after warm-up: API {rss[0][0]:.1f} MB, worker {rss[0][1]:.1f} MB")
         events, latencies = measure("events API->worker->DB", args.seconds, None, args.events)
         rss.append((_tree_rss_mb(procs["api"].pid), _tree_rss_mb(procs["worker"].pid)))
         print(f"events/s vs raw no-op: {events / raw:.2f}x   [goal: >= 1x order]")
