@@ -81,6 +81,7 @@ class Settings(BaseSettings):
     # Routing by the model gives up after this and routes offline (the reason is recorded); when the offline
     # router is at least this sure, the model is not asked at all.
     llm_routing_timeout_seconds: float = Field(2.0, alias="LLM_ROUTING_TIMEOUT_SECONDS", gt=0)
+    llm_explanation_sentences: int = Field(4, alias="LLM_EXPLANATION_SENTENCES", ge=1, le=20)
     llm_routing_skip_confidence: float | None = Field(None, alias="LLM_ROUTING_SKIP_CONFIDENCE", ge=0, le=1)
 
     # Analysis
