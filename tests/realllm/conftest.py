@@ -23,6 +23,8 @@ from typing import Any
 
 import pytest
 
+# The agent tests' fixtures: a confirmation store in the test's Redis, AgentServices with a real JenkinsClient.
+from tests.integration.agents.conftest import confirmations, services_for  # noqa: F401
 from tests.services import free_port
 
 SHARED = Path(os.environ.get("LJ_SHARED_DIR") or Path(__file__).resolve().parents[2].parent / "shared")
