@@ -2,7 +2,7 @@
 PYTHON ?= python3
 PIP := $(PYTHON) -m pip install --quiet --disable-pip-version-check
 
-.PHONY: setup setup-system demo test test-unit check lint format typecheck bench eval compose-config lock
+.PHONY: setup setup-system demo test test-unit test-llm check lint format typecheck bench fuzz eval compose-config lock
 
 setup:  ## install the pinned dependencies (requirements/dev.txt, exported from uv.lock), then the project
 	$(PIP) -r requirements/dev.txt
@@ -35,6 +35,9 @@ test: setup-system setup  ## the whole suite: unit, integration (real services) 
 test-unit: setup
 	$(PYTHON) -m pytest tests/unit
 
+test-llm: setup-system setup  ## the real-model tier alone (starts ../shared/llm/local-llm.sh; prints median/p95 per task)
+	$(PYTHON) -m pytest -m realllm tests/realllm
+
 lint:
 	ruff check .
 	ruff format --check .
@@ -47,6 +50,9 @@ typecheck:
 	mypy
 
 check: lint typecheck test  ## ruff, mypy and the tests
+
+fuzz: setup  ## contract fuzzing: 10,000+ schemathesis requests against the served OpenAPI document
+	$(PYTHON) -m bench.fuzz_api
 
 bench: setup  ## speed and memory of the analysis engine (100 MB generated log)
 	$(PYTHON) -m bench.speed

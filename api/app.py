@@ -18,7 +18,7 @@ from typing import Any
 import redis.exceptions
 import structlog
 from celery import Celery
-from flask import Flask, Response, g, request
+from flask import Flask, Response, current_app, g, request
 from flask_limiter import Limiter, RateLimitExceeded
 from flask_limiter.util import get_remote_address
 
@@ -26,6 +26,8 @@ from api import auth
 from api.blueprints import analyze, builds, docs, events, health, jenkins, metrics, pages, plugins, tasks
 from api.errors import APIError, error_response, register_error_handlers
 from api.metrics import REQUEST_SECONDS, REQUESTS
+from api.openapi import operation_of, required_scope
+from api.proxy import trust_proxies
 from api.services import EXTENSION_KEY, Services, services
 from worker.links import PAGE_PATH
 from worker.logging import get_logger
@@ -57,6 +59,8 @@ def create_app(settings: Settings | None = None, *, celery: Celery | None = None
         SSE_MAX_SECONDS=SSE_MAX_SECONDS,
     )
     app.json.sort_keys = False  # type: ignore[attr-defined]  # keep the documented field order
+    # The client's own address, scheme and host behind reverse proxies: only as far as TRUSTED_PROXIES says.
+    app.wsgi_app = trust_proxies(app.wsgi_app, settings.trusted_proxy_hops)  # type: ignore[method-assign,assignment]
     app.extensions[EXTENSION_KEY] = Services(settings, celery=celery, db=db)
 
     register_error_handlers(app)
@@ -169,7 +173,8 @@ def _start_request() -> None:
 
 
 def _authenticate() -> None:
-    """Require a valid bearer token under ``/api/v1`` (unknown routes there too: they reveal nothing)."""
+    """Require a valid bearer token under ``/api/v1`` (unknown routes there too: they reveal nothing), holding
+    the scope the route declares (``@operation(scope=...)``, ``admin`` when it declares none)."""
     if not _is_api_path(request.path) or docs.is_public(request.path):
         return
     settings = services().settings
@@ -178,6 +183,15 @@ def _authenticate() -> None:
         raise g.auth_result
     g.principal = principal
     structlog.contextvars.bind_contextvars(subject=principal.subject)
+    if request.url_rule is None or request.endpoint is None:
+        return  # no such route (404) or method (405): nothing to grant
+    view = current_app.view_functions[request.endpoint]
+    op = operation_of(view)
+    if op is not None and op.public:
+        return
+    scope = required_scope(op)
+    if not principal.allows(scope):
+        raise auth.ForbiddenError(scope, f"{request.method} {request.url_rule.rule}")
 
 
 def _finish_request(response: Response) -> Response:
@@ -188,6 +202,7 @@ def _finish_request(response: Response) -> Response:
     response.headers[REQUEST_ID_HEADER] = g.get("request_id", "")
     log.info(
         "request",
+        client=request.remote_addr,
         method=request.method,
         path=_loggable_path(request.path),
         endpoint=endpoint,

@@ -10,6 +10,14 @@ Two kinds of token are accepted in ``Authorization: Bearer <token>``:
 
 With neither configured every request is refused (401): an API that silently runs open is worse than one that
 tells the operator how to configure it.
+
+**Scopes** (least privilege): every ``/api/v1`` route needs one of :data:`SCOPES` (``@operation(scope=...)``,
+checked in ``api.app``; 403 names the missing scope). ``read`` sees results; ``analyze`` sends build events,
+log uploads and agent tasks (and reads, so the Jenkins steps need nothing else); ``operate`` triggers, aborts and
+rebuilds builds and cancels queue items (and reads); ``admin`` installs plugins and can do everything. A JWT
+carries them in its ``scope`` claim (space-separated, RFC 8693) or ``scopes`` (a list); a static token as a
+suffix, ``API_TOKENS=tok1:analyze,tok2:read+operate``. A token that names no scope at all (a bare static token,
+a JWT from before scopes) keeps the full access it had; ``jenkins-ai token`` always writes scopes.
 """
 
 from __future__ import annotations
@@ -18,6 +26,7 @@ import hashlib
 import hmac
 import time
 import uuid
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -33,13 +42,50 @@ LEEWAY_SECONDS = 10
 MIN_SECRET_BYTES = MIN_JWT_SECRET_BYTES
 REALM = "langchain-jenkins"
 
+Scope = Literal["read", "analyze", "operate", "admin"]
+SCOPES: tuple[Scope, ...] = ("read", "analyze", "operate", "admin")
+#: What each scope grants: itself and the scopes it implies (a caller who may act may see what it did).
+GRANTS: dict[str, frozenset[str]] = {
+    "read": frozenset({"read"}),
+    "analyze": frozenset({"read", "analyze"}),
+    "operate": frozenset({"read", "operate"}),
+    "admin": frozenset(SCOPES),
+}
+ALL_SCOPES = frozenset(SCOPES)
+#: What ``jenkins-ai token`` grants when no ``--scope`` is given: what the Jenkins shared library needs.
+DEFAULT_CLI_SCOPES: tuple[Scope, ...] = ("analyze",)
+
 
 @dataclass(frozen=True)
 class Principal:
-    """Who is calling: ``subject`` names the client in logs and rate-limit keys."""
+    """Who is calling: ``subject`` names the client in logs and rate-limit keys; ``scopes`` what it may do
+    (already expanded through :data:`GRANTS`)."""
 
     subject: str
     method: Literal["static", "jwt"]
+    scopes: frozenset[str] = ALL_SCOPES
+
+    def allows(self, scope: str) -> bool:
+        return scope in self.scopes
+
+
+def granted(names: Iterable[str]) -> frozenset[str]:
+    """The scopes ``names`` grant, implied ones included; :class:`ValueError` names an unknown one."""
+    out: set[str] = set()
+    for name in names:
+        if name not in GRANTS:
+            raise ValueError(f"unknown scope {name!r}: scopes are {', '.join(SCOPES)}")
+        out |= GRANTS[name]
+    return frozenset(out)
+
+
+class ForbiddenError(APIError):
+    """403: the token is valid but lacks the scope this route (or tool) needs; RFC 6750 ``insufficient_scope``."""
+
+    def __init__(self, scope: str, what: str) -> None:
+        message = f"this token lacks the '{scope}' scope needed to {what}"
+        challenge = f'Bearer realm="{REALM}", error="insufficient_scope", scope="{scope}"'
+        super().__init__(403, "forbidden", message, headers={"WWW-Authenticate": challenge})
 
 
 class AuthError(APIError):
@@ -58,8 +104,15 @@ def auth_configured(settings: Settings) -> bool:
     return bool(settings.static_api_tokens) or settings.jwt_secret is not None
 
 
-def issue_token(settings: Settings, subject: str, ttl_seconds: int | None = None) -> str:
-    """A JWT for ``subject`` valid ``ttl_seconds`` (default: ``JWT_TTL_SECONDS``), signed with JWT_SECRET."""
+def issue_token(
+    settings: Settings,
+    subject: str,
+    ttl_seconds: int | None = None,
+    *,
+    scopes: Sequence[str] = SCOPES,
+) -> str:
+    """A JWT for ``subject`` valid ``ttl_seconds`` (default: ``JWT_TTL_SECONDS``) with ``scopes`` in its
+    ``scope`` claim, signed with JWT_SECRET."""
     if settings.jwt_secret is None:
         raise ValueError("JWT_SECRET is not set: it is needed to sign tokens")
     if not subject.strip():
@@ -67,8 +120,17 @@ def issue_token(settings: Settings, subject: str, ttl_seconds: int | None = None
     ttl = settings.jwt_ttl_seconds if ttl_seconds is None else ttl_seconds
     if ttl <= 0:
         raise ValueError("ttl_seconds must be positive")
+    if not scopes:
+        raise ValueError(f"at least one scope is needed: {', '.join(SCOPES)}")
+    granted(scopes)  # unknown names fail here, not at the first request
     now = int(time.time())
-    claims = {"sub": subject.strip(), "iat": now, "exp": now + ttl, "jti": uuid.uuid4().hex}
+    claims = {
+        "sub": subject.strip(),
+        "iat": now,
+        "exp": now + ttl,
+        "jti": uuid.uuid4().hex,
+        "scope": " ".join(dict.fromkeys(scopes)),
+    }
     return jwt.encode(claims, settings.jwt_secret.get_secret_value(), algorithm=ALGORITHM)
 
 
@@ -89,6 +151,38 @@ def static_subject(token: str) -> str:
     return "static:" + hashlib.sha256(token.encode()).hexdigest()[:12]
 
 
+def static_tokens(settings: Settings) -> list[tuple[str, frozenset[str]]]:
+    """(token, granted scopes) of each ``API_TOKENS`` entry: ``token`` (every scope) or ``token:scope+scope``.
+
+    The suffix counts as scopes only when every ``+``-separated name in it is one, so a token that itself
+    contains ``:`` still works as written."""
+    out = []
+    for entry in sorted(settings.static_api_tokens):
+        token, sep, suffix = entry.rpartition(":")
+        names = suffix.split("+")
+        if sep and token and all(name in GRANTS for name in names):
+            out.append((token, granted(names)))
+        else:
+            out.append((entry, ALL_SCOPES))
+    return out
+
+
+def _claimed_scopes(claims: dict[str, object]) -> frozenset[str]:
+    """The scopes of a verified JWT: ``scope`` (space-separated) or ``scopes`` (a list); neither: all (a token
+    from before scopes existed, signed by someone holding JWT_SECRET). An unknown name is refused (401): a
+    token minted for another service or a newer version must not be half-understood."""
+    raw = claims.get("scope", claims.get("scopes"))
+    if raw is None:
+        return ALL_SCOPES
+    names = raw.split() if isinstance(raw, str) else raw
+    if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+        raise AuthError("invalid token: the 'scope' claim must be a space-separated string or a list")
+    try:
+        return granted(names)
+    except ValueError as exc:
+        raise AuthError(f"invalid token: {exc}") from None
+
+
 def verify_token(token: str, settings: Settings) -> Principal:
     """Check ``token`` against the static tokens, then as a JWT; :class:`AuthError` if neither accepts it."""
     if not auth_configured(settings):
@@ -98,11 +192,12 @@ def verify_token(token: str, settings: Settings) -> Principal:
         )
     encoded = token.encode()
     # Compare with every configured token (no early exit): timing says nothing about which one nearly matched.
-    matched = False
-    for candidate in settings.static_api_tokens:
-        matched |= hmac.compare_digest(encoded, candidate.encode())
-    if matched:
-        return Principal(subject=static_subject(token), method="static")
+    matched: frozenset[str] | None = None
+    for candidate, scopes in static_tokens(settings):
+        if hmac.compare_digest(encoded, candidate.encode()):
+            matched = scopes
+    if matched is not None:
+        return Principal(subject=static_subject(token), method="static", scopes=matched)
     if settings.jwt_secret is None or token.count(".") != 2:
         raise AuthError("invalid token")
     try:
@@ -119,4 +214,4 @@ def verify_token(token: str, settings: Settings) -> Principal:
         raise AuthError(f"invalid token: the '{exc.claim}' claim is required") from None
     except jwt.InvalidTokenError:
         raise AuthError("invalid token") from None
-    return Principal(subject=str(claims["sub"]), method="jwt")
+    return Principal(subject=str(claims["sub"]), method="jwt", scopes=_claimed_scopes(claims))

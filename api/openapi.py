@@ -27,6 +27,7 @@ from pydantic import TypeAdapter
 from pydantic.json_schema import JsonSchemaMode
 from werkzeug.routing import Rule
 
+from api.auth import SCOPES
 from api.schemas import ErrorBody
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -117,6 +118,7 @@ class Operation:
     public: bool = False
     summary: str = ""
     path_descriptions: Mapping[str, str] = field(default_factory=dict)
+    scope: str | None = None
 
 
 def operation(
@@ -131,6 +133,7 @@ def operation(
     public: bool = False,
     summary: str = "",
     path_descriptions: Mapping[str, str] | None = None,
+    scope: str | None = None,
 ) -> Callable[[F], F]:
     """Describe a view for the OpenAPI document; the view itself is returned unchanged.
 
@@ -138,7 +141,11 @@ def operation(
     ``uploads``: media types of a raw request body instead; ``responses``: status -> :class:`Body`; ``errors``:
     the statuses this route adds to those of every route (``AUTHENTICATED_ERRORS`` unless ``public``; a JSON body
     adds ``JSON_BODY_ERRORS``). The summary defaults to the docstring's first line, its rest is the description.
+    ``scope``: the token scope the route needs (``api.auth.SCOPES``); ``api.app`` enforces it (403 naming it) and
+    the document declares it in the operation's ``security``. A non-public route without one needs ``admin``.
     """
+    if scope is not None and scope not in SCOPES:
+        raise ValueError(f"unknown scope {scope!r}: scopes are {', '.join(SCOPES)}")
     op = Operation(
         tags=tuple(tags),
         responses=dict(responses),
@@ -150,6 +157,7 @@ def operation(
         public=public,
         summary=summary,
         path_descriptions=dict(path_descriptions or {}),
+        scope=scope,
     )
 
     def record(view: F) -> F:
@@ -162,6 +170,12 @@ def operation(
 def operation_of(view: Callable[..., Any]) -> Operation | None:
     found: Operation | None = getattr(view, "__openapi__", None)
     return found
+
+
+def required_scope(op: Operation | None) -> str:
+    """The scope a non-public route needs: its declared one, else ``admin`` (a route that forgot to say is
+    closed, not open)."""
+    return op.scope if op is not None and op.scope else "admin"
 
 
 # -- building the document ----------------------------------------------------------------------------------
@@ -206,7 +220,9 @@ def _path_and_parameters(rule: Rule, op: Operation) -> tuple[str, list[dict[str,
     return _RULE_ARGUMENT.sub(r"{\g<name>}", rule.rule), parameters
 
 
-def _render(op: Operation, view: Callable[..., Any], refs: Refs, operation_id: str) -> dict[str, Any]:
+def _render(
+    op: Operation, view: Callable[..., Any], refs: Refs, operation_id: str, *, path_parameters: bool = False
+) -> dict[str, Any]:
     doc = (view.__doc__ or "").strip()
     first, _, rest = doc.partition("\n\n")
     rendered: dict[str, Any] = {
@@ -223,8 +239,14 @@ def _render(op: Operation, view: Callable[..., Any], refs: Refs, operation_id: s
         if body.model is not None or body.schema is not None:
             rendered["responses"][str(status)]["content"] = _content(body, refs)
     errors = set(op.errors)
+    if path_parameters:
+        errors.add(404)  # a value the URL rule does not take (``<int:number>`` given -1) matches no route
     if not op.public:
         errors.update(AUTHENTICATED_ERRORS)
+        # OpenAPI 3.1 lets a non-OAuth scheme list the roles an operation needs: the token scope, here.
+        scope = required_scope(op)
+        rendered["security"] = [{SECURITY_SCHEME: [scope]}]
+        rendered["x-required-scope"] = scope
     else:
         errors.add(500)
         rendered["security"] = []
@@ -281,7 +303,9 @@ def build_spec(app: Flask, *, extra: Mapping[str, Operation] | None = None) -> d
         {
             "type": "http",
             "scheme": "bearer",
-            "description": "a static token from API_TOKENS, or an HS256 JWT issued by `jenkins-ai token NAME`",
+            "description": "a static token from API_TOKENS, or an HS256 JWT issued by `jenkins-ai token NAME "
+            "--scope ...`. Each operation lists the scope it needs in its `security` (and `x-required-scope`): "
+            "read < analyze, read < operate, admin = all; a token without it gets 403 naming it.",
         },
     )
     for name, schema in sorted(definitions.items()):
@@ -309,7 +333,9 @@ def build_spec(app: Flask, *, extra: Mapping[str, Operation] | None = None) -> d
             while operation_id in used_ids:  # one view behind several rules
                 operation_id += "_"
             used_ids.add(operation_id)
-            paths.setdefault(path, {})[method.lower()] = _render(op, view, refs, operation_id)
+            paths.setdefault(path, {})[method.lower()] = _render(
+                op, view, refs, operation_id, path_parameters=bool(path_parameters)
+            )
     for path in sorted(paths):
         spec.path(path=path, operations=paths[path], parameters=parameters[path] or None)
     return spec.to_dict()

@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
@@ -38,13 +39,42 @@ def parse_json_model(model: type[M], raw: bytes, *, empty_ok: bool = False) -> M
             return model()
         raise APIError(400, "malformed_json", "the request body is empty; expected a JSON object")
     try:
-        return model.model_validate_json(raw)
+        parsed = model.model_validate_json(raw)
     except ValidationError as exc:
         errors = exc.errors(include_url=False, include_input=False)
         if any(err["type"] == "json_invalid" for err in errors):
             detail = errors[0]["ctx"].get("error", "") if errors[0].get("ctx") else ""
             raise APIError(400, "malformed_json", f"the request body is not valid JSON: {detail}") from None
         raise validation_error(field_errors(exc)) from None
+    # Only when the bytes hint at it: walking every body would cost each request for a rare mistake.
+    if b"\\u0000" in raw or _LONG_NUMBER.search(raw):
+        _refuse_unstorable(parsed.model_dump(), "")
+    return parsed
+
+
+#: 19+ digits: an integer that may not fit in 64 bits.
+_LONG_NUMBER = re.compile(rb"[0-9]{19,}")
+_INT64 = range(-(2**63), 2**63)
+
+
+def _refuse_unstorable(value: Any, path: str) -> None:
+    """422 for what MongoDB (BSON) cannot store, found in free-form parts of a body (a task's ``context``): an
+    object key holding U+0000, an integer beyond 64 bits. Refused here, naming the field, rather than failing
+    the write later as a 500."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            where = f"{path}.{key}" if path else str(key)
+            if "\x00" in str(key):
+                shown = where.replace("\x00", "\\u0000")
+                raise validation_error(
+                    [FieldError(shown, "null_character", "object keys must not contain U+0000")]
+                )
+            _refuse_unstorable(item, where)
+    elif isinstance(value, list | tuple):
+        for index, item in enumerate(value):
+            _refuse_unstorable(item, f"{path}.{index}" if path else str(index))
+    elif isinstance(value, int) and not isinstance(value, bool) and value not in _INT64:
+        raise validation_error([FieldError(path, "int_range", "integers must fit in 64 bits")])
 
 
 def json_body(model: type[M], *, empty_ok: bool = False) -> M:
@@ -67,15 +97,27 @@ def json_body(model: type[M], *, empty_ok: bool = False) -> M:
     return parse_json_model(model, raw, empty_ok=empty_ok)
 
 
+def _query_value(name: str) -> str | None:
+    """The one value of query parameter ``name`` (None when absent); 422 when it is given twice. Empty counts
+    as given: ``?limit=`` is a mistake to point out, not a request for the default."""
+    values = request.args.getlist(name)
+    if len(values) > 1:
+        raise validation_error([FieldError(name, "repeated", "must be given at most once")])
+    return values[0] if values else None
+
+
+#: ASCII digits only: ``int()`` would also take " 5", "1_000" and non-ASCII digits, which no client means.
+_INTEGER = re.compile(r"-?[0-9]{1,18}")
+
+
 def query_int(name: str, *, default: int, minimum: int, maximum: int) -> int:
     """An integer query parameter within bounds, or a 422 naming it."""
-    raw = request.args.get(name)
-    if raw is None or raw == "":
+    raw = _query_value(name)
+    if raw is None:
         return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise validation_error([FieldError(name, "int_parsing", "must be an integer")]) from None
+    if not _INTEGER.fullmatch(raw):
+        raise validation_error([FieldError(name, "int_parsing", "must be an integer")])
+    value = int(raw)
     if not minimum <= value <= maximum:
         raise validation_error(
             [FieldError(name, "range", f"must be between {minimum} and {maximum} (got {value})")]
@@ -85,7 +127,9 @@ def query_int(name: str, *, default: int, minimum: int, maximum: int) -> int:
 
 def query_choice(name: str, *, choices: tuple[str, ...], default: str) -> str:
     """A query parameter from a fixed set, or a 422 naming it and the allowed values."""
-    value = request.args.get(name) or default
+    value = _query_value(name)
+    if value is None:
+        return default
     if value not in choices:
         raise validation_error([FieldError(name, "enum", f"must be one of {', '.join(choices)}")])
     return value

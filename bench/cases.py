@@ -10,6 +10,8 @@ the failure category when the data set has one:
 * ``logdx`` -- LogDx (32 GitHub Actions logs): the evidence lines of the *critical* signals; its categories.
 * ``jenkins`` -- this repository's Jenkins console dev set (``bench/jenkins_dev/``): labelled failure lines and
   categories (see its README).
+* ``jenkins_real`` -- real public Jenkins consoles (``bench/jenkins_real/``), held out: never tuned on (see its
+  README).
 
 The first three are read from the shared data (``$LJ_SHARED_DIR``); the Jenkins set lives in the repository.
 """
@@ -25,8 +27,12 @@ from typing import Any
 from bench._shared import read_jsonl_gz
 
 JENKINS_DEV = Path(__file__).resolve().parent / "jenkins_dev"
+JENKINS_REAL = Path(__file__).resolve().parent / "jenkins_real"
 
-DATASETS = ("logchunks", "cidiff", "logdx", "jenkins")
+DATASETS = ("logchunks", "cidiff", "logdx", "jenkins", "jenkins_real")
+
+# Data sets no rule or constant is tuned on: left out of the rules' provenance and of the refit (bench.evaluate).
+HELD_OUT = frozenset({"jenkins_real"})
 
 # LogDx failure categories -> the engine's categories that are a right answer for them (the first is the one
 # counted as the gold label when the answer is wrong).
@@ -142,7 +148,7 @@ def parse_lines(spec: str) -> frozenset[int]:
     return frozenset(out)
 
 
-def jenkins(directory: Path = JENKINS_DEV) -> Iterator[Case]:
+def jenkins(directory: Path = JENKINS_DEV, dataset: str = "jenkins") -> Iterator[Case]:
     import yaml
 
     if not (directory / "labels.yaml").is_file():
@@ -150,7 +156,7 @@ def jenkins(directory: Path = JENKINS_DEV) -> Iterator[Case]:
     labels = yaml.safe_load((directory / "labels.yaml").read_text(encoding="utf-8"))
     for entry in labels["logs"]:
         yield Case(
-            "jenkins",
+            dataset,
             entry["file"],
             str(entry["repo"]).lower(),
             entry["toolchain"],
@@ -160,7 +166,17 @@ def jenkins(directory: Path = JENKINS_DEV) -> Iterator[Case]:
         )
 
 
-LOADERS = {"logchunks": logchunks, "cidiff": cidiff, "logdx": logdx, "jenkins": jenkins}
+def jenkins_real() -> Iterator[Case]:
+    return jenkins(JENKINS_REAL, "jenkins_real")
+
+
+LOADERS = {
+    "logchunks": logchunks,
+    "cidiff": cidiff,
+    "logdx": logdx,
+    "jenkins": jenkins,
+    "jenkins_real": jenkins_real,
+}
 
 
 def load(datasets: tuple[str, ...] | list[str], limit: int | None = None) -> list[Case]:

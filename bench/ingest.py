@@ -6,14 +6,16 @@ bottleneck), enqueue latency p99 <= 5 ms, no memory growth of the worker or the 
 
 Starts its own Redis, SecantusDB and Jenkins double on free loopback ports, then:
 
-1. raw Celery: ``--clients`` threads call ``send_task`` on a no-op task (``bench/_noop.py``) for ``--seconds``; a
-   worker with the same ``--concurrency`` runs them; rate = tasks / time until the last one ran;
-2. the real path: the same number of threads POST completed-build events (each a new build) to
-   ``/api/v1/events`` for ``--seconds`` (``--minutes`` for the sustained run); rate = events / time until the
-   last build is stored in MongoDB. Enqueue latency is each POST's answer time (202 means queued in Redis).
-   The worker's and the API's RSS (every process of each) are printed after a warm-up and after the run.
+1. raw Celery: ``--clients`` threads call ``send_task`` on a no-op task (``bench/_noop.py``) until ``--events``
+   are sent (or ``--seconds`` pass); a worker with the same ``--concurrency`` runs them; rate = tasks / time until
+   the last one ran;
+2. the real path: the same threads POST as many completed-build events (each a new build) to ``/api/v1/events``;
+   rate = events / time until the last build is stored in MongoDB. Enqueue latency is each POST's answer time
+   (202 means queued in Redis). With ``--minutes``, events are then sent for that long at 80 % of the measured
+   rate (so no backlog grows). The worker's and the API's RSS (every process of each) are printed after a
+   warm-up, after the run and after the sustained run; then the API's ``/metrics`` size and answer time.
 
-    python -m bench.ingest                     # ~60 s
+    python -m bench.ingest                     # ~60 s on an idle machine
     python -m bench.ingest --minutes 10        # sustained: 10 minutes of events, RSS before/after
 """
 
@@ -78,9 +80,11 @@ def _percentile(values: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, int(p * len(ordered)))] if ordered else float("nan")
 
 
-def _flood(clients: int, seconds: float, send: object, rate: float | None = None) -> tuple[int, list[float]]:
-    """``clients`` threads call ``send(n)`` for ``seconds`` (paced to ``rate``/s overall when given); returns how
-    many were sent and each call's duration (ms)."""
+def _flood(
+    clients: int, seconds: float, send: object, rate: float | None = None, limit: int = 10**9
+) -> tuple[int, list[float]]:
+    """``clients`` threads call ``send(n)`` for ``seconds`` or ``limit`` calls, whichever comes first (paced to
+    ``rate``/s overall when given); returns how many were sent and each call's duration (ms)."""
     latencies: list[float] = []
     counter = iter(range(10**9))
     lock = threading.Lock()
@@ -93,6 +97,8 @@ def _flood(clients: int, seconds: float, send: object, rate: float | None = None
         while time.monotonic() < stop:
             with lock:
                 n = next(counter)
+            if n >= limit:
+                break
             t0 = time.perf_counter()
             try:
                 send(n)  # type: ignore[operator]
@@ -135,7 +141,8 @@ def _report(label: str, sent: int, started: float, finished: float, latencies: l
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--seconds", type=float, default=20, help="how long each phase sends (short run)")
+    parser.add_argument("--seconds", type=float, default=20, help="how long each phase sends at most")
+    parser.add_argument("--events", type=int, default=1000, help="how many each phase sends at most")
     parser.add_argument("--minutes", type=float, default=0, help="sustained run: send events this long")
     parser.add_argument(
         "--rate", type=float, default=0, help="sustained run: events/s (default: 80%% of the measured)"
@@ -203,11 +210,16 @@ def main() -> None:
         r.delete(DONE_KEY)
         started = time.monotonic()
         sent, latencies = _flood(
-            args.clients, args.seconds, lambda n: noop_app.send_task("bench.noop", queue="bench-noop")
+            args.clients,
+            args.seconds,
+            lambda n: noop_app.send_task("bench.noop", queue="bench-noop"),
+            limit=args.events,
         )
         finished = _drain(lambda: int(r.get(DONE_KEY) or 0), sent, timeout=600)
         raw = _report("raw Celery no-op tasks", sent, started, finished, latencies)
-        procs.pop("noop").terminate()
+        noop_worker = procs.pop("noop")
+        noop_worker.terminate()
+        noop_worker.wait(timeout=60)
 
         # 2. The real path.
         start("api", [str(jenkins_ai), "serve", "--host", "127.0.0.1", "--port", str(api_port),
@@ -232,25 +244,34 @@ def main() -> None:
                 raise SystemExit(f"event refused: {response.status_code} {response.text[:300]}")
 
         # Warm-up: every API and worker process has served a few events (imports, connections, indexes).
-        sent, _ = _flood(args.clients, 3, post)
+        sent, _ = _flood(args.clients, 3, post, limit=args.clients * 5)
         _drain(lambda: builds.estimated_document_count(), sent, timeout=300)
-        run_id += 1
-        rss_before = (_tree_rss_mb(procs["api"].pid), _tree_rss_mb(procs["worker"].pid))
-        seconds = args.minutes * 60 if args.minutes else args.seconds
-        rate = None
-        if args.minutes:
-            rate = args.rate or 0.8 * raw  # a steady load the worker can carry, so no backlog grows
-            print(f"sustained: {args.minutes:g} min at {rate:.0f} events/s")
-        base = builds.estimated_document_count()
-        started = time.monotonic()
-        sent, latencies = _flood(args.clients, seconds, post, rate)
-        finished = _drain(lambda: builds.estimated_document_count() - base, sent, timeout=3600)
-        events = _report("events API->worker->DB", sent, started, finished, latencies)
-        rss_after = (_tree_rss_mb(procs["api"].pid), _tree_rss_mb(procs["worker"].pid))
+
+        def measure(label: str, seconds: float, rate: float | None, limit: int) -> tuple[float, list[float]]:
+            nonlocal run_id
+            run_id += 1
+            base = builds.estimated_document_count()
+            started = time.monotonic()
+            sent, latencies = _flood(args.clients, seconds, post, rate, limit)
+            finished = _drain(lambda: builds.estimated_document_count() - base, sent, timeout=7200)
+            return _report(label, sent, started, finished, latencies), latencies
+
+        rss = [(_tree_rss_mb(procs["api"].pid), _tree_rss_mb(procs["worker"].pid))]
+        print(f"RSS after warm-up: API {rss[0][0]:.1f} MB, worker {rss[0][1]:.1f} MB")
+        events, latencies = measure("events API->worker->DB", args.seconds, None, args.events)
+        rss.append((_tree_rss_mb(procs["api"].pid), _tree_rss_mb(procs["worker"].pid)))
         print(f"events/s vs raw no-op: {events / raw:.2f}x   [goal: >= 1x order]")
         print(f"enqueue p99 {_percentile(latencies, 0.99):.2f} ms   [goal: <= 5 ms]")
-        for name, before, after in zip(("API", "worker"), rss_before, rss_after, strict=True):
-            print(f"{name:6s} RSS {before:7.1f} MB -> {after:7.1f} MB ({after - before:+.1f} MB)")
+        if args.minutes:
+            # Paced below what the whole path carries, so no backlog grows: memory is then what it holds.
+            rate = args.rate or 0.8 * events
+            print(f"sustained: {args.minutes:g} min at {rate:.1f} events/s")
+            measure("sustained", args.minutes * 60, rate, 10**9)
+            rss.append((_tree_rss_mb(procs["api"].pid), _tree_rss_mb(procs["worker"].pid)))
+        for index, name in enumerate(("API", "worker")):
+            figures = " -> ".join(f"{r[index]:.1f}" for r in rss)
+            print(f"{name:6s} RSS MB after warm-up -> after the run{' -> after sustained' if args.minutes else ''}: "
+                  f"{figures} ({rss[-1][index] - rss[0][index]:+.1f} MB)")  # fmt: skip
         # The API's Prometheus endpoint after the run (every process's samples summed): its size and speed.
         times, series = [], 0
         for _ in range(5):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from functools import cached_property, lru_cache
+from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
 from typing import Literal
 
@@ -50,6 +51,9 @@ class Settings(BaseSettings):
     jwt_secret: SecretStr | None = Field(None, alias="JWT_SECRET")
     jwt_ttl_seconds: int = Field(3600, alias="JWT_TTL_SECONDS", gt=0)
     rate_limit: str = Field("120/minute", alias="RATE_LIMIT")
+    # Reverse proxies whose X-Forwarded-* headers the API believes (api/proxy.py): a number of hops, or a
+    # comma-separated list of proxy addresses/networks. Empty: none (the peer's address is the client's).
+    trusted_proxies: str = Field("", alias="TRUSTED_PROXIES")
     # Signed links to analysis pages (worker.links): the key (falls back to JWT_SECRET) and how long they work.
     page_link_secret: SecretStr | None = Field(None, alias="PAGE_LINK_SECRET")
     page_link_ttl_days: int = Field(30, alias="PAGE_LINK_TTL_DAYS", gt=0, le=3650)
@@ -77,6 +81,7 @@ class Settings(BaseSettings):
     # Routing by the model gives up after this and routes offline (the reason is recorded); when the offline
     # router is at least this sure, the model is not asked at all.
     llm_routing_timeout_seconds: float = Field(2.0, alias="LLM_ROUTING_TIMEOUT_SECONDS", gt=0)
+    llm_explanation_sentences: int = Field(4, alias="LLM_EXPLANATION_SENTENCES", ge=1, le=20)
     llm_routing_skip_confidence: float | None = Field(None, alias="LLM_ROUTING_SKIP_CONFIDENCE", ge=0, le=1)
 
     # Analysis
@@ -110,6 +115,17 @@ class Settings(BaseSettings):
     def _controllers_parse(self) -> Settings:
         self.controllers  # noqa: B018  # fail at start, naming the variable, not at the first event
         return self
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxies_parse(cls, value: str) -> str:
+        parse_trusted_proxies(value)  # fail at start, naming the variable
+        return value
+
+    @property
+    def trusted_proxy_hops(self) -> int | tuple[IPv4Network | IPv6Network, ...]:
+        """TRUSTED_PROXIES parsed: a hop count, or the networks of the trusted proxies."""
+        return parse_trusted_proxies(self.trusted_proxies)
 
     @field_validator("jwt_secret")
     @classmethod
@@ -161,6 +177,28 @@ class Settings(BaseSettings):
         if self.api_tokens is None:
             return frozenset()
         return frozenset(t.strip() for t in self.api_tokens.get_secret_value().split(",") if t.strip())
+
+
+def parse_trusted_proxies(value: str) -> int | tuple[IPv4Network | IPv6Network, ...]:
+    """``"2"`` -> 2 hops; ``"10.0.0.0/8, 192.168.1.7"`` -> those networks; ``""`` -> 0 (trust no header)."""
+    text = value.strip()
+    if not text:
+        return 0
+    if text.isdigit():
+        hops = int(text)
+        if hops > 10:
+            raise ValueError(f"TRUSTED_PROXIES must be at most 10 hops (it is {hops})")
+        return hops
+    networks = []
+    for part in (p.strip() for p in text.split(",")):
+        try:
+            networks.append(ip_network(part, strict=False))
+        except ValueError:
+            raise ValueError(
+                f"TRUSTED_PROXIES must be a number of hops or a comma-separated list of IP addresses or "
+                f"networks; {part!r} is neither"
+            ) from None
+    return tuple(networks)
 
 
 @lru_cache(maxsize=1)

@@ -111,6 +111,7 @@ def render_text(analysis: Analysis) -> str:
         )
     },
     errors=[400, 413, 415, 422],
+    scope="analyze",
 )
 def analyze() -> Response:
     """Analyse the uploaded log (``text/plain``, ``application/gzip`` or ``application/octet-stream``)."""

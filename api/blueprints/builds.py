@@ -102,6 +102,7 @@ _ACT_ON = Query(
     ],
     errors=[422],
     path_descriptions=_JOB,
+    scope="read",
 )
 def list_builds(job: str) -> dict[str, Any]:
     """Recent builds of ``job``, newest first (``?limit=``, 1..100, default 20; ``?jenkins_url=`` for one
@@ -119,6 +120,7 @@ def list_builds(job: str) -> dict[str, Any]:
     query=[_READ_FROM],
     errors=[404, 422],
     path_descriptions=_JOB,
+    scope="read",
 )
 def get_build(job: str, number: int) -> dict[str, Any]:
     """One build with its analysis (``null`` until there is one)."""
@@ -140,6 +142,7 @@ def get_build(job: str, number: int) -> dict[str, Any]:
     query=[_READ_FROM],
     errors=[404, 422],
     path_descriptions=_JOB,
+    scope="read",
 )
 def get_analysis(job: str, number: int) -> dict[str, Any]:
     """The analysis of one build; 404 ``analysis_pending`` while the worker is still on it."""
@@ -167,6 +170,7 @@ def get_analysis(job: str, number: int) -> dict[str, Any]:
     ],
     errors=[422],
     path_descriptions=_JOB,
+    scope="read",
 )
 def flaky_report(job: str) -> dict[str, Any]:
     """Flaky tests and failures, and retry candidates, judged on the job's last ``?window=`` stored builds
@@ -185,6 +189,7 @@ def flaky_report(job: str) -> dict[str, Any]:
     query=[Query("limit", "how many recent builds", default=10, minimum=1, maximum=MAX_LIMIT), _ACT_ON],
     errors=[422],
     path_descriptions=_JOB,
+    scope="read",
 )
 def job_status(job: str) -> tuple[dict[str, Any], int]:
     """Queue ``builds.status``: the job as Jenkins sees it now (health, queue, last ``?limit=`` builds)."""
@@ -201,6 +206,7 @@ def job_status(job: str) -> tuple[dict[str, Any], int]:
     responses=_QUEUED,
     query=[_ACT_ON],
     path_descriptions=_JOB,
+    scope="operate",
 )
 def trigger_build(job: str) -> tuple[dict[str, Any], int]:
     """Trigger a build of ``job`` with optional ``{"parameters": {...}}`` (an empty body means none)."""
@@ -219,6 +225,7 @@ def trigger_build(job: str) -> tuple[dict[str, Any], int]:
     query=[_ACT_ON],
     errors=[404],
     path_descriptions=_JOB,
+    scope="operate",
 )
 def abort_build(job: str, number: int) -> tuple[dict[str, Any], int]:
     """Abort a running build; a dry run unless the body is ``{"confirm": true}``."""
@@ -237,6 +244,7 @@ def abort_build(job: str, number: int) -> tuple[dict[str, Any], int]:
     query=[_ACT_ON],
     errors=[404],
     path_descriptions=_JOB,
+    scope="operate",
 )
 def rebuild(job: str, number: int) -> tuple[dict[str, Any], int]:
     """Run a build again with the same parameters (``{"confirm": true}`` is passed on to the worker)."""
@@ -254,6 +262,7 @@ def rebuild(job: str, number: int) -> tuple[dict[str, Any], int]:
     query=[_READ_FROM],
     errors=[404],
     path_descriptions=_JOB,
+    scope="analyze",
 )
 def post_feedback(job: str, number: int) -> tuple[dict[str, Any], int]:
     """A signed-in client's verdict on an analysis: ``{"verdict": "right"|"wrong", "lines": "120-131",

@@ -5,9 +5,10 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from flask import Blueprint, g, url_for
+from flask import Blueprint, g
 
 from api.openapi import Body, operation
+from api.proxy import status_link
 from api.schemas import EventAccepted
 from api.services import services
 from api.validation import configured_controller, json_body
@@ -18,7 +19,12 @@ bp = Blueprint("events", __name__, url_prefix="/api/v1")
 
 
 @bp.post("/events")
-@operation(tags=["builds"], body=BuildEvent, responses={202: Body(EventAccepted, "queued for ingestion")})
+@operation(
+    tags=["builds"],
+    body=BuildEvent,
+    responses={202: Body(EventAccepted, "queued for ingestion")},
+    scope="analyze",
+)
 def post_event() -> tuple[dict[str, Any], int]:
     """Validate a build event and queue ``builds.ingest_event``; 202 with the build's URL.
 
@@ -34,5 +40,7 @@ def post_event() -> tuple[dict[str, Any], int]:
     services().queue.send(
         INGEST_EVENT, {"event": event.model_dump(mode="json")}, task_id=task_id, request_id=g.request_id
     )
-    status_url = url_for("builds.get_build", job=event.job, number=event.build, jenkins_url=event.jenkins_url)
+    status_url = status_link(
+        "builds.get_build", job=event.job, number=event.build, jenkins_url=event.jenkins_url
+    )
     return {"accepted": True, "task_id": task_id, "status_url": status_url}, 202

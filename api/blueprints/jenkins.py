@@ -24,7 +24,7 @@ class ValidateRequest(BaseModel):
 
 
 @bp.get("/queue")
-@operation(tags=["jenkins"], responses={202: Body(TaskAccepted, "queued for a worker")})
+@operation(tags=["jenkins"], responses={202: Body(TaskAccepted, "queued for a worker")}, scope="read")
 def queue() -> tuple[dict[str, Any], int]:
     """Queue ``jenkins.queue``: what waits in the build queue and why, and the agents' state."""
     return start_task(QUEUE_STATUS, {}), 202
@@ -38,6 +38,7 @@ def queue() -> tuple[dict[str, Any], int]:
     responses={202: Body(TaskAccepted, "queued for a worker")},
     query=[Query("jenkins_url", "the configured controller to act on (default: the default one)", "string")],
     path_descriptions={"item_id": "the queue item's id, as GET /api/v1/queue reports it"},
+    scope="operate",
 )
 def cancel_queue_item(item_id: int) -> tuple[dict[str, Any], int]:
     """Queue ``jenkins.cancel_queue_item``: take a waiting build out of the queue (a dry run unless the body is
@@ -50,7 +51,10 @@ def cancel_queue_item(item_id: int) -> tuple[dict[str, Any], int]:
 
 @bp.post("/pipelines/validate")
 @operation(
-    tags=["pipelines"], body=ValidateRequest, responses={202: Body(TaskAccepted, "queued for a worker")}
+    tags=["pipelines"],
+    body=ValidateRequest,
+    responses={202: Body(TaskAccepted, "queued for a worker")},
+    scope="analyze",
 )
 def validate_pipeline() -> tuple[dict[str, Any], int]:
     """Queue ``pipelines.validate`` for ``{"jenkinsfile": "..."}``: local lint, then Jenkins' validator."""

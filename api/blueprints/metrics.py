@@ -40,6 +40,7 @@ MAX_HOURS = 366 * 24
         Query("jenkins_url", "only this controller's builds", type="string"),
     ],
     errors=[422],
+    scope="read",
 )
 def build_metrics() -> dict[str, Any]:
     """Builds completed in a time window: totals, success rate, mean and p95 duration, overall and by job.

@@ -21,7 +21,7 @@ PLUGIN_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
 
 
 @bp.get("")
-@operation(tags=["plugins"], responses={202: Body(TaskAccepted, "queued for a worker")})
+@operation(tags=["plugins"], responses={202: Body(TaskAccepted, "queued for a worker")}, scope="read")
 def list_plugins() -> tuple[dict[str, Any], int]:
     """Queue the plugin inventory (``plugins.inventory``): 202, the result arrives on the task."""
     return start_task(LIST_PLUGINS, {}), 202
@@ -34,6 +34,7 @@ def list_plugins() -> tuple[dict[str, Any], int]:
     body_required=False,
     responses={202: Body(TaskAccepted, "queued for a worker")},
     path_descriptions={"name": "the plugin id (artifactId), optionally @version: git or git@5.2.1"},
+    scope="admin",
 )
 def install_plugin(name: str) -> tuple[dict[str, Any], int]:
     """Queue ``plugins.install`` for ``name`` (body ``{"confirm": true}`` to really install)."""

@@ -13,10 +13,11 @@ from collections.abc import Generator, Iterator, Mapping
 from typing import Any
 
 import structlog
-from flask import Blueprint, Response, current_app, g, url_for
+from flask import Blueprint, Response, current_app, g
 
 from api.errors import APIError
 from api.openapi import Body, operation
+from api.proxy import status_link
 from api.schemas import TaskAccepted, TaskConfirmRequest, TaskView
 from api.services import Services, services
 from api.validation import json_body
@@ -53,15 +54,18 @@ def start_task(
     except APIError as exc:
         tasks.mark_failed(task_id, exc.message)
         raise
-    return {"task_id": task_id, "status_url": url_for("tasks.get_task", task_id=task_id)}
+    return {"task_id": task_id, "status_url": status_link("tasks.get_task", task_id=task_id)}
 
 
 @bp.post("/tasks")
-@operation(tags=["tasks"], body=TaskRequest, responses={202: Body(TaskAccepted, "queued")})
+@operation(tags=["tasks"], body=TaskRequest, responses={202: Body(TaskAccepted, "queued")}, scope="analyze")
 def post_task() -> tuple[dict[str, Any], int]:
     """Queue a natural-language task for the supervisor agent (``agents.handle_task``)."""
     req = json_body(TaskRequest)
-    return start_task(HANDLE_TASK, req.model_dump(mode="json")), 202
+    request = req.model_dump(mode="json")
+    # The agents' Jenkins-changing tools check these (worker.agents.tools.TOOL_SCOPES): the token's, not the body's.
+    kwargs = {**request, "scopes": sorted(g.principal.scopes)}
+    return start_task(HANDLE_TASK, kwargs, payload=request), 202
 
 
 def _find(tasks: TaskRepository, task_id: str) -> dict[str, Any]:
@@ -83,7 +87,7 @@ def task_view(record: Mapping[str, Any]) -> dict[str, Any]:
 
 
 @bp.get("/tasks/<task_id>")
-@operation(tags=["tasks"], responses={200: Body(TaskView)}, errors=[404])
+@operation(tags=["tasks"], responses={200: Body(TaskView)}, errors=[404], scope="read")
 def get_task(task_id: str) -> dict[str, Any]:
     """A task's status and, once finished, its result or error."""
     return task_view(_find(services().storage.tasks, task_id))
@@ -95,6 +99,8 @@ def get_task(task_id: str) -> dict[str, Any]:
     body=TaskConfirmRequest,
     responses={202: Body(TaskAccepted, "the confirmed actions are queued as a new task")},
     errors=[404, 409],
+    # Each action also needs its own tool's scope (operate, admin) in the confirming token, checked by the worker.
+    scope="analyze",
 )
 def confirm_task(task_id: str) -> tuple[dict[str, Any], int]:
     """Confirm what a task planned (it answered ``status: "needs_confirmation"``): runs exactly those actions.
@@ -114,7 +120,8 @@ def confirm_task(task_id: str) -> tuple[dict[str, Any], int]:
             "token: unknown, expired, already used, or not a confirmation of this task; ask again for a new plan",
         )
     payload = {"confirms": task_id, "actions": [a.model_dump(mode="json") for a in plan.actions]}
-    return start_task(CONFIRM_TASK, {"plan": plan.model_dump(mode="json")}, payload=payload), 202
+    kwargs = {"plan": plan.model_dump(mode="json"), "scopes": sorted(g.principal.scopes)}
+    return start_task(CONFIRM_TASK, kwargs, payload=payload), 202
 
 
 def sse(event: str, data: Any) -> str:
@@ -190,6 +197,7 @@ def _events(
         )
     },
     errors=[404],
+    scope="read",
 )
 def stream_task(task_id: str) -> Response:
     """Server-Sent Events for a task: ``progress`` events, then one ``result`` event, then the stream closes.

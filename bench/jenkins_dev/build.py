@@ -14,7 +14,7 @@ from pathlib import Path
 
 import yaml
 
-from bench.jenkins_dev import specs_jenkins, specs_tools
+from bench.jenkins_dev import specs_jenkins, specs_toolchains, specs_tools
 from bench.jenkins_dev.jenkins_layer import Style, render, spans
 
 HERE = Path(__file__).resolve().parent
@@ -22,7 +22,7 @@ HERE = Path(__file__).resolve().parent
 
 def main(out: Path = HERE) -> None:
     """Write ``out/logs/*.log`` and ``out/labels.yaml``."""
-    assert specs_jenkins  # registers its specs in specs_tools.SPECS
+    assert specs_jenkins and specs_toolchains  # register their specs in specs_tools.SPECS
     logs = out / "logs"
     logs.mkdir(exist_ok=True)
     entries = []

@@ -26,6 +26,7 @@ class AgentServices:
     """The clients a task may use.
 
     ``progress(stage, data)`` publishes progress events (the Celery task forwards them to ``tasks:<id>``).
+    ``scopes``: what the API token that sent the task may do (``tools.TOOL_SCOPES``); None: no limit (CLI).
     """
 
     settings: Settings
@@ -37,6 +38,8 @@ class AgentServices:
     confirmations: ConfirmationStore | None = None
     #: The id of the task being run (Celery's), named in the confirmation URL; ``None`` outside the API.
     task_id: str | None = None
+    #: What the API token that sent the task may do (``tools.TOOL_SCOPES``); None: no limit (CLI).
+    scopes: frozenset[str] | None = None
 
     def report(self, stage: str, **data: Any) -> None:
         """Publish a progress event if anyone listens; a broken listener never fails the task."""

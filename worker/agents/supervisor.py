@@ -34,7 +34,14 @@ from worker.agents.models import (
 from worker.agents.router import default_router, route, route_with_llm
 from worker.agents.services import AgentServices
 from worker.agents.textcalls import looks_like_tool_call, strip_template_tokens
-from worker.agents.tools import Specialist, ToolContext, ToolError, is_confirmed, tool_error_text
+from worker.agents.tools import (
+    Specialist,
+    ToolContext,
+    ToolError,
+    guard_tools,
+    is_confirmed,
+    tool_error_text,
+)
 from worker.confirmations import ConfirmationStore, Plan
 from worker.logging import get_logger
 from worker.metrics import LLM_FAILURES
@@ -101,7 +108,7 @@ def run_task(
     while True:
         specialist = SPECIALISTS[agent]
         ctx.agent = agent
-        ctx.tools = {t.name: t for t in specialist.make_tools(ctx)}
+        ctx.tools = {t.name: t for t in guard_tools(specialist.make_tools(ctx), services.scopes)}
         ctx.handoff = None
         answered = False
         if llm is not None:
@@ -188,7 +195,7 @@ def run_confirmed(plan: Plan, *, services: AgentServices, store: ConfirmationSto
         agents.append(agent)
         specialist = SPECIALISTS[agent]
         ctx.agent = agent
-        ctx.tools = {t.name: t for t in specialist.make_tools(ctx)}
+        ctx.tools = {t.name: t for t in guard_tools(specialist.make_tools(ctx), services.scopes)}
         if action.tool not in ctx.tools:
             raise ValueError(f"plan.actions.{index}.tool: {action.tool!r} is not a {action.agent} tool")
         if store is not None and plan.digest and not store.first_run(plan.digest, index):

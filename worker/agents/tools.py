@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from langchain_core.tools import BaseTool
+from langchain_core.tools import BaseTool, StructuredTool
 from pydantic import ValidationError
 
 from worker.agents.llm import redact_text
@@ -41,6 +41,44 @@ def is_confirmed(context: dict[str, Any]) -> bool:
 
 class ToolError(Exception):
     """An expected failure, explained in words for the model and the user."""
+
+
+#: The API token scope (``api.auth.SCOPES``) each Jenkins-changing tool needs; a tool not named here only reads
+#: and is covered by the ``analyze`` scope that ``POST /api/v1/tasks`` itself needs.
+TOOL_SCOPES: dict[str, str] = {
+    "trigger_build": "operate",
+    "abort_build": "operate",
+    "rebuild": "operate",
+    "install_plugin": "admin",
+    "create_pipeline_job": "admin",
+}
+
+
+def guard_tools(tools: list[BaseTool], scopes: frozenset[str] | None) -> list[BaseTool]:
+    """``tools``, with each one the caller's token may not use (:data:`TOOL_SCOPES`) replaced by a twin that only
+    answers why: the model still sees it, so it can tell the user which scope is missing instead of guessing.
+    ``scopes`` is None for callers without a token (the CLI, tests): everything is allowed."""
+    if scopes is None:
+        return tools
+    guarded: list[BaseTool] = []
+    for tool in tools:
+        needed = TOOL_SCOPES.get(tool.name)
+        if needed is None or needed in scopes:
+            guarded.append(tool)
+            continue
+
+        def refuse(*_: Any, _name: str = tool.name, _needed: str = needed, **__: Any) -> str:
+            raise ToolError(
+                f"the API token that sent this task lacks the '{_needed}' scope needed by {_name}; "
+                f"ask for a token with --scope {_needed}"
+            )
+
+        guarded.append(
+            StructuredTool.from_function(
+                refuse, name=tool.name, description=tool.description, args_schema=tool.args_schema
+            )
+        )
+    return guarded
 
 
 @dataclass

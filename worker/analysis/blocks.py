@@ -113,6 +113,48 @@ _LIST_ITEM = re.compile(r"^\s*(?:[✓✔✗✖\u00d7√]|\d+\) )")
 _TAG = re.compile(r"^\s*(\[[^\]]{1,20}\]|[A-Za-z]+ ERR!|[A-Z]\s{2,}|[A-Za-z_.-]+:)")
 
 
+# A verdict or a tally: a line that only says *that* something failed, or counts the failures, in the words the
+# tools document for it. What failed is in the detailed report printed before it.
+#   Maven "BUILD FAILURE", "Tests run: 5, Failures: 1, ..." and "There are test failures"; Gradle "BUILD FAILED",
+#   "FAILURE: Build failed with an exception", "5 tests completed, 1 failed", "There were failing tests";
+#   xcodebuild "** TEST FAILED **", "Testing failed:", XCTest "Executed 5 tests, with 1 failure"; pytest's
+#   "==== 1 failed, 2 passed in 0.1s ====" and "Interrupted: 1 error during collection"; unittest
+#   "FAILED (failures=1)"; Jest "Tests: 1 failed" / "Test Suites: 1 failed"; mocha "  1 failing"; go "FAIL" and
+#   "FAIL pkg 0.01s"; cargo "test result: FAILED." and "error: test failed, to rerun pass"; RSpec/hspec
+#   "5 examples, 1 failure", minitest "5 runs, 9 assertions, 1 failures", ExUnit "5 tests, 1 failure"; PHPUnit
+#   "FAILURES!" and "Tests: 5, Assertions: 9, Failures: 1"; dotnet "Failed!  - Failed: 1", "Test Run Failed.",
+#   "Build FAILED."; CTest "80% tests passed, 1 tests failed out of 5"; prove "Result: FAIL", "Failed 1/5 test
+#   programs", Test::More "# Looks like you failed 1 test of 5"; Pester "Tests Passed: 4, Failed: 1"; sbt
+#   "[error] Failed: Total 5, Failed 1", "Tests: succeeded 4, failed 1", "*** 1 TEST FAILED ***"; Erlang
+#   common_test "TEST COMPLETE, 4 ok, 1 failed"; ESLint "✖ 3 problems (2 errors, 0 warnings)", tsc/mypy/ruff
+#   "Found 3 errors"; runners' exit lines: Jenkins "ERROR: script returned exit code 1", "Failed in branch",
+#   "ERROR: <command> returned exit code 1", Travis "The command ... exited with 1", GitHub Actions
+#   "Process completed with exit code 1", make's "*** [target] Error 2", npm's "Test failed", "exited with
+#   code 1", "failed with exit code 1".
+_VERDICT = re.compile(
+    r"BUILD (?:FAILURE|FAILED)|There (?:are|were) (?:test failures|failing tests)"
+    r"|FAILURE: Build failed with an exception|\b\d+ tests? completed, \d+ failed"
+    r"|^\s*Tests run: \d+, Failures: \d+, Errors: \d+|\*\* (?:BUILD|TEST|ARCHIVE) FAILED \*\*|^Testing failed:"
+    r"|Executed \d+ tests?, with [1-9]\d* failures?|^=+ .*\b\d+ (?:failed|errors?)\b.* in [\d.]+m?s.*=+$"
+    r"|Interrupted: \d+ errors? during collection|^FAILED \((?:failures|errors)=\d+"
+    r"|^(?:Tests|Test Suites):\s+\d+ failed|^\s*\d+ failing\s*$|^FAIL\s*$|^FAIL\s+\S+\s+[\d.]+s$"
+    r"|^test result: FAILED|error: test failed, to rerun pass|^\d+ (?:examples?|tests?|runs?)(?:, \d+ \w+)*, [1-9]\d* failures?"
+    r"|^FAILURES!$|^Tests: \d+, Assertions: \d+, (?:Failures|Errors)|^Failed!\s+- Failed:|^Test Run Failed\.|^Build FAILED\."
+    r"|\d+% tests passed, \d+ tests? failed out of|^Result: FAIL|^Failed \d+/\d+ test programs"
+    r"|# Looks like you failed \d+ tests?|Tests Passed: \d+,? Failed: [1-9]|Failed: Total \d+, Failed [1-9]"
+    r"|Tests: succeeded \d+, failed [1-9]|\*\*\* \d+ TESTS? FAILED \*\*\*|TEST COMPLETE, \d+ ok, [1-9]\d* failed"
+    r"|^✖ \d+ problems? \(|^Found \d+ errors?\b|returned exit code [1-9]|^Failed in branch"
+    r"|The command \".*\" (?:exited with|failed)|Process completed with exit code [1-9]"
+    r"|\*\*\* \[[^\]]+\] Error \d+|npm (?:ERR!|error) Test failed|exited with (?:code|status) [1-9]"
+    r"|failed with exit code [1-9]"
+)
+
+
+def is_verdict(text: str) -> bool:
+    """Whether ``text`` is a verdict or tally line (see :data:`_VERDICT`)."""
+    return _VERDICT.search(strip_prefix(text).strip()) is not None
+
+
 def is_blank(text: str) -> bool:
     """A blank line, or one with only a runner's prefix (a timestamp before nothing)."""
     return not strip_prefix(text).strip()

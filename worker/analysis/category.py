@@ -12,11 +12,28 @@ first on a tie.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import cast
 
 from worker.analysis.kb import KnowledgeBase
 from worker.analysis.models import Category, Cause
+from worker.analysis.reader import strip_prefix
+
+# A line a tool prints at the warning level, in the forms the tools document: Maven "[WARNING]", sbt "[warn]",
+# GitHub Actions "::warning" / "##[warning]", gcc/clang/rustc/swiftc "file:12:3: warning:", rustc/cargo/git
+# "warning: ...", npm "npm WARN" / "npm warn", Go's log "WARN", Python's warnings "UserWarning: ...",
+# MSBuild "warning CS0168:".
+_WARNING_LEVEL = re.compile(
+    r"^\s*(?:\[(?:warn|warning|WARN|WARNING)\]|(?:warning|Warning|WARNING|WARN)(?:\[\w+\])?:|::warning\b"
+    r"|##\[warning\]|npm (?:WARN|warn)\b|\S+:\d+(?::\d+)?:? warning\b|WARN\s|\w*Warning: )"
+    r"|\bwarning (?:CS|MSB|NU|TS|C)\d{4}\b"
+)
+
+
+def is_warning(text: str) -> bool:
+    """Whether ``text`` is a line its tool printed at the warning level (see :data:`_WARNING_LEVEL`)."""
+    return _WARNING_LEVEL.search(text) is not None or _WARNING_LEVEL.search(strip_prefix(text)) is not None
 
 
 def decide(kb: KnowledgeBase, causes: Sequence[Cause], first_block: Sequence[str]) -> Category:
@@ -34,9 +51,10 @@ def hinted(kb: KnowledgeBase, lines: Sequence[str]) -> Category:
     counts: dict[str, list[int]] = {}  # category -> [hinted lines, -first line]
     seen: set[tuple[int, str]] = set()
     joined = "\n".join(lines).encode("utf-8", "replace")
+    warned = {i for i, text in enumerate(lines) if is_warning(text)}
     for index, pattern in kb.scan_lines(joined):
         category = kb.patterns[pattern].category
-        if category and (index, category) not in seen:
+        if category and index not in warned and (index, category) not in seen:
             seen.add((index, category))
             entry = counts.setdefault(category, [0, -index])
             entry[0] += 1

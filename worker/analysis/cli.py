@@ -105,7 +105,7 @@ def _run(
         _fail(f"--previous: file {str(previous)!r} does not exist or is not a file", 2)
     failed = False
     results: list[dict[str, object]] = []
-    out = click.get_text_stream("stdout")
+    out = sys.stdout  # click.get_text_stream is deprecated (click 8.5); CliRunner swaps sys.stdout too
     # rich only for a terminal: through a pipe the plain writer says the same without importing it.
     console = _console(out) if output_format == "text" and out.isatty() else None
     for name in files:

@@ -4,15 +4,19 @@ How it stays fast and bounded on multi-gigabyte logs:
 
 1. The input is regrouped into blocks of whole lines (:func:`reader.iter_blocks`).
 2. Each block is scanned once by the *trigger* patterns (everything that can make a line evidence, plus the
-   structure markers) compiled into one Hyperscan database; the few lines they hit are then scanned again,
-   together, with every pattern (weights, caps, causes). Python never iterates over the lines of a block.
-3. Matched lines ("hits") are grouped into candidate blocks and extended with the lines that continue their
-   message (stack frames, indented detail), taken from the current block or the ring of lines kept from the
-   previous ones; the result does not depend on where blocks were cut. Only a bounded number of candidates is kept: the best ones by
-   evidence, and the most recent ones (failures are usually near the end).
+   structure markers) compiled into one Hyperscan database; the lines they hit are then scanned again, each
+   distinct line once, with every pattern (weights, caps, causes). Python never iterates over the lines of a
+   block (:mod:`scan`).
+3. A repeat of a failure already seen is counted on its first occurrence (:mod:`ghosts`); other matched lines
+   ("hits") are grouped into candidate blocks and extended with the lines that continue their message (stack
+   frames, indented detail), taken from the current block or the ring of lines kept from the previous ones
+   (:mod:`growth`); the result does not depend on where blocks were cut. Only a bounded number of candidates is
+   kept (:mod:`stream_state`): the best ones by evidence, and the most recent ones.
 4. Structure markers (a CI step starting, a command exiting non-zero, ``Finished: FAILURE``) tell which step
-   failed; blocks inside a failed step rank higher, blocks in steps that succeeded rank lower.
-5. With the last green build's log, lines that appear there too (after normalisation) are noise.
+   failed (:mod:`steps`); blocks inside a failed step rank higher, blocks in steps that succeeded rank lower.
+5. With the last green build's log, lines that appear there too (after normalisation) are noise (:mod:`green`).
+
+This module reads the blocks and assembles the result (:mod:`ranking`, :mod:`repeats`, :mod:`verdict`).
 """
 
 from __future__ import annotations

@@ -19,12 +19,19 @@ from contextlib import contextmanager
 from types import ModuleType
 from typing import Protocol
 
+#: What this module uses of the compiled one: a build from an older ``_fast.c`` (an in-place build not redone
+#: after an update) lacks some of it and is not used.
+COMPILED_API = ("strip_ansi", "select_lines", "line_text", "Ends")
+
 
 def _load_compiled() -> ModuleType | None:
     try:
-        return importlib.import_module("worker.analysis._fast")
+        module = importlib.import_module("worker.analysis._fast")
     except ImportError:  # not built (no C compiler where it was installed): the pure-Python twins below
         return None
+    if not all(hasattr(module, name) for name in COMPILED_API):
+        return None  # stale: the pure-Python twins until it is rebuilt (pip install -e .)
+    return module
 
 
 _compiled_module = _load_compiled()

@@ -12,7 +12,15 @@ import re
 from collections.abc import Iterable
 from typing import Protocol
 
-from worker.analysis.blocks import STEP_FAIL, STEP_OK, STEP_UNKNOWN, Candidate, is_blank, trim_edges
+from worker.analysis.blocks import (
+    STEP_FAIL,
+    STEP_OK,
+    STEP_UNKNOWN,
+    Candidate,
+    is_blank,
+    is_verdict,
+    trim_edges,
+)
 from worker.analysis.kb import KnowledgeBase
 from worker.analysis.reader import strip_prefix
 from worker.analysis.similarity import normalize_line
@@ -117,7 +125,57 @@ def rank(
         if first is not picked[0]:
             picked.remove(first)
             picked.insert(0, first)
+    _report_before_verdict(state, picked)
     return _each_failed_step(state, _repeats_last(picked))
+
+
+# How far before a verdict its report may be (in lines), in the same step.
+VERDICT_REACH = 400
+
+
+def _only_verdicts(cand: Candidate) -> bool:
+    """Every line of evidence of ``cand`` is a verdict or a tally."""
+    lines = [cand.lines[h.line - cand.start] for h in cand.hits if 0 <= h.line - cand.start < len(cand.lines)]
+    return bool(lines) and all(is_verdict(text) for text in lines)
+
+
+def _report_before_verdict(state: Structure, ranked: list[Candidate], depth: int = 10) -> None:
+    """A verdict or tally shown first points at the report it counts: the nearest block before it in the same
+    step, with evidence of its own, goes first; the verdict follows it (it says which step failed). A verdict
+    printed after its step ended (Jenkins' "ERROR: ..." after "End of Pipeline") points at the nearest block
+    before it in the step just before (unless that one passed) or in a step that failed.
+
+    The verdict often weighs more than the report (an error word, "failed", a count, just above the failing
+    exit), and some reports hold no error word at all (a crashed test's name, a link checker's list).
+    """
+    if len(ranked) < 2 or not _only_verdicts(ranked[0]):
+        return
+    top = ranked[0]
+    status = state.step_status
+    before = [
+        c
+        for c in ranked[1:depth]
+        if c.end < top.start
+        and top.start - c.end <= VERDICT_REACH
+        and c.evidence() > 0
+        and not _only_verdicts(c)
+    ]
+    same = [c for c in before if c.step == top.step]
+    if not same:
+        # Printed after its step ended: the step before it, unless that one is known to have passed, or the
+        # steps that failed.
+        same = [
+            c
+            for c in before
+            if (c.step == top.step - 1 and c.step < len(status) and status[c.step] != STEP_OK)
+            or (c.step < len(status) and status[c.step] == STEP_FAIL)
+        ]
+    if not same:
+        return
+    before = same
+    report = max(before, key=lambda c: c.end)
+    ranked.remove(report)
+    ranked.insert(0, report)
 
 
 def _placement(state: Structure, step: int, line: int, fail_lines: list[int], any_failed_step: bool) -> float:

@@ -247,6 +247,7 @@ def _detect_secrets_patterns() -> list[tuple[str, str, int]]:
     from detect_secrets.core.plugins.util import get_mapping_from_secret_type_to_class
 
     found: list[tuple[str, str, int]] = []
+    plugin: Any
     for plugin in get_mapping_from_secret_type_to_class().values():
         if plugin.__name__ in _LEFT_OUT:
             continue

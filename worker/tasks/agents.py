@@ -18,11 +18,14 @@ def handle_task(self: LangchainJenkinsTask, **payload: Any) -> dict[str, Any]:
     """Run the supervisor on ``{"task": "...", "context": {...}}``; the stored result is the agent's answer.
 
     A task that would change Jenkins ends ``status: "needs_confirmation"`` with the plan and a single-use token
-    (kept in Redis); ``agents.confirm_task`` runs it once confirmed.
+    (kept in Redis); ``agents.confirm_task`` runs it once confirmed. ``scopes`` (set by the API from the caller's
+    token, never by the caller) limits the Jenkins-changing tools; absent (a task sent by other code than the
+    API), nothing is limited.
     """
     from worker.agents import AgentServices, run_task
     from worker.confirmations import ConfirmationStore
 
+    scopes = payload.pop("scopes", None)
     req = parse_payload(TaskRequest, payload)
     ctx = self.ctx
     storage = ctx.storage
@@ -34,6 +37,7 @@ def handle_task(self: LangchainJenkinsTask, **payload: Any) -> dict[str, Any]:
         progress=lambda stage, data: self.progress(stage, **data),
         confirmations=ConfirmationStore(ctx.redis),
         task_id=self.request.id,
+        scopes=frozenset(str(s) for s in scopes) if isinstance(scopes, list) else None,
     )
     result = run_task(req.task, req.context, services=services, llm=ctx.chat_model)
     answer: dict[str, Any] = result.model_dump(mode="json")
@@ -50,9 +54,11 @@ def confirm_task(self: LangchainJenkinsTask, **payload: Any) -> dict[str, Any]:
     from worker.agents import AgentServices, run_confirmed
     from worker.confirmations import ConfirmationStore, Plan
 
+    scopes = payload.pop("scopes", None)  # the confirming token's: each action needs its tool's scope
     plan = parse_payload(Plan, payload.get("plan"))
     ctx = self.ctx
     services = AgentServices(
+        scopes=frozenset(str(s) for s in scopes) if isinstance(scopes, list) else None,
         settings=ctx.settings,
         jenkins=ctx.jenkins if ctx.has_jenkins else None,
         analyses=ctx.storage.analyses,

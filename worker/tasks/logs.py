@@ -134,7 +134,9 @@ def analyze_build(self: LangchainJenkinsTask, **payload: Any) -> dict[str, Any]:
         )
         doc["retryable"] = doc["retry_candidate"] is not None
         doc["retry_reason"] = doc["retry_candidate"]["reason"] if doc["retry_candidate"] else None
-        doc["explanation"] = _explain(ctx.chat_model, doc, ctx.settings.llm_token_budget)
+        doc["explanation"] = _explain(
+            ctx.chat_model, doc, ctx.settings.llm_token_budget, ctx.settings.llm_explanation_sentences
+        )
         doc.update(build_urls(key, req.job, req.build))
         doc["page_url"] = page_url(ctx.settings, key, req.job, req.build)
         fmt = ctx.settings.jenkins_description_format
@@ -204,14 +206,16 @@ def _flakiness(history: list[dict[str, Any]], build: int, fingerprint: str, cate
     }
 
 
-def _explain(llm: BaseChatModel | None, doc: dict[str, Any], token_budget: int) -> dict[str, Any] | None:
+def _explain(
+    llm: BaseChatModel | None, doc: dict[str, Any], token_budget: int, max_sentences: int
+) -> dict[str, Any] | None:
     """The LLM's explanation of the evidence, when an LLM is configured (None without one, or if it failed)."""
     if llm is None:
         return None
     from worker.agents.explain import explain_failure
 
     # Tokens and latency are counted by the chat model's metrics callback (worker.agents.llm), by model.
-    return explain_failure(llm, doc, token_budget=token_budget)
+    return explain_failure(llm, doc, token_budget=token_budget, max_sentences=max_sentences)
 
 
 def _publish_description(jenkins: JenkinsClient, job: str, build: int, description: dict[str, Any]) -> bool:

@@ -84,4 +84,40 @@ class AskJenkinsAgentTest extends PipelineTestCase {
         assert e.message == 'askJenkinsAgent: no answer to task task-1: no result after 10s (last: status running)'
         assert harness.sleptSeconds == 10
     }
+
+    @Test
+    void a_plan_needing_confirmation_is_returned_and_confirmed_with_the_task() {
+        Map planned = [task_id: 'task-1', status: 'succeeded', kind: 'agents.handle_task', error: null,
+                       result : [agent       : 'build', status: 'needs_confirmation',
+                                 answer      : 'I would rebuild api-service #42 with DEBUG=false.',
+                                 confirmation: [token: 'tok-0123456789abcdef', confirm_url: TASK_PATH + '/confirm']]]
+        api.on('POST /api/v1/tasks', accepted([task_id: 'task-1', status_url: TASK_PATH]))
+        api.on('GET ' + TASK_PATH, ok(planned))
+        api.on('POST ' + TASK_PATH + '/confirm', accepted([task_id: 'task-2', status_url: '/api/v1/tasks/task-2']))
+        api.on('GET /api/v1/tasks/task-2', ok([task_id: 'task-2', status: 'succeeded', kind: 'agents.confirm_task',
+                                               result : [status: 'done', answer: 'Rebuilt api-service #42.']]))
+
+        Map task = harness.run('askJenkinsAgent', [task: 'rebuild api-service #42'])
+        assert task.result.status == 'needs_confirmation'
+        assert harness.consoleText().contains('task task-1 needs confirmation; nothing was changed')
+        assert api.requestsTo('POST', TASK_PATH + '/confirm').isEmpty()
+
+        Map confirmed = harness.run('askJenkinsAgent', [confirm: task])
+        assert confirmed.result.answer == 'Rebuilt api-service #42.'
+        assert api.requestsTo('POST', TASK_PATH + '/confirm')[0].body == [token: 'tok-0123456789abcdef']
+        assertTokenNeverLeaked()
+    }
+
+    @Test
+    void confirm_needs_a_task_with_a_token_and_not_a_task_text() {
+        AbortException e = shouldFail(AbortException) {
+            harness.run('askJenkinsAgent', [confirm: [task_id: 'task-1']])
+        }
+        assert e.message.startsWith('askJenkinsAgent: confirm must be the task a previous askJenkinsAgent returned')
+
+        e = shouldFail(AbortException) {
+            harness.run('askJenkinsAgent', [task: 'x', confirm: [task_id: 'task-1', token: 't']])
+        }
+        assert e.message == 'askJenkinsAgent: give either task or confirm, not both'
+    }
 }

@@ -58,7 +58,12 @@ def test_accepts_task_and_records_it_before_sending(
     assert record["status"] == "queued" and record["kind"] == task_names.HANDLE_TASK
     [message] = queued()
     assert (message.id, message.name) == (task_id, "agents.handle_task")
-    assert message.kwargs == {"task": "why did api-service #42 fail?", "context": {"job": "api"}}
+    # The token's scopes ride along (the agents' Jenkins-changing tools check them); the body cannot set them.
+    assert message.kwargs == {
+        "task": "why did api-service #42 fail?",
+        "context": {"job": "api"},
+        "scopes": ["admin", "analyze", "operate", "read"],
+    }
 
     # The status is readable at once, before any worker ran.
     status = client.get(body["status_url"], headers=AUTH)

@@ -2,15 +2,18 @@
 console (and its failed step, and its build parameters) through the real API, queue, worker, LLM and storage,
 then look everywhere it could surface.
 
-Places searched: every MongoDB document, the API's answers, the requests the LLM stub received, the build
-descriptions written to Jenkins, the results Celery keeps in Redis, every log line, and the Prometheus metrics.
+Places searched: every MongoDB document, the API's answers, the analysis pages (opened by the links written into
+Jenkins), the requests the LLM stub received over its socket, the build descriptions written to Jenkins, the
+results Celery keeps in Redis, every log line (API and worker), and the Prometheus metrics.
 """
 
 from __future__ import annotations
 
+import html
 import io
 import json
 import logging
+import re
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -119,6 +122,15 @@ def test_no_secret_of_the_corpus_leaves_through_any_output(
     outputs["jenkins-descriptions"] = "\n".join(
         jenkins_double.description(JOB, n) or "" for n in range(1, len(SHAPES) + 1)
     )
+    # The analysis pages, opened with the signed links the worker wrote into the descriptions.
+    pages = []
+    for number in range(1, len(SHAPES) + 1):
+        link = re.search(r"/analyses/([A-Za-z0-9._-]+)", jenkins_double.description(JOB, number) or "")
+        assert link, f"build {number}: the description links no analysis page"
+        page = requests.get(f"{api_server.url}/analyses/{link.group(1)}", timeout=10)
+        assert page.status_code == 200, page.text
+        pages.append(html.unescape(page.text))
+    outputs["html-pages"] = "\n".join(pages)
     client = redis.Redis.from_url(settings.redis_url)
     outputs["redis"] = "\n".join(
         repr(client.get(key)) for key in client.keys("*") if client.type(key) == b"string"
@@ -132,6 +144,7 @@ def test_no_secret_of_the_corpus_leaves_through_any_output(
     for number, shape in enumerate(SHAPES, start=1):
         shown = "\n".join(block["text"] for block in analyses[number]["excerpt"])
         assert shape.context in shown, f"{shape.id}: its lines were not in the excerpt"
+        assert shape.context in pages[number - 1], f"{shape.id}: its lines were not on the analysis page"
     assert len(llm_stub.requests) == len(SHAPES)
     assert "DEPLOY_TOKEN" in outputs["mongodb:builds"] and "eu-west-1" in outputs["mongodb:builds"]
     assert "task_enqueued" in outputs["logs"]

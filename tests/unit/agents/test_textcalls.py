@@ -93,3 +93,28 @@ def test_grounding_drops_sentences_with_facts_no_tool_returned() -> None:
     assert "sh 'mvn -v 3.9.6'" in cleaned  # code blocks are left alone
     assert "2 statement(s) removed" in cleaned
     assert ground("Build #42 failed at line 30.", sources) == ("Build #42 failed at line 30.", 0)
+
+
+def test_an_explanation_is_held_to_its_rules() -> None:
+    from worker.agents.explain import grounded_explanation, known_fixes
+
+    analysis = {
+        "excerpt": [
+            {"start_line": 3, "end_line": 6, "text": "+ mvn\n[ERROR] x\n[ERROR] Api.java:[31,17]\nFAILURE"}
+        ],
+        "causes": [{"id": "maven-compilation", "line": 5, "fix": "Fix the compile error in Api.java."}],
+    }
+    text = (
+        "The build failed compiling Api.java (line 5). Line 42 shows a network timeout. "
+        "You should upgrade the compiler plugin. The failed stage was Build. Maven stopped at line 6. "
+        "Nothing else ran.<|im_end|>"
+    )
+    kept, dropped = grounded_explanation(text, analysis, max_sentences=3)
+    assert (
+        kept
+        == "The build failed compiling Api.java (line 5). The failed stage was Build. Maven stopped at line 6."
+    )
+    assert dropped == 3  # a line outside the excerpt, a fix of its own, one sentence over the limit
+    assert known_fixes(analysis) == [
+        {"cause": "maven-compilation", "fix": "Fix the compile error in Api.java."}
+    ]

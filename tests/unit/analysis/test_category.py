@@ -45,3 +45,21 @@ def test_hints_count_lines_and_unknown_without_any() -> None:
         hinted(kb, ["Connection refused by db:5432", "network is unreachable", "assert x"])
         == "infrastructure"
     )
+
+
+def test_warning_level_lines_never_decide_the_category() -> None:
+    kb = load_knowledge_base()
+    lines = [
+        "[WARNING] The POM for org.acme:ui:jar:1.2 is missing, dependency resolution may fail",
+        "warning: unused variable `x` (lint dead_code)",
+        "npm warn deprecated request@2.88.2: request has been deprecated, could not resolve a newer one",
+        "src/a.acme:3: assertion failed: expected 4 but got 5",
+    ]
+    assert hinted(kb, lines) == "test"
+    assert hinted(kb, lines[:3]) == "unknown"
+
+
+def test_a_lower_case_failed_is_no_test_verdict() -> None:
+    kb = load_knowledge_base()
+    assert hinted(kb, ["           failed {", "           ^"]) == "unknown"
+    assert hinted(kb, ["FAIL\tgithub.com/acme/shop\t0.012s"]) == "test"

@@ -284,3 +284,41 @@ def test_excerpt_marks_the_lines_new_since_the_last_green_build() -> None:
     new = {n: lines[n - block.start_line] for n in block.new_lines or []}
     assert any("cannot find symbol InvoiceTotals" in text for text in new.values())
     assert not any("deprecated API in FooService" in text for text in new.values())
+
+
+def test_a_verdict_shown_first_points_at_the_report_before_it() -> None:
+    """A crashed test's report holds few error words; the tally after it ("with 1 failure") more. The report
+    goes first, the tally follows it."""
+    log = (
+        "$ xcodebuild test -scheme App\n"
+        "Test Suite 'CartTests' started\n"
+        "    ✗ testAddsItem, Test crashed with signal kill\n"
+        + "".join(f"    ✓ testPrice{n} (0.001 seconds)\n" for n in range(40))
+        + "Executed 41 tests, with 1 failure (0 unexpected) in 0.2 (0.3) seconds\n"
+        "\n"
+        "** TEST FAILED **\n"
+        'The command "xcodebuild test -scheme App" exited with 65.\n'
+    )
+    excerpt = analyze_stream([log.encode()]).excerpt
+    assert "testAddsItem, Test crashed" in excerpt[0].text
+    assert any("Executed 41 tests, with 1 failure" in b.text for b in excerpt[1:3])
+
+
+def test_jenkins_final_error_points_at_the_failed_steps_output() -> None:
+    """Jenkins repeats a failed step's error after "End of Pipeline" ("ERROR: docker pull x returned exit code
+    1"): the step's own output before it says why."""
+    log = (
+        "[Pipeline] stage\n"
+        "[Pipeline] { (Build)\n"
+        "[Pipeline] withDockerContainer\n"
+        "$ docker pull acme/builder:2024.04\n"
+        "Error response from daemon: manifest for acme/builder:2024.04 is unknown to the registry\n"
+        "[Pipeline] // withDockerContainer\n"
+        "[Pipeline] }\n"
+        "[Pipeline] // stage\n"
+        "[Pipeline] End of Pipeline\n"
+        "ERROR: docker pull acme/builder:2024.04 returned exit code 1\n"
+        "Finished: FAILURE\n"
+    )
+    first = analyze_stream([log.encode()]).excerpt[0]
+    assert first.start_line == 5

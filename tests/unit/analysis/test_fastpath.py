@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import random
+import sys
+import types
 from pathlib import Path
 
 import pytest
@@ -176,3 +178,16 @@ def test_the_compiled_match_handler_collects_what_a_python_one_does() -> None:
         ends[3]
     with pytest.raises(TypeError):
         ends(1, 2)
+
+
+def test_a_build_from_an_older_source_is_not_used(monkeypatch: pytest.MonkeyPatch) -> None:
+    """An in-place build not redone after an update lacks newer functions: the pure twins are used instead of
+    failing on import."""
+    stale = types.ModuleType("worker.analysis._fast")
+    stale.strip_ansi = fastpath.strip_ansi_python  # type: ignore[attr-defined]
+    stale.select_lines = fastpath.select_lines_python  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "worker.analysis._fast", stale)
+    assert fastpath._load_compiled() is None
+    if compiled is not None:
+        monkeypatch.setitem(sys.modules, "worker.analysis._fast", compiled)
+        assert fastpath._load_compiled() is compiled

@@ -157,6 +157,7 @@ EXAMPLES: list[tuple[str, str]] = [
         "pytest.test-failure",
         "FAILED tests/test_pricing.py::test_discount_applies_once - AssertionError: assert 90 == 81",
     ),
+    ("pytest.collection-error", "_________________ ERROR collecting tests/test_s3.py _________________"),
     ("python.unittest-failure", "FAIL: test_rounding (tests.test_money.MoneyTest)"),
     (
         "pip.install-failure",

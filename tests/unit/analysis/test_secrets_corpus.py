@@ -1,4 +1,5 @@
-"""The secrets corpus (tests/secrets_corpus.py): every shape is redacted wherever the engine outputs it.
+"""The secrets corpus (tests/secrets_corpus.py): every shape is redacted wherever the engine outputs it,
+``jenkins-ai analyze`` (JSON and text) included.
 
 The integration test ``tests/integration/worker/test_secret_leaks.py`` follows the same corpus through the
 worker to MongoDB, Jenkins, the LLM, the API, the logs and the metrics.
@@ -6,12 +7,16 @@ worker to MongoDB, Jenkins, the LLM, the API, the logs and the metrics.
 
 from __future__ import annotations
 
+import json
 import time
+from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
 from tests.secrets_corpus import NOT_SECRETS, SHAPES, Shape
 from worker.analysis import analyze_stream, redact
+from worker.analysis.cli import analyze
 from worker.analysis.redact import _detectors, redact_json
 
 #: The five shapes that leaked before this corpus existed, among others that must stay covered.
@@ -110,3 +115,29 @@ def test_token_shapes_stay_linear_on_long_unbroken_text(adversarial: str) -> Non
     started = time.perf_counter()
     redact(adversarial)
     assert time.perf_counter() - started < 5.0
+
+
+@pytest.mark.parametrize("output_format", ["json", "text"])
+def test_the_cli_prints_every_shape_without_its_secret(tmp_path: Path, output_format: str) -> None:
+    files = []
+    for number, shape in enumerate(SHAPES):
+        path = tmp_path / f"{number:02d}-{shape.id}.log"
+        path.write_bytes(failing_step_log(shape.lines))
+        files.append(str(path))
+    result = CliRunner().invoke(analyze, ["--format", output_format, *files])
+    assert result.exit_code == 0, result.output
+    printed = result.stdout + result.stderr
+    if output_format == "json":  # the strings as a reader of the JSON gets them (quotes unescaped)
+        printed += "\n".join(_strings(json.loads(result.stdout)))
+    assert [s.id for s in SHAPES if s.context not in printed] == [], "every shape's lines were printed"
+    assert [s.id for s in SHAPES for secret in s.secrets if secret in printed] == []
+
+
+def _strings(value: object) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [s for item in value.values() for s in _strings(item)]
+    if isinstance(value, list):
+        return [s for item in value for s in _strings(item)]
+    return []

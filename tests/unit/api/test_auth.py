@@ -125,3 +125,50 @@ def test_bad_authorization_headers_are_rejected(header: str | None, message: str
         bearer_token(header)
     assert info.value.code == "unauthorized"
     assert info.value.headers["WWW-Authenticate"].startswith('Bearer realm="langchain-jenkins"')
+
+
+def _signed(claims: dict[str, object]) -> str:
+    return jwt.encode({"sub": "ci", "exp": int(time.time()) + 60, **claims}, SECRET, algorithm="HS256")
+
+
+@pytest.mark.parametrize(
+    ("claims", "scopes"),
+    [
+        ({"scope": "read"}, {"read"}),
+        ({"scope": "analyze"}, {"read", "analyze"}),
+        ({"scope": "operate read"}, {"read", "operate"}),
+        ({"scopes": ["admin"]}, {"read", "analyze", "operate", "admin"}),
+        ({}, {"read", "analyze", "operate", "admin"}),  # a token from before scopes keeps what it had
+    ],
+)
+def test_jwt_scopes_come_from_the_scope_or_scopes_claim(claims: dict[str, object], scopes: set[str]) -> None:
+    assert verify_token(_signed(claims), settings()).scopes == scopes
+
+
+@pytest.mark.parametrize(
+    "claims", [{"scope": "read root"}, {"scope": 3}, {"scopes": [1]}, {"scopes": {"a": 1}}]
+)
+def test_jwt_with_unknown_or_malformed_scopes_is_refused(claims: dict[str, object]) -> None:
+    with pytest.raises(AuthError, match="invalid token"):
+        verify_token(_signed(claims), settings())
+
+
+def test_issue_token_writes_scopes_and_refuses_unknown_ones() -> None:
+    token = issue_token(settings(), "ci", 60, scopes=["analyze", "operate"])
+    assert jwt.decode(token, SECRET, algorithms=["HS256"])["scope"] == "analyze operate"
+    assert verify_token(token, settings()).scopes == {"read", "analyze", "operate"}
+    with pytest.raises(ValueError, match="unknown scope 'root'"):
+        issue_token(settings(), "ci", scopes=["root"])
+    with pytest.raises(ValueError, match="at least one scope"):
+        issue_token(settings(), "ci", scopes=[])
+
+
+def test_static_token_scopes_follow_the_last_colon_when_all_are_scopes() -> None:
+    s = make_settings(API_TOKENS="jenkins:analyze,ops:read+operate,odd:token:value,plain", JWT_SECRET=SECRET)
+    assert verify_token("jenkins", s).scopes == {"read", "analyze"}
+    assert verify_token("ops", s).scopes == {"read", "operate"}
+    assert verify_token("odd:token:value", s).scopes == {"read", "analyze", "operate", "admin"}
+    assert verify_token("plain", s).allows("admin")
+    assert verify_token("ops", s).subject == static_subject("ops")
+    with pytest.raises(AuthError):
+        verify_token("jenkins:analyze", s)

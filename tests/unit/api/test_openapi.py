@@ -106,7 +106,9 @@ def test_bearer_auth_everywhere_but_the_public_routes(spec: dict[str, Any]) -> N
     for path, method, op in _operations(spec):
         # As the app authenticates: everything under /api/v1 but the description and its page.
         if path.startswith("/api/v1/") and not is_public(path):
-            assert "security" not in op, (method, path)  # the global bearer requirement applies
+            # Bearer auth with the token scope the route needs, the same one the app enforces.
+            assert op["security"] == [{"bearerAuth": [op["x-required-scope"]]}], (method, path)
+            assert op["x-required-scope"] in {"read", "analyze", "operate", "admin"}, (method, path)
             assert op["responses"]["401"] == {"$ref": "#/components/responses/Error401"}, (method, path)
         else:
             assert op["security"] == [] and "401" not in op["responses"], (method, path)

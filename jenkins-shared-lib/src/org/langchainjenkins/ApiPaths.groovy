@@ -43,6 +43,11 @@ class ApiPaths implements Serializable {
     }
 
     @NonCPS
+    static String taskConfirm(String taskId) {
+        return task(taskId) + '/confirm'
+    }
+
+    @NonCPS
     static String encodeJob(String job) {
         return job.split('/', -1).collect { String segment -> encodeSegment(segment) }.join('/')
     }

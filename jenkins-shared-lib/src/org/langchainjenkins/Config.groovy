@@ -42,7 +42,7 @@ class Config implements Serializable {
     static final Map STEP_KEYS = [
             publishBuildEvent: COMMON_KEYS + EVENT_KEYS + ['event'],
             analyzeFailure   : COMMON_KEYS + EVENT_KEYS + ANALYSIS_KEYS + ['attempt'],
-            askJenkinsAgent  : COMMON_KEYS + ['task', 'context', 'wait', 'timeout', 'interval'],
+            askJenkinsAgent  : COMMON_KEYS + ['task', 'context', 'wait', 'timeout', 'interval', 'confirm'],
             withJenkinsAgent : COMMON_KEYS + ['stages', 'parameters', 'commit', 'branch', 'cause', 'retryTransient'] +
                     ANALYSIS_KEYS,
     ]
@@ -168,7 +168,15 @@ class Config implements Serializable {
                 }
             }
         }
-        if (step == 'askJenkinsAgent') {
+        if (step == 'askJenkinsAgent' && cfg.confirm != null) {
+            if (cfg.task != null) {
+                return 'askJenkinsAgent: give either task or confirm, not both'
+            }
+            if (confirmationOf(cfg.confirm) == null) {
+                return 'askJenkinsAgent: confirm must be the task a previous askJenkinsAgent returned with status ' +
+                        "'needs_confirmation', or [task_id: ..., token: ...]"
+            }
+        } else if (step == 'askJenkinsAgent') {
             if (!(cfg.task instanceof CharSequence) || blank(cfg.task)) {
                 return 'askJenkinsAgent: task is required: askJenkinsAgent(task: \'why did the last build fail?\')'
             }
@@ -181,6 +189,28 @@ class Config implements Serializable {
             }
         }
         return null
+    }
+
+    /**
+     * The task id and token that confirm a plan: from the task map a previous askJenkinsAgent returned
+     * (result.status 'needs_confirmation', result.confirmation.token) or from [task_id: ..., token: ...]; null if
+     * neither.
+     */
+    @NonCPS
+    static Map confirmationOf(Object confirm) {
+        if (!(confirm instanceof Map)) {
+            return null
+        }
+        Map given = (Map) confirm
+        Object token = given.token
+        if (token == null && given.result instanceof Map && ((Map) given.result).confirmation instanceof Map) {
+            token = ((Map) ((Map) given.result).confirmation).token
+        }
+        Object taskId = given.task_id ?: given.taskId
+        if (blank(token) || blank(taskId)) {
+            return null
+        }
+        return [taskId: taskId.toString(), token: token.toString()]
     }
 
     /**
