@@ -70,7 +70,8 @@ class Terminal:
                     self._unread = self._unread[match.end() :]
                     return match
                 raise AssertionError(
-                    f"{pattern!r} did not appear within {timeout} s; output so far:\n{self.transcript[-3000:]}"
+                    f"{pattern!r} did not appear within {timeout} s; not consumed yet: {self._unread[-300:]!r}; "
+                    f"output so far:\n{self.transcript[-3000:]}"
                 )
 
     def send(self, text: str) -> None:
