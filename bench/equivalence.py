@@ -49,9 +49,7 @@ def _inputs(files: list[Path]) -> Iterator[tuple[str, bytes, bytes | None]]:
 def _analysis(log: bytes, previous: bytes | None) -> dict[str, Any]:
     from worker.analysis import analyze_stream
 
-    analysis = analyze_stream(
-        _chunks(log), previous=_chunks(previous) if previous is not None else None
-    )
+    analysis = analyze_stream(_chunks(log), previous=_chunks(previous) if previous is not None else None)
     document = analysis.model_dump(mode="json")
     document["stats"].pop("seconds", None)  # the only field that may differ between two identical runs
     return document
