@@ -1,4 +1,4 @@
-/* The analysis engine's hot loop over log bytes, compiled: ANSI stripping and line finding.
+/* The analysis engine's hot loop over log bytes, compiled: ANSI stripping, line finding and counting repeats.
  *
  * Why C: per megabyte of a real CI log these loops handle ~14,000 escape sequences and ~800 pattern matches;
  * in Python (a regex substitution, then count/rfind/find per match) they took more time than Hyperscan's scan
@@ -6,7 +6,7 @@
  * no other toolchain, and has a pure-Python twin with the same output (worker/analysis/fastpath.py), used when
  * this module was not built; a test runs both on the same inputs.
  *
- * Both functions take any bytes-like object and never keep a reference to it.
+ * strip_ansi, select_lines and line_text take any bytes-like object and never keep a reference to it.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -397,6 +397,234 @@ static PyObject *line_text(PyObject *module, PyObject *args) {
     return Py_BuildValue("(Nn)", text, end);
 }
 
+/* ------------------------------------------------------------------------------------------------------------
+ * count_repeats(numbers, starts, keys, rules, index, first_line, step, repeats, ghosts, max_section,
+ *               continuation_reach) -> index
+ *
+ * The engine's hot path in a dense log (worker/analysis/scan.py), for selected lines from `index` on while no
+ * block is open: a line whose rule is plain (`rule.plain`) and whose repeat key has a first occurrence
+ * (`repeats[rule][key]`) is counted on it and becomes a ghost; the first other line stops the run and its index
+ * is returned. Exactly fastpath.count_repeats_python, with two shortcuts that give the same state:
+ *
+ * - Hit.repeated is called once per first occurrence and run, with the run's last line, and `repeats` is then
+ *   raised by the other lines: the step is the same for the whole run, so the calls before it only set the
+ *   same echo key again;
+ * - ghosts are appended only when they survive the run (the deque is cleared when a line is beyond the last
+ *   ghost's reach, and keeps `max_section` lines): which ones do is decided on their line numbers first.
+ */
+
+typedef struct {
+    PyObject *first; /* borrowed: held by `repeats` */
+    Py_ssize_t count;
+    Py_ssize_t last_line;
+} Counted;
+
+#define MAX_COUNTED 64
+
+static int apply_counted(Counted *counted, Py_ssize_t n, PyObject *step) {
+    static PyObject *repeated_name = NULL, *repeats_name = NULL;
+    if (repeated_name == NULL) {
+        repeated_name = PyUnicode_InternFromString("repeated");
+        repeats_name = PyUnicode_InternFromString("repeats");
+        if (repeated_name == NULL || repeats_name == NULL) return -1;
+    }
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *line = PyLong_FromSsize_t(counted[i].last_line);
+        if (line == NULL) return -1;
+        PyObject *done = PyObject_CallMethodObjArgs(counted[i].first, repeated_name, line, step, NULL);
+        Py_DECREF(line);
+        if (done == NULL) return -1;
+        Py_DECREF(done);
+        if (counted[i].count > 1) {
+            PyObject *before = PyObject_GetAttr(counted[i].first, repeats_name);
+            if (before == NULL) return -1;
+            PyObject *extra = PyLong_FromSsize_t(counted[i].count - 1);
+            PyObject *after = extra ? PyNumber_Add(before, extra) : NULL;
+            Py_DECREF(before);
+            Py_XDECREF(extra);
+            if (after == NULL) return -1;
+            int failed = PyObject_SetAttr(counted[i].first, repeats_name, after);
+            Py_DECREF(after);
+            if (failed < 0) return -1;
+        }
+    }
+    return 0;
+}
+
+/* (line, reach) of ghost `j`: an old one from the deque, or one of this run. */
+static int ghost_at(PyObject *ghosts, Py_ssize_t old, const Py_ssize_t *lines, const Py_ssize_t *reaches,
+                    Py_ssize_t j, Py_ssize_t *line, Py_ssize_t *reach) {
+    if (j >= old) {
+        *line = lines[j - old];
+        *reach = reaches[j - old];
+        return 0;
+    }
+    PyObject *ghost = PySequence_GetItem(ghosts, j);
+    if (ghost == NULL) return -1;
+    PyObject *a = PySequence_GetItem(ghost, 0), *b = PySequence_GetItem(ghost, 5);
+    Py_DECREF(ghost);
+    if (a == NULL || b == NULL) {
+        Py_XDECREF(a);
+        Py_XDECREF(b);
+        return -1;
+    }
+    *line = PyLong_AsSsize_t(a);
+    *reach = PyLong_AsSsize_t(b);
+    Py_DECREF(a);
+    Py_DECREF(b);
+    return PyErr_Occurred() ? -1 : 0;
+}
+
+static PyObject *count_repeats(PyObject *module, PyObject *args) {
+    PyObject *numbers, *starts, *keys, *rules, *repeats, *ghosts;
+    Py_ssize_t index, first_line, step, max_section, continuation_reach;
+    if (!PyArg_ParseTuple(args, "O!O!O!O!nnnO!Onn:count_repeats", &PyList_Type, &numbers, &PyList_Type, &starts,
+                          &PyList_Type, &keys, &PyList_Type, &rules, &index, &first_line, &step, &PyDict_Type,
+                          &repeats, &ghosts, &max_section, &continuation_reach)) {
+        return NULL;
+    }
+    static PyObject *plain_name = NULL, *section_name = NULL, *until_name = NULL, *append_name = NULL;
+    if (plain_name == NULL) {
+        append_name = PyUnicode_InternFromString("append");
+        plain_name = PyUnicode_InternFromString("plain");
+        section_name = PyUnicode_InternFromString("section");
+        until_name = PyUnicode_InternFromString("until");
+        if (append_name == NULL || plain_name == NULL || section_name == NULL || until_name == NULL) return NULL;
+    }
+    Py_ssize_t count = PyList_GET_SIZE(numbers);
+    if (PyList_GET_SIZE(starts) != count || PyList_GET_SIZE(keys) != count || PyList_GET_SIZE(rules) != count) {
+        PyErr_SetString(PyExc_ValueError, "count_repeats: numbers, starts, keys and rules differ in length");
+        return NULL;
+    }
+    if (index < 0) index = 0;
+    Py_ssize_t begin = index;
+    /* First pass: how far the run goes, and each line's first occurrence and reach. */
+    Py_ssize_t capacity = count - index > 0 ? count - index : 1;
+    Py_ssize_t *lines = PyMem_Malloc(sizeof(Py_ssize_t) * (size_t)capacity);
+    Py_ssize_t *reaches = PyMem_Malloc(sizeof(Py_ssize_t) * (size_t)capacity);
+    PyObject **firsts = PyMem_Malloc(sizeof(PyObject *) * (size_t)capacity);
+    PyObject *step_obj = NULL;
+    PyObject *result = NULL;
+    if (lines == NULL || reaches == NULL || firsts == NULL) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    PyObject *last_rule = NULL, *known = NULL;
+    Py_ssize_t reach = 0;
+    int plain = 0;
+    for (; index < count; index++) {
+        PyObject *rule = PyList_GET_ITEM(rules, index);
+        if (rule != last_rule) { /* a few rules repeat over and over: their attributes are read once */
+            last_rule = rule;
+            PyObject *value = PyObject_GetAttr(rule, plain_name);
+            if (value == NULL) goto done;
+            plain = PyObject_IsTrue(value);
+            Py_DECREF(value);
+            if (plain < 0) goto done;
+            if (!plain) break;
+            PyObject *section = PyObject_GetAttr(rule, section_name);
+            if (section == NULL) goto done;
+            int wide = PyObject_IsTrue(section);
+            Py_DECREF(section);
+            if (wide == 0) {
+                PyObject *until = PyObject_GetAttr(rule, until_name);
+                if (until == NULL) goto done;
+                wide = PyObject_IsTrue(until);
+                Py_DECREF(until);
+            }
+            if (wide < 0) goto done;
+            reach = wide ? max_section : continuation_reach;
+            known = PyDict_GetItemWithError(repeats, rule); /* borrowed */
+            if (known == NULL && PyErr_Occurred()) goto done;
+        }
+        if (!plain || known == NULL || !PyDict_Check(known)) break;
+        PyObject *first = PyDict_GetItemWithError(known, PyList_GET_ITEM(keys, index)); /* borrowed */
+        if (first == NULL) {
+            if (PyErr_Occurred()) goto done;
+            break;
+        }
+        if (first == Py_None) break;
+        Py_ssize_t number = PyLong_AsSsize_t(PyList_GET_ITEM(numbers, index));
+        if (number == -1 && PyErr_Occurred()) goto done;
+        lines[index - begin] = first_line + number;
+        reaches[index - begin] = reach;
+        firsts[index - begin] = first;
+    }
+    Py_ssize_t run = index - begin;
+    if (run == 0) {
+        result = PyLong_FromSsize_t(index);
+        goto done;
+    }
+    step_obj = PyLong_FromSsize_t(step);
+    if (step_obj == NULL) goto done;
+    /* The counts, on each first occurrence. */
+    Counted counted[MAX_COUNTED];
+    Py_ssize_t distinct = 0;
+    for (Py_ssize_t k = 0; k < run; k++) {
+        Py_ssize_t c = 0;
+        while (c < distinct && counted[c].first != firsts[k]) c++;
+        if (c == distinct) {
+            if (distinct == MAX_COUNTED) {
+                if (apply_counted(counted, distinct, step_obj) < 0) goto done;
+                distinct = c = 0;
+            }
+            counted[c].first = firsts[k];
+            counted[c].count = 0;
+            distinct++;
+        }
+        counted[c].count++;
+        counted[c].last_line = lines[k];
+    }
+    if (apply_counted(counted, distinct, step_obj) < 0) goto done;
+    /* The ghosts: the old ones (in the deque) then this run's, as one sequence; `head` is the first alive. */
+    Py_ssize_t old = PyObject_Length(ghosts);
+    if (old < 0) goto done;
+    Py_ssize_t head = 0, tail = old;
+    for (Py_ssize_t k = 0; k < run; k++) {
+        Py_ssize_t line = lines[k], other_line, other_reach;
+        if (tail > head) {
+            if (ghost_at(ghosts, old, lines, reaches, tail - 1, &other_line, &other_reach) < 0) goto done;
+            if (line - other_line > other_reach) head = tail;
+        }
+        tail++;
+        for (;;) {
+            if (ghost_at(ghosts, old, lines, reaches, head, &other_line, &other_reach) < 0) goto done;
+            if (line - other_line <= max_section) break;
+            head++;
+        }
+    }
+    PyObject *call = NULL;
+    if (head >= old) {
+        call = PyObject_CallMethod(ghosts, "clear", NULL);
+        if (call == NULL) goto done;
+        Py_DECREF(call);
+    } else {
+        for (Py_ssize_t k = 0; k < head; k++) {
+            call = PyObject_CallMethod(ghosts, "popleft", NULL);
+            if (call == NULL) goto done;
+            Py_DECREF(call);
+        }
+    }
+    for (Py_ssize_t k = (head > old ? head - old : 0); k < run; k++) {
+        Py_ssize_t i = begin + k;
+        PyObject *ghost = Py_BuildValue("(nOOnOn)", lines[k], PyList_GET_ITEM(rules, i), firsts[k], step,
+                                        PyList_GET_ITEM(starts, i), reaches[k]);
+        if (ghost == NULL) goto done;
+        call = PyObject_CallMethodOneArg(ghosts, append_name, ghost); /* not CallMethod: a tuple is its args */
+        Py_DECREF(ghost);
+        if (call == NULL) goto done;
+        Py_DECREF(call);
+    }
+    result = PyLong_FromSsize_t(index);
+
+done:
+    PyMem_Free(lines);
+    PyMem_Free(reaches);
+    PyMem_Free(firsts);
+    Py_XDECREF(step_obj);
+    return result;
+}
+
 static PyMethodDef methods[] = {
     {"strip_ansi", strip_ansi, METH_O,
      "strip_ansi(data) -> bytes\n\nThe bytes without terminal escape sequences (see worker.analysis.reader)."},
@@ -406,6 +634,10 @@ static PyMethodDef methods[] = {
     {"line_text", line_text, METH_VARARGS,
      "line_text(data, start) -> (text | None, end)\n\n"
      "The cleaned text of the line at `start` when it is a plain decode, else None (see worker.analysis.lines)."},
+    {"count_repeats", count_repeats, METH_VARARGS,
+     "count_repeats(numbers, starts, keys, rules, index, first_line, step, repeats, ghosts, max_section, "
+     "continuation_reach) -> index\n\n"
+     "Counts the run of repeats from `index` on while no block is open (see worker.analysis.fastpath)."},
     {NULL, NULL, 0, NULL},
 };
 

@@ -2,8 +2,9 @@
 
 Two functions run over every byte or every pattern match of a log: :func:`strip_ansi` (a real CI log carries
 ~14,000 colour codes per MB) and :func:`select_lines` (the lines ~800 pattern matches per MB end on). In Python
-they cost more than Hyperscan's scan itself, so ``worker/analysis/_fast.c`` implements both; ``pip install``
-builds it (setuptools, any C compiler). Where it was not built the pure-Python twins below give the same output,
+they cost more than Hyperscan's scan itself, so ``worker/analysis/_fast.c`` implements both, and
+:func:`count_repeats`, the per-line work on the repeats of a failure already seen (most selected lines of an
+error-dense log); ``pip install`` builds it (setuptools, any C compiler). Where it was not built the pure-Python twins below give the same output,
 byte for byte (``tests/unit/analysis/test_fastpath.py`` runs both on the same inputs).
 
 :data:`compiled` names the implementation in use (``None``: pure Python); tests and ``bench.speed --pure``
@@ -14,14 +15,15 @@ from __future__ import annotations
 
 import importlib
 import re
-from collections.abc import Iterator, Sequence
+from collections import deque
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from types import ModuleType
-from typing import Protocol
+from typing import Any, Protocol
 
 #: What this module uses of the compiled one: a build from an older ``_fast.c`` (an in-place build not redone
 #: after an update) lacks some of it and is not used.
-COMPILED_API = ("strip_ansi", "select_lines", "line_text", "Ends")
+COMPILED_API = ("strip_ansi", "select_lines", "line_text", "Ends", "count_repeats")
 
 
 def _load_compiled() -> ModuleType | None:
@@ -138,6 +140,104 @@ def select_lines_python(data: bytes, ends: Sequence[int]) -> Selection:
         lines.append(data[start : stop if stop >= 0 else size])
     keys = [_DIGITS.sub(b"0", text) for text in lines]
     return line + data.count(b"\n", pos), numbers, starts, lines, keys
+
+
+class _Counted(Protocol):
+    """A first occurrence that repeats are counted on (:class:`blocks.Hit`)."""
+
+    repeats: int
+
+    def repeated(self, line: int, step: int) -> None: ...
+
+
+class _Plain(Protocol):
+    """What :func:`count_repeats` reads of a line's rule (:class:`selection.LineRule`)."""
+
+    @property
+    def plain(self) -> bool: ...
+    @property
+    def section(self) -> bool: ...
+    @property
+    def until(self) -> str: ...
+
+
+def count_repeats(
+    numbers: list[int],
+    starts: list[int],
+    keys: list[bytes],
+    rules: Sequence[_Plain],
+    index: int,
+    first_line: int,
+    step: int,
+    repeats: Mapping[Any, Mapping[bytes, _Counted]],
+    ghosts: deque[Any],
+    max_section: int,
+    continuation_reach: int,
+) -> int:
+    """Count the run of repeats from selected line ``index`` on, while no block is open; the index of the first
+    line that is not one (see :func:`count_repeats_python`). The engine's hot path in a dense log."""
+    if compiled is not None:
+        done: int = compiled.count_repeats(
+            numbers, starts, keys, rules, index, first_line, step, repeats, ghosts, max_section,
+            continuation_reach,
+        )  # fmt: skip
+        return done
+    return count_repeats_python(
+        numbers,
+        starts,
+        keys,
+        rules,
+        index,
+        first_line,
+        step,
+        repeats,
+        ghosts,
+        max_section,
+        continuation_reach,
+    )
+
+
+def count_repeats_python(
+    numbers: list[int],
+    starts: list[int],
+    keys: list[bytes],
+    rules: Sequence[_Plain],
+    index: int,
+    first_line: int,
+    step: int,
+    repeats: Mapping[Any, Mapping[bytes, _Counted]],
+    ghosts: deque[Any],
+    max_section: int,
+    continuation_reach: int,
+) -> int:
+    """:func:`count_repeats` in pure Python.
+
+    Selected line ``index`` (its number in the block, start offset, repeat key and rule at that index of each
+    list) is a repeat when its rule is plain (evidence on its own, no marker, no sequence) and its key has a first
+    occurrence in ``repeats[rule]``: it is counted there (``Hit.repeated``, in step ``step``) and kept as a ghost
+    ``(line, rule, first, step, start, reach)`` (:mod:`worker.analysis.ghosts`): the ghosts are cleared when the
+    line is beyond the last one's reach, and keep the last ``max_section`` lines. ``reach`` is ``max_section``
+    for a rule that heads a section, else ``continuation_reach``.
+    """
+    count = len(numbers)
+    while index < count:
+        rule = rules[index]
+        if not rule.plain:
+            break
+        known = repeats.get(rule)
+        first = known.get(keys[index]) if known is not None else None
+        if first is None:
+            break
+        line_no = first_line + numbers[index]
+        first.repeated(line_no, step)
+        if ghosts and line_no - ghosts[-1][0] > ghosts[-1][5]:
+            ghosts.clear()  # the repeats before are out of reach of anything to come
+        reach = max_section if rule.section or rule.until else continuation_reach
+        ghosts.append((line_no, rule, first, step, starts[index], reach))
+        while line_no - ghosts[0][0] > max_section:
+            ghosts.popleft()
+        index += 1
+    return index
 
 
 @contextmanager

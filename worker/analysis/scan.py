@@ -13,13 +13,23 @@
 from __future__ import annotations
 
 from worker.analysis.blocks import MAX_SECTION_LINES, Hit
-from worker.analysis.fastpath import select_lines
+from worker.analysis.fastpath import count_repeats, select_lines
 from worker.analysis.ghosts import materialise_ghosts, reach
-from worker.analysis.growth import CONTEXT_BEFORE, extend_open, joins_open, on_hit
+from worker.analysis.growth import (
+    CONTEXT_BEFORE,
+    MAX_CONTINUATION,
+    MERGE_GAP,
+    extend_open,
+    joins_open,
+    on_hit,
+)
 from worker.analysis.lines import BlockLines
 from worker.analysis.selection import REPEAT_KEYS
 from worker.analysis.steps import structure
 from worker.analysis.stream_state import TAIL_LINES, StreamState
+
+#: How far below a repeat its block could take in new evidence (:func:`ghosts.reach` of a rule heading no section).
+CONTINUATION_REACH = MAX_CONTINUATION + MERGE_GAP
 
 
 def scan_block(state: StreamState, data: bytes) -> None:
@@ -35,24 +45,24 @@ def scan_block(state: StreamState, data: bytes) -> None:
     # Stage 2: what each selected line means (every pattern scanned only over lines not seen before); a repeat
     # of a failure already seen is counted on its first occurrence before any block work.
     repeats = state.repeats
-    for number, start, masked, rule in zip(
-        numbers, starts, repeat_keys, state.rules.rules(raw_lines), strict=True
-    ):
-        if rule.plain and state.open is None:
-            # The hot path of a dense log: a repeat with no open block to extend is counted and remembered.
-            known = repeats.get(rule)
-            first = known.get(masked) if known is not None else None
-            if first is not None:
-                line_no = first_line + number
-                step = state.last_evidence_step = state.step
-                first.repeated(line_no, step)
-                ghosts = state.ghosts
-                if ghosts and line_no - ghosts[-1][0] > ghosts[-1][5]:
-                    ghosts.clear()
-                ghosts.append((line_no, rule, first, step, start, reach(rule)))
-                while line_no - ghosts[0][0] > MAX_SECTION_LINES:
-                    ghosts.popleft()
-                continue
+    rules = state.rules.rules(raw_lines)
+    count = len(numbers)
+    index = 0
+    while index < count:
+        if state.open is None:
+            # The hot path of a dense log: repeats with no open block to extend are counted and remembered,
+            # a run at a time (compiled).
+            done = count_repeats(
+                numbers, starts, repeat_keys, rules, index, first_line, state.step, repeats, state.ghosts,
+                MAX_SECTION_LINES, CONTINUATION_REACH,
+            )  # fmt: skip
+            if done > index:
+                state.last_evidence_step = state.step
+                index = done
+                if index == count:
+                    break
+        number, start, masked, rule = numbers[index], starts[index], repeat_keys[index], rules[index]
+        index += 1
         if not rule.evidence:
             continue  # selected by a trigger's cheaper superset form only (kb.TRIGGER_FORMS): not evidence
         line_no = first_line + number

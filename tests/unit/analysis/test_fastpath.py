@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import math
 import os
 import random
 import sys
 import types
+from collections import deque
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from worker.analysis import analyze_stream, fastpath, lines, load_knowledge_base
+from worker.analysis.blocks import Hit
 from worker.analysis.reader import clean_line
+from worker.analysis.selection import LineRule
 
 SAMPLES = Path(__file__).resolve().parents[3] / "samples" / "logs"
 
@@ -132,6 +137,62 @@ def test_line_text_is_clean_line_where_it_answers() -> None:
             assert text == clean_line(data[start:end]), (data, start)
         assert lines.line_text(data, start) == (clean_line(data[start:end]), end)
     assert answered > 10000  # the plain decode is the common case
+
+
+def _rule(plain: bool, section: bool = False, until: str = "") -> LineRule:
+    return LineRule(
+        evidence=True, weight=2.0, cap=math.inf, section=section, until=until, causes=(), seq_first=(),
+        seq_then=(), markers=(), repeatable=True, plain=plain,
+    )  # fmt: skip
+
+
+def _count_repeats_state(
+    rng: random.Random,
+) -> tuple[list[Any], dict[LineRule, dict[bytes, Hit]], deque[Any]]:
+    """Selected lines (numbers, starts, keys, rules), first occurrences and ghosts, drawn so that runs of
+    repeats meet non-plain rules, unknown keys, the ghosts' reach and the echo steps' limit."""
+    rules = [_rule(True), _rule(True, section=True), _rule(True, until="^end$"), _rule(False)]
+    keys = [b"a", b"b", b"c", b"d"]
+    repeats: dict[LineRule, dict[bytes, Hit]] = {}
+    for rule in rules[:3]:
+        repeats[rule] = {}
+        for key in keys[:3]:
+            if rng.random() < 0.8:
+                hit = Hit(rng.randrange(1, 50), 2.0, [])
+                for step in rng.sample(range(12), rng.randrange(0, 10)):
+                    hit.repeated(rng.randrange(1, 50), step)
+                repeats[rule][key] = hit
+    count = rng.randrange(0, 120)
+    numbers = sorted(rng.sample(range(0, 400), count))
+    starts = [10 * n for n in numbers]
+    chosen_keys = [rng.choice(keys) if rng.random() < 0.1 else rng.choice(keys[:2]) for _ in numbers]
+    chosen_rules = [rules[3] if rng.random() < 0.03 else rng.choice(rules[:3]) for _ in numbers]
+    ghosts: deque[Any] = deque()
+    line = 0
+    for _ in range(rng.randrange(0, 6)):
+        line += rng.randrange(1, 90)
+        ghosts.append((line, rules[0], Hit(1, 2.0, []), 0, 0, rng.choice([43, 160])))
+    return [numbers, starts, chosen_keys, chosen_rules], repeats, ghosts
+
+
+def _observed(repeats: dict[LineRule, dict[bytes, Hit]], ghosts: deque[Any], index: int) -> object:
+    hits = [(h.repeats, list(h.echoes.items())) for known in repeats.values() for h in known.values()]
+    ghost = [(g[0], (g[1].section, g[1].until), (g[2].line, g[2].repeats), g[3], g[4], g[5]) for g in ghosts]
+    return index, hits, ghost
+
+
+@needs_compiled
+def test_count_repeats_is_the_same_in_c_and_python() -> None:
+    for seed in range(3000):
+        observed = []
+        for count_repeats in (compiled.count_repeats, fastpath.count_repeats_python):
+            rng = random.Random(seed)  # the same state for both
+            selected, repeats, ghosts = _count_repeats_state(rng)
+            index = rng.randrange(0, len(selected[0]) + 1)
+            first_line, step = rng.randrange(1, 1000), rng.randrange(0, 14)
+            done = count_repeats(*selected, index, first_line, step, repeats, ghosts, 160, 43)
+            observed.append(_observed(repeats, ghosts, done))
+        assert observed[0] == observed[1], seed
 
 
 def _analysis(data: bytes) -> dict[str, object]:
