@@ -2,7 +2,7 @@
 first block.
 
 A cause decides when one matched: the causes of the first block by weight, then the others in rank order
-(:func:`engine._causes` orders them). A wrapper's generic cause (Maven's "Failed to execute goal", Docker's
+(:func:`verdict.cause_order` orders them). A wrapper's generic cause (Maven's "Failed to execute goal", Docker's
 "failed to solve", "the build failed") names no category, so the inner step's cause decides. When no cause
 names a category (a toolchain the rules do not know), the first block's own words decide: the knowledge base's
 *category hints* (signals with a ``category`` and no weight: "assert", "compil", "lint", "could not resolve",
