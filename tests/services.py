@@ -101,7 +101,10 @@ class ServiceProcess:
 
 def _signal_group(process: subprocess.Popen[bytes], sig: signal.Signals) -> None:
     with contextlib.suppress(ProcessLookupError):
-        os.killpg(process.pid, sig)  # each service runs in its own session: its children go too
+        if os.getpgid(process.pid) == process.pid:
+            os.killpg(process.pid, sig)  # a service started in its own session: its children go too
+        else:
+            process.send_signal(sig)
 
 
 def _spawn(argv: list[str], log_path: Path, env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
