@@ -18,6 +18,7 @@ import struct
 import termios
 import time
 from collections.abc import Sequence
+from pathlib import Path
 
 _ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b[()][0-9A-Za-z]|\x1b[=>]|\r")
 
@@ -73,6 +74,26 @@ class Terminal:
                     f"{pattern!r} did not appear within {timeout} s; not consumed yet: {self._unread[-300:]!r}; "
                     f"output so far:\n{self.transcript[-3000:]}"
                 )
+
+    def wait_until_reading(self, timeout: float = 30) -> None:
+        """Wait until the child is blocked waiting for terminal input (``select``/``poll``/``read``).
+
+        Readline in CPython notices a SIGINT only when it interrupts that wait; a Ctrl-C that lands while the
+        previous keys are still being processed is seen at the next key. A person cannot type that fast, a
+        test can: it waits for this before a Ctrl-C or an escape sequence."""
+        waiting = {"0", "7", "23", "270", "271"}  # x86_64: read, poll, select, pselect6, ppoll
+        deadline = time.monotonic() + timeout
+        stable = 0
+        while time.monotonic() < deadline:
+            try:
+                call = Path(f"/proc/{self.pid}/syscall").read_text().split()[0]
+            except (OSError, IndexError):
+                return  # no /proc (not Linux): nothing to wait on
+            stable = stable + 1 if call in waiting else 0
+            if stable >= 3:  # the same wait seen three times in a row: not a passing read
+                return
+            self._read(0.02)
+        raise AssertionError(f"still busy after {timeout} s:\n{self.transcript[-3000:]}")
 
     def send(self, text: str) -> None:
         os.write(self.fd, text.encode())

@@ -116,11 +116,11 @@ def make_tools(ctx: ToolContext) -> list[BaseTool]:
         )
         if number is not None:
             return ctx.did(
-                "trigger_build", args, f"Triggered {job} with {shown}: it started as build #{number}."
+                "trigger_build", job, f"Triggered {job} with {shown}: it started as build #{number}."
             )
         return ctx.did(
             "trigger_build",
-            args,
+            job,
             f"Triggered {job} with {shown}: queued as item {item.id} ({item.why or 'waiting'}).",
         )
 
@@ -135,7 +135,7 @@ def make_tools(ctx: ToolContext) -> list[BaseTool]:
     def abort_build(job: str, build: int) -> str:
         jenkins = ctx.jenkins()
         args = {"job": job, "build": build}
-        if already := ctx.gate_done("abort_build", args):
+        if already := ctx.gate_done("abort_build", f"{job} #{build}"):
             return already
         info = jenkins.get_build(job, build)
         if not info.building:
@@ -151,13 +151,13 @@ def make_tools(ctx: ToolContext) -> list[BaseTool]:
             return held
         jenkins.abort_build(job, build)
         ctx.record("abort", f"{job} #{build}", done=True, detail="stop requested")
-        return ctx.did("abort_build", args, f"Asked Jenkins to abort {job} #{build}.")
+        return ctx.did("abort_build", f"{job} #{build}", f"Asked Jenkins to abort {job} #{build}.")
 
     def rebuild(job: str, build: int, parameters: dict[str, str] | None = None) -> str:
         jenkins = ctx.jenkins()
         changes = dict(parameters or {})
         args = {"job": job, "build": build, "parameters": changes}
-        if already := ctx.gate_done("rebuild", args):
+        if already := ctx.gate_done("rebuild", f"{job} #{build}"):
             return already
         # Same parameters as the original, with the requested ones changed.
         merged = {**jenkins.get_build(job, build).parameters, **changes}
@@ -183,7 +183,7 @@ def make_tools(ctx: ToolContext) -> list[BaseTool]:
             build=number,
         )
         where = f"started as build #{number}" if number is not None else f"queued as item {item.id}"
-        return ctx.did("rebuild", args, f"Rebuilt {job} #{build} with {shown}: {where}.")
+        return ctx.did("rebuild", f"{job} #{build}", f"Rebuilt {job} #{build} with {shown}: {where}.")
 
     def wait_for_build(job: str, build: int, timeout_seconds: float = 300) -> str:
         ctx.services.report("waiting", job=job, build=build)

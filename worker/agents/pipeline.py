@@ -140,7 +140,7 @@ def make_tools(ctx: ToolContext) -> list[BaseTool]:
         ctx.record("create_job", name, done=not action.dry_run, detail=action.message, url=action.url)
         return ctx.did(
             "create_pipeline_job",
-            args,
+            name,
             f"Created the pipeline job '{name}'" + (f": {action.url}" if action.url else "."),
         )
 

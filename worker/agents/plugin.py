@@ -76,7 +76,7 @@ def make_tools(ctx: ToolContext) -> list[BaseTool]:
 
     def install_plugin(name: str) -> str:
         args = {"name": name}
-        if already := ctx.gate_done("install_plugin", args):
+        if already := ctx.gate_done("install_plugin", name):
             return already
         jenkins = ctx.jenkins()
         preview = jenkins.install_plugin(name, confirm=False)  # a dry run: versions and dependencies
@@ -119,7 +119,7 @@ def make_tools(ctx: ToolContext) -> list[BaseTool]:
         )
         return ctx.did(
             "install_plugin",
-            args,
+            name,
             f"Jenkins is installing {name} {action.target_version or ''}: {action.message}".strip(),
         )
 

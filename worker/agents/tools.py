@@ -22,7 +22,6 @@ from pydantic import ValidationError
 from worker.agents.llm import redact_text
 from worker.agents.models import AgentName, PlannedAction
 from worker.agents.services import AgentServices
-from worker.confirmations import action_key
 
 if TYPE_CHECKING:
     from worker.jenkins import JenkinsClient
@@ -95,8 +94,10 @@ class ToolContext:
     agent: AgentName = "build"
     #: Jenkins-changing calls held back for the user's confirmation (see ``worker.agents.confirmation``).
     plan: list[PlannedAction] = field(default_factory=list)
-    #: Jenkins-changing calls done in this task: action key -> what the tool answered (at most once each).
+    #: Jenkins-changing calls done in this task: :func:`once_key` -> what the tool answered (at most once each).
     done: dict[str, str] = field(default_factory=dict)
+    #: The :func:`once_key` of every action in :attr:`plan`.
+    planned: set[str] = field(default_factory=set)
 
     @property
     def confirmed(self) -> bool:
@@ -117,17 +118,19 @@ class ToolContext:
     ) -> str | None:
         """The one check before a tool changes Jenkins: ``None`` means go ahead (confirmed, first time).
 
-        Otherwise the text the tool returns instead of acting: the first result again when this very call
-        already ran in this task (never twice), or — without confirmation — the planned action, recorded in
-        :attr:`plan` for the confirmation token. ``arguments`` must be the tool's normalized arguments, so the
-        same call spelled differently is still the same call.
+        Otherwise the text the tool returns instead of acting: the first result again when this tool already
+        changed ``target`` in this task (never twice, however the model spells the arguments the second time:
+        a real model asked to rebuild with a parameter calls once with it and once without), or — without
+        confirmation — the planned action, recorded in :attr:`plan` for the confirmation token (one per tool
+        and target). ``arguments`` must be the tool's normalized arguments: they are what a confirmation runs.
         """
-        key = action_key(tool, arguments)
+        key = once_key(tool, target)
         if key in self.done:
             return f"Already done in this task, not repeated: {self.done[key]}"
         if self.confirmed:
             return None
-        if all(action_key(p.tool, p.arguments) != key for p in self.plan):
+        if key not in self.planned:
+            self.planned.add(key)
             self.plan.append(
                 PlannedAction(agent=self.agent, tool=tool, arguments=arguments, sentence=sentence)
             )
@@ -138,14 +141,15 @@ class ToolContext:
             f"done; do not call {tool} again."
         )
 
-    def gate_done(self, tool: str, arguments: dict[str, Any]) -> str | None:
-        """The first result when this call already ran in this task (checked before any Jenkins read)."""
-        text = self.done.get(action_key(tool, arguments))
+    def gate_done(self, tool: str, target: str) -> str | None:
+        """The first result when this tool already changed ``target`` in this task (checked before any Jenkins
+        read)."""
+        text = self.done.get(once_key(tool, target))
         return None if text is None else f"Already done in this task, not repeated: {text}"
 
-    def did(self, tool: str, arguments: dict[str, Any], text: str) -> str:
-        """Remember that a Jenkins-changing call ran (see :meth:`gate`); returns ``text``."""
-        self.done[action_key(tool, arguments)] = text
+    def did(self, tool: str, target: str, text: str) -> str:
+        """Remember that a Jenkins-changing call ran on ``target`` (see :meth:`gate`); returns ``text``."""
+        self.done[once_key(tool, target)] = text
         return text
 
     def call(self, name: str, /, **arguments: Any) -> tuple[bool, str]:
@@ -158,6 +162,11 @@ class ToolContext:
             if text is None:
                 raise
             return False, text
+
+
+def once_key(tool: str, target: str) -> str:
+    """What a Jenkins-changing tool may do once per task: this tool on this target (a job, a build, a plugin)."""
+    return f"{tool}\x00{target}"
 
 
 def tool_error_text(exc: Exception) -> str | None:

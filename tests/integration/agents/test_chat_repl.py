@@ -97,15 +97,14 @@ def test_offline_session_answers_asks_before_changing_jenkins_and_keeps_history(
     chat.sendline("/context -build")
     chat.expect(r"Context: job=api-service\n")
     chat.expect(PROMPT)
+    chat.wait_until_reading()
     chat.send("\x1b[A\r")
     chat.expect(r"Context: job=api-service\n")
     chat.expect(PROMPT)
 
-    # Ctrl-C only once readline echoes what was typed: a SIGINT that lands after the prompt is printed but
-    # before readline waits for input is seen at the next key only (CPython's readline checks signals on EINTR);
-    # a person cannot type that fast, a test can.
     chat.send("half a line")
     chat.expect(r"half a line")
+    chat.wait_until_reading()  # see Terminal.wait_until_reading: CPython's readline and a fast Ctrl-C
     chat.ctrl_c()  # at the prompt: clears the line, the REPL stays
     chat.expect(PROMPT)
     chat.ctrl_d()

@@ -105,6 +105,60 @@ def test_a_repeated_call_runs_once_and_a_confirmed_rebuild_happens_once(
     assert result.answer == "Rebuilt api-service #42 as build #43."
 
 
+def test_a_confirmed_rebuild_spelled_differently_the_second_time_still_happens_once(
+    jenkins_double: Any, llm_stub: StubLLM, services_for: Any
+) -> None:
+    """What the real model did in CI: the rebuild with its parameter, then again without it (builds #44, #45)."""
+    jenkins_double.add_job("api-service", parameters={"DEBUG": "true"})
+    jenkins_double.add_build("api-service", 42, "FAILURE", "boom\n", parameters={"DEBUG": "true"})
+    llm_stub.script(
+        route_to("build"),
+        tool_call("rebuild", {"job": "api-service", "build": 42, "parameters": {"DEBUG": "false"}}),
+        tool_call("rebuild", {"job": "api-service", "build": 42}),
+        tool_call("rebuild", {"job": "api-service", "build": 42, "parameters": {"DEBUG": "False"}}),
+        "Rebuilt api-service #42.",
+    )
+    settings = agent_settings(jenkins_double, llm_stub)
+    result = run_task(
+        "rebuild api-service #42 with DEBUG=false",
+        {"confirm": True},
+        services=services_for(settings),
+        llm=build_chat_model(settings),
+    )
+    assert sorted(jenkins_double.jobs["api-service"].builds) == [42, 43]
+    assert [a["action"] for a in result.actions if a["done"]] == ["rebuild"]
+    first, *again = tool_results(llm_stub.requests[-1])
+    assert first.startswith("Rebuilt api-service #42 with DEBUG=false: started as build #43")
+    assert len(again) == 2 and all(
+        r.startswith("Already done in this task, not repeated: Rebuilt") for r in again
+    )
+
+
+def test_without_confirmation_two_spellings_of_one_rebuild_plan_it_once(
+    jenkins_double: Any, llm_stub: StubLLM, services_for: Any, confirmations: Any
+) -> None:
+    jenkins_double.add_job("api-service", parameters={"DEBUG": "true"})
+    jenkins_double.add_build("api-service", 42, "FAILURE", "boom\n", parameters={"DEBUG": "true"})
+    llm_stub.script(
+        route_to("build"),
+        tool_call("rebuild", {"job": "api-service", "build": 42, "parameters": {"DEBUG": "false"}}),
+        tool_call("rebuild", {"job": "api-service", "build": 42}),
+        "I would rebuild it.",
+    )
+    settings = agent_settings(jenkins_double, llm_stub)
+    result = run_task(
+        "rebuild api-service #42 with DEBUG=false",
+        {},
+        services=services_for(settings, confirmations=confirmations),
+        llm=build_chat_model(settings),
+    )
+    assert result.status == "needs_confirmation"
+    assert [(p.tool, p.arguments) for p in result.plan] == [
+        ("rebuild", {"job": "api-service", "build": 42, "parameters": {"DEBUG": "false"}})
+    ]
+    assert sorted(jenkins_double.jobs["api-service"].builds) == [42]
+
+
 def test_without_confirmation_a_text_call_to_rebuild_only_plans_it(
     jenkins_double: Any, llm_stub: StubLLM, services_for: Any, confirmations: Any
 ) -> None:
