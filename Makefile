@@ -2,7 +2,7 @@
 PYTHON ?= python3
 PIP := $(PYTHON) -m pip install --quiet --disable-pip-version-check
 
-.PHONY: setup setup-system demo test test-unit test-llm check lint format typecheck bench fuzz eval compose-config lock
+.PHONY: setup setup-system demo test test-unit test-faults test-llm check lint format typecheck bench fuzz eval compose-config lock
 
 setup:  ## install the pinned dependencies (requirements/dev.txt, exported from uv.lock), then the project
 	$(PIP) -r requirements/dev.txt
@@ -16,7 +16,7 @@ lock:  ## upgrade the pins: re-resolve uv.lock from pyproject.toml and export re
 	    -o requirements/$$extra.txt --quiet; \
 	done
 
-setup-system:  ## system packages for the tests (redis-server, JRE, groovy, junit4)
+setup-system:  ## system packages for the tests (redis-server, rabbitmq-server, JRE, groovy, junit4)
 	./scripts/system-deps.sh
 
 SAMPLES := samples/logs/maven-test-failure.log samples/logs/gradle-compile-error.log \
@@ -34,6 +34,9 @@ test: setup-system setup  ## the whole suite: unit, integration (real services) 
 
 test-unit: setup
 	$(PYTHON) -m pytest tests/unit
+
+test-faults: setup-system setup  ## the fault tests alone (kills workers, stops Redis/MongoDB, breaks Jenkins); prints the table
+	$(PYTHON) -m pytest -m faults tests/integration/faults
 
 test-llm: setup-system setup  ## the real-model tier alone (starts ../shared/llm/local-llm.sh; prints median/p95 per task)
 	$(PYTHON) -m pytest -m realllm tests/realllm

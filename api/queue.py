@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+import amqp.exceptions
 import redis.exceptions
 from celery import Celery
 from kombu.exceptions import OperationalError
@@ -32,29 +33,32 @@ CONNECT_TIMEOUT_SECONDS = 2.0
 PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0.0, "interval_step": 0.2, "interval_max": 0.2}
 RETRY_AFTER_SECONDS = 5
 
-#: What a dead or unreachable broker raises (kombu wraps most of it; redis-py and the OS the rest).
+#: What a dead or unreachable broker raises (kombu wraps most of it; redis-py, py-amqp and the OS the rest).
 BROKER_ERRORS: tuple[type[BaseException], ...] = (
     OperationalError,
     redis.exceptions.ConnectionError,
     redis.exceptions.TimeoutError,
+    amqp.exceptions.ConnectionError,  # RabbitMQ closed the connection or channel (RecoverableConnectionError)
     ConnectionError,
     TimeoutError,
 )
 
 
 def create_celery_client(settings: Settings) -> Celery:
-    """A producer-only Celery app on ``settings.redis_url`` (creating it connects to nothing)."""
-    app = Celery("langchain_jenkins_api", broker=settings.redis_url, set_as_current=False)
+    """A producer-only Celery app on the broker (``BROKER_URL``, else ``REDIS_URL``); connects to nothing yet."""
+    app = Celery("langchain_jenkins_api", broker=settings.queue_url, set_as_current=False)
     app.conf.update(
         task_serializer="json",
         accept_content=["json"],
         broker_connection_timeout=CONNECT_TIMEOUT_SECONDS,
         broker_connection_retry=False,
         broker_connection_max_retries=1,
-        broker_transport_options={
-            "socket_connect_timeout": CONNECT_TIMEOUT_SECONDS,
-            "socket_timeout": 5.0,
-        },
+        broker_transport_options=(
+            {"socket_connect_timeout": CONNECT_TIMEOUT_SECONDS, "socket_timeout": 5.0}
+            if settings.uses_redis_broker
+            # RabbitMQ: wait for the broker's publisher confirm, so a 202 means the queue has the message.
+            else {"confirm_publish": True}
+        ),
         task_publish_retry_policy=PUBLISH_RETRY_POLICY,
         # Flower shows a task as soon as the API sent it.
         task_send_sent_event=True,

@@ -115,6 +115,9 @@ class StoredBuild(BaseModel):
     build: int
     status: str = Field(description="IN_PROGRESS until a completed event: SUCCESS, FAILURE, UNSTABLE, ...")
     analysis_status: Literal["none", "pending", "done", "failed"]
+    analysis_error: str | None = Field(
+        None, description="Why the analysis failed (analysis_status failed), after its retries; else null"
+    )
     url: str | None = None
     commit: str | None = None
     branch: str | None = None

@@ -5,6 +5,9 @@
 set -euo pipefail
 need=()
 command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
+# The fault tests start a RabbitMQ node of their own (tests/services.py) on free ports; the service the package
+# itself may start is not used.
+[ -x /usr/lib/rabbitmq/bin/rabbitmq-server ] || need+=(rabbitmq-server)
 # Debian's groovy launcher runs /usr/lib/jvm/default-java (from default-jre-headless), even when another
 # java is on the PATH.
 command -v java >/dev/null 2>&1 && [ -e /usr/lib/jvm/default-java ] || need+=(default-jre-headless)

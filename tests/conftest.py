@@ -34,7 +34,8 @@ def corpus_dir(request: pytest.FixtureRequest) -> Path:
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """The folder decides the kind: tests/integration → integration, tests/e2e → e2e. A test that reads the
+    """The folder decides the kind: tests/integration → integration (tests/integration/faults → faults too),
+    tests/e2e → e2e. A test that reads the
     corpora must say so with the ``corpus`` marker (a clone without them skips it instead of failing)."""
     for item in items:
         parts = Path(str(item.fspath)).parts
@@ -42,6 +43,8 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.integration)
         if "e2e" in parts:
             item.add_marker(pytest.mark.e2e)
+        if "faults" in parts:
+            item.add_marker(pytest.mark.faults)
         if "corpus_dir" in getattr(item, "fixturenames", ()) and item.get_closest_marker("corpus") is None:
             raise pytest.UsageError(
                 f"{item.nodeid} reads the corpora (corpus_dir): mark it @pytest.mark.corpus"

@@ -4,14 +4,19 @@
 - MongoDB wire protocol: a real SecantusDB server (``secantusd-py``), one per session, a fresh database per test.
 - Celery: a real worker consuming from that Redis (in-process threads here; the crash test runs a subprocess).
 - The API: the real Flask app served by Werkzeug on a free port.
+- For the fault tests (``tests/integration/faults``): a RabbitMQ node of the tests' own (Debian's
+  ``rabbitmq-server``, on free loopback ports, its files in a temporary folder; the machine's own RabbitMQ is
+  never touched), and Redis and SecantusDB servers a test may stop and restart on the same port.
 
 A service that cannot start fails the test run: integration tests never skip silently.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -60,21 +65,53 @@ class ServiceProcess:
     process: subprocess.Popen[bytes]
     url: str
     log_path: Path
+    #: How to start it again on the same port (``restart``), and how to tell it is ready.
+    argv: list[str] | None = None
+    env: dict[str, str] | None = None
+    ready: Callable[[], bool] | None = None
 
     def stop(self) -> None:
+        """Stop it (SIGTERM to its process group, SIGKILL after 20 s) and wait until it is gone."""
         if self.process.poll() is None:
-            self.process.terminate()
+            _signal_group(self.process, signal.SIGTERM)
             try:
-                self.process.wait(timeout=10)
+                self.process.wait(timeout=20)
             except subprocess.TimeoutExpired:
-                self.process.kill()
+                _signal_group(self.process, signal.SIGKILL)
                 self.process.wait(timeout=10)
+
+    def kill(self) -> None:
+        """SIGKILL, no goodbye (a crashed server)."""
+        if self.process.poll() is None:
+            _signal_group(self.process, signal.SIGKILL)
+            self.process.wait(timeout=10)
+
+    def start_again(self) -> None:
+        """Start it again with the same command line (the same port and files); waits until it answers."""
+        assert self.argv is not None and self.ready is not None, f"{self.name} cannot be restarted"
+        self.process = _spawn(self.argv, self.log_path, self.env)
+        wait_until(self.ready, timeout=STARTUP_SECONDS, what=f"{self.name} restarted")
 
     def log_tail(self, lines: int = 40) -> str:
         try:
             return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
         except OSError:
             return ""
+
+
+def _signal_group(process: subprocess.Popen[bytes], sig: signal.Signals) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        if os.getpgid(process.pid) == process.pid:
+            os.killpg(process.pid, sig)  # a service started in its own session: its children go too
+        else:
+            process.send_signal(sig)
+
+
+def _spawn(argv: list[str], log_path: Path, env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
+    with log_path.open("ab") as log:
+        return subprocess.Popen(
+            argv, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True, cwd=log_path.parent
+        )
 
 
 def _require_binary(name: str, hint: str) -> str:
@@ -84,40 +121,87 @@ def _require_binary(name: str, hint: str) -> str:
     return path
 
 
-def start_redis(workdir: Path) -> ServiceProcess:
+def start_redis(workdir: Path, *, name: str = "redis", appendonly: bool = False) -> ServiceProcess:
+    """A redis-server on a free port. ``appendonly``: every write is logged to disk (fsync each second), so
+    a restart (``stop`` + ``start_again``) keeps the queue, as a production Redis configured for it does."""
     binary = _require_binary("redis-server", "apt-get install redis-server")
     port = free_port()
-    log_path = workdir / "redis.log"
-    proc = subprocess.Popen(
-        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-         "--dir", str(workdir), "--logfile", str(log_path)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    service = ServiceProcess("redis", proc, f"redis://127.0.0.1:{port}/0", log_path)
-    client = redis.Redis.from_url(service.url, socket_connect_timeout=1)
-    wait_until(lambda: bool(client.ping()), timeout=STARTUP_SECONDS, what=f"redis-server on port {port}")
-    client.close()
+    log_path = workdir / f"{name}.log"
+    argv = [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+            "--appendonly", "yes" if appendonly else "no", "--appendfilename", f"{name}.aof",
+            "--appenddirname", f"{name}-aof", "--dir", str(workdir), "--logfile", str(log_path)]  # fmt: skip
+    url = f"redis://127.0.0.1:{port}/0"
+
+    def ready() -> bool:
+        with redis.Redis.from_url(url, socket_connect_timeout=1) as client:
+            return bool(client.ping())
+
+    proc = _spawn(argv, workdir / f"{name}.out")
+    service = ServiceProcess(name, proc, url, log_path, argv=argv, ready=ready)
+    wait_until(ready, timeout=STARTUP_SECONDS, what=f"redis-server on port {port}")
     return service
 
 
-def start_secantus(workdir: Path) -> ServiceProcess:
+def start_secantus(workdir: Path, *, name: str = "secantus", storage: str = ":memory:") -> ServiceProcess:
+    """A SecantusDB server on a free port; ``storage`` a folder keeps its data across ``start_again``."""
     binary = _require_binary("secantusd-py", "pip install secantusdb")
     port = free_port()
-    log_path = workdir / "secantus.log"
-    with log_path.open("wb") as log:
-        proc = subprocess.Popen(
-            [binary, "--storage-path", ":memory:", "--port", str(port)], stdout=log, stderr=subprocess.STDOUT
-        )
-    service = ServiceProcess("secantusdb", proc, f"mongodb://127.0.0.1:{port}", log_path)
-    client: pymongo.MongoClient[dict[str, Any]] = pymongo.MongoClient(
-        service.url, serverSelectionTimeoutMS=500
-    )
-    wait_until(
-        lambda: bool(client.admin.command("ping")),
-        timeout=STARTUP_SECONDS,
-        what=f"secantusd-py on port {port}",
-    )
-    client.close()
+    log_path = workdir / f"{name}.log"
+    argv = [binary, "--storage-path", storage, "--port", str(port)]
+    url = f"mongodb://127.0.0.1:{port}"
+
+    def ready() -> bool:
+        client: pymongo.MongoClient[dict[str, Any]] = pymongo.MongoClient(url, serverSelectionTimeoutMS=500)
+        try:
+            return bool(client.admin.command("ping"))
+        finally:
+            client.close()
+
+    service = ServiceProcess("secantusdb", _spawn(argv, log_path), url, log_path, argv=argv, ready=ready)
+    wait_until(ready, timeout=STARTUP_SECONDS, what=f"secantusd-py on port {port}")
+    return service
+
+
+def start_rabbitmq(workdir: Path) -> ServiceProcess:
+    """A RabbitMQ node of our own: its own node name, AMQP and distribution ports on loopback, and its
+    database, logs, cookie and (empty) config in ``workdir``; the machine's RabbitMQ is left alone."""
+    # Debian's /usr/sbin wrapper switches to the rabbitmq user and the system's files; the script it wraps
+    # runs as whoever starts it, with the files the environment names.
+    binary = shutil.which("rabbitmq-server", path="/usr/lib/rabbitmq/bin") or shutil.which("rabbitmq-server")
+    if binary is None:
+        pytest.fail("rabbitmq-server is not installed (make setup-system); the fault tests need it")
+    port, dist_port = free_port(), free_port()
+    home = workdir / f"rabbitmq-{port}"
+    (home / "mnesia").mkdir(parents=True)
+    (home / "log").mkdir()
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("RABBITMQ_", "ERL_"))},
+        "HOME": str(home),  # its own .erlang.cookie
+        "RABBITMQ_NODENAME": f"lj-test-{port}@localhost",
+        "RABBITMQ_NODE_IP_ADDRESS": "127.0.0.1",
+        "RABBITMQ_NODE_PORT": str(port),
+        "RABBITMQ_DIST_PORT": str(dist_port),
+        "RABBITMQ_MNESIA_BASE": str(home / "mnesia"),
+        "RABBITMQ_LOG_BASE": str(home / "log"),
+        "RABBITMQ_CONFIG_FILE": str(home / "rabbitmq"),  # none there: defaults (guest works on loopback)
+        "RABBITMQ_ENABLED_PLUGINS_FILE": str(home / "enabled_plugins"),
+        "RABBITMQ_ENABLED_PLUGINS": "",
+    }
+    argv = [binary]
+
+    def ready() -> bool:
+        import kombu
+
+        with kombu.Connection(f"amqp://guest:guest@127.0.0.1:{port}//", connect_timeout=1) as conn:
+            conn.ensure_connection(max_retries=1)
+        return True
+
+    log_path = home / "server.log"
+    service = ServiceProcess(
+        "rabbitmq", _spawn(argv, log_path, env), f"amqp://guest:guest@127.0.0.1:{port}//", log_path,
+        argv=argv, env=env, ready=ready,
+    )  # fmt: skip
+    wait_until(ready, timeout=60, what=f"rabbitmq-server on port {port}", interval=0.25)
     return service
 
 
@@ -138,6 +222,14 @@ def redis_service(service_dir: Path) -> Iterator[ServiceProcess]:
 @pytest.fixture(scope="session")
 def mongo_service(service_dir: Path) -> Iterator[ServiceProcess]:
     service = start_secantus(service_dir)
+    yield service
+    service.stop()
+
+
+@pytest.fixture(scope="session")
+def rabbitmq_service(service_dir: Path) -> Iterator[ServiceProcess]:
+    """A RabbitMQ node for this session (started on first use: only the fault tests ask for it)."""
+    service = start_rabbitmq(service_dir)
     yield service
     service.stop()
 

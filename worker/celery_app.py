@@ -7,9 +7,11 @@ flower``. Reliability choices, each on purpose:
   acknowledged to a client survives a worker crash (it is redelivered); every task is therefore idempotent.
 - ``worker_prefetch_multiplier=1``: a process reserves one message at a time, so long analyses don't hoard work
   that an idle process elsewhere could take; workers scale out horizontally.
-- Redis ``visibility_timeout`` (BROKER_VISIBILITY_TIMEOUT_SECONDS, default one hour) must stay above the
-  hard time limit, or Redis would redeliver a still-running task; it is also how long a crashed worker's
-  unacknowledged message waits before another worker gets it.
+- Time limits per kind of task (ANALYSIS_TIME_LIMIT_SECONDS for analyses, AGENT_TIME_LIMIT_SECONDS for
+  everything else), short so that the Redis ``visibility_timeout`` (BROKER_VISIBILITY_TIMEOUT_SECONDS, default
+  5 minutes) can be short too: it must outlast the longest hard limit (settings refuse it otherwise), and it
+  is how long a crashed worker's unacknowledged message waits before another worker gets it. A RabbitMQ
+  broker (``BROKER_URL=amqp://...``) redelivers as soon as the dead worker's connection drops.
 - JSON only: no pickle from a network queue.
 - Task events on, so Flower sees tasks.
 """
@@ -18,7 +20,8 @@ from __future__ import annotations
 
 from celery import Celery
 
-from worker.settings import Settings, get_settings
+from worker import task_names
+from worker.settings import Settings, get_settings, hard_time_limit
 
 TASK_MODULES = (
     "worker.tasks.builds",
@@ -35,9 +38,10 @@ def create_celery(settings: Settings | None = None) -> Celery:
     """Build the worker's Celery app from settings (creating it connects to nothing)."""
     settings = settings or get_settings()
     app = Celery(
-        "langchain_jenkins", broker=settings.redis_url, backend=settings.redis_url, include=WORKER_MODULES
+        "langchain_jenkins", broker=settings.queue_url, backend=settings.redis_url, include=WORKER_MODULES
     )
-    hard_limit = settings.task_time_limit_seconds + 60
+    analysis = settings.analysis_time_limit_seconds
+    agent = settings.agent_time_limit_seconds
     app.conf.update(
         task_serializer="json",
         result_serializer="json",
@@ -48,24 +52,37 @@ def create_celery(settings: Settings | None = None) -> Celery:
         task_send_sent_event=True,
         worker_send_task_events=True,
         task_track_started=True,
-        task_soft_time_limit=settings.task_time_limit_seconds,
-        task_time_limit=hard_limit,
+        # Every task has the agents' limits but the analysis, which has its own (annotations win).
+        task_soft_time_limit=agent,
+        task_time_limit=hard_time_limit(agent),
+        task_annotations={
+            task_names.ANALYZE_BUILD: {"soft_time_limit": analysis, "time_limit": hard_time_limit(analysis)}
+        },
         result_expires=24 * 3600,
         broker_connection_retry_on_startup=True,
-        broker_transport_options={
-            "visibility_timeout": settings.broker_visibility_timeout_seconds,
-            # How soon a live worker re-queues a dead worker's unacknowledged message once its visibility
-            # timeout has passed. Kombu's default sweep is every 10 s x 10 = 100 s; sweep every few seconds
-            # instead (one cheap ZRANGE on Redis).
-            "unacked_restore_interval": max(1, min(10, settings.broker_visibility_timeout_seconds // 3)),
-            "unacked_restore_throttle": 1,
-        },
+        broker_transport_options=broker_transport_options(settings),
         result_backend_transport_options={"retry_policy": {"timeout": 5.0}},
         worker_hijack_root_logger=False,
         timezone="UTC",
     )
     app.conf.langchain_jenkins_settings = settings
     return app
+
+
+def broker_transport_options(settings: Settings) -> dict[str, object]:
+    """Kombu transport options: Redis needs its visibility timeout; RabbitMQ acknowledges by connection."""
+    if not settings.uses_redis_broker:
+        return {}
+    visibility = settings.broker_visibility_timeout_seconds
+    return {
+        "visibility_timeout": visibility,
+        # How soon a live worker re-queues a dead worker's unacknowledged message once its visibility timeout
+        # has passed. Kombu's default sweep is every 10 s x 10 = 100 s; sweep every few seconds instead (one
+        # cheap ZRANGE on Redis).
+        "unacked_restore_interval": settings.broker_restore_interval_seconds
+        or max(1, min(10, visibility // 3)),
+        "unacked_restore_throttle": 1,
+    }
 
 
 app = create_celery()

@@ -66,7 +66,10 @@ class WorkerContext:
             if client is None:
                 # Plugin, job-list and job-status reads go through the Redis cache (worker.jenkins.cache).
                 client = CachedJenkinsClient.for_controller_cached(
-                    controller, cache=self.redis, timeout=self.settings.jenkins_timeout_seconds
+                    controller,
+                    cache=self.redis,
+                    timeout=self.settings.jenkins_timeout_seconds,
+                    retries=self.settings.jenkins_retries,
                 )
                 self._clients[controller.url] = client
         return client

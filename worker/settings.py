@@ -19,6 +19,14 @@ from worker.controllers import Controllers, parse_controllers
 
 #: RFC 7518 3.2: an HS256 key at least as long as the hash output.
 MIN_JWT_SECRET_BYTES = 32
+#: A task's hard time limit comes this long after its soft one (a quarter of it, at most this): time to stop
+#: cleanly and record the failure before the process is killed.
+HARD_LIMIT_MARGIN_SECONDS = 30
+
+
+def hard_time_limit(soft_seconds: int) -> int:
+    """The hard time limit that goes with a soft one: 120 -> 150, 240 -> 270, 4 -> 5."""
+    return soft_seconds + min(HARD_LIMIT_MARGIN_SECONDS, max(1, soft_seconds // 4))
 
 
 class Settings(BaseSettings):
@@ -33,12 +41,18 @@ class Settings(BaseSettings):
     redis_url: str = Field("redis://127.0.0.1:6379/0", alias="REDIS_URL")
     mongo_url: str = Field("mongodb://127.0.0.1:27017", alias="MONGO_URL")
     mongo_db: str = Field("langchain_jenkins", alias="MONGO_DB")
+    # How long one database call waits for a server (restarting, failing over) before it fails and the task
+    # retries with backoff.
+    mongo_timeout_seconds: float = Field(5.0, alias="MONGO_TIMEOUT_SECONDS", gt=0)
 
     # Jenkins (the worker talks to it; the API never does)
     jenkins_url: str | None = Field(None, alias="JENKINS_URL")
     jenkins_user: str | None = Field(None, alias="JENKINS_USER")
     jenkins_token: SecretStr | None = Field(None, alias="JENKINS_TOKEN")
     jenkins_timeout_seconds: float = Field(15.0, alias="JENKINS_TIMEOUT_SECONDS", gt=0)
+    # Retries of one failed Jenkins read (connection error, 5xx; with backoff from 0.5 s). Writes are never
+    # retried by the HTTP layer: a POST that may have reached Jenkins is checked, not repeated.
+    jenkins_retries: int = Field(3, alias="JENKINS_RETRIES", ge=0, le=10)
     # The URL builds of JENKINS_URL's controller report, when the worker reaches it by another one.
     jenkins_public_url: str | None = Field(None, alias="JENKINS_PUBLIC_URL")
     # More controllers: JSON (or the path of a JSON file) mapping URL -> {"user", "token", "api_url"}.
@@ -76,7 +90,7 @@ class Settings(BaseSettings):
     llm_max_retries: int = Field(1, alias="LLM_MAX_RETRIES", ge=0)
     llm_context_tokens: int = Field(8192, alias="LLM_CONTEXT_TOKENS", ge=2048)  # the model's window
     llm_token_budget: int = Field(16000, alias="LLM_TOKEN_BUDGET", gt=0)  # per task, prompts included
-    llm_task_seconds: float = Field(300.0, alias="LLM_TASK_SECONDS", gt=0)  # per task
+    llm_task_seconds: float = Field(180.0, alias="LLM_TASK_SECONDS", gt=0)  # per task (< AGENT_TIME_LIMIT)
     llm_max_tool_calls: int = Field(6, alias="LLM_MAX_TOOL_CALLS", ge=1, le=50)  # per task
     # Routing by the model gives up after this and routes offline (the reason is recorded); when the offline
     # router is at least this sure, the model is not asked at all.
@@ -93,12 +107,26 @@ class Settings(BaseSettings):
     worker_metrics_port: int | None = Field(None, alias="WORKER_METRICS_PORT", ge=1, le=65535)
     # Set in the environment of multi-process workers; prometheus-client reads it itself (we only check it).
     prometheus_multiproc_dir: str | None = Field(None, alias="PROMETHEUS_MULTIPROC_DIR")
-    # Soft time limit of one task; the hard limit is a minute more.
-    task_time_limit_seconds: int = Field(900, alias="TASK_TIME_LIMIT_SECONDS", gt=0)
+    # Time limits per kind of task (soft: the task is told and stops cleanly; hard: HARD_LIMIT_MARGIN_SECONDS
+    # later its process is killed). Short limits let the broker redeliver a dead worker's message soon: on
+    # Redis the visibility timeout below must outlast the longest hard limit.
+    analysis_time_limit_seconds: int = Field(120, alias="ANALYSIS_TIME_LIMIT_SECONDS", gt=0)
+    # Agents, confirmed plans and Jenkins operations (trigger, abort, rebuild, plugin install, waits).
+    agent_time_limit_seconds: int = Field(240, alias="AGENT_TIME_LIMIT_SECONDS", gt=0)
 
-    # How long Redis waits before handing an unacknowledged message (its worker died) to another worker.
-    # Must exceed the longest task, or a running task would be delivered twice.
-    broker_visibility_timeout_seconds: int = Field(3600, alias="BROKER_VISIBILITY_TIMEOUT_SECONDS", gt=0)
+    # A task that failed transiently (Jenkins, MongoDB or Redis unreachable) is retried this many times, with
+    # exponential backoff from TASK_RETRY_BACKOFF_SECONDS (full jitter, at most 5 minutes), then stored as failed.
+    task_max_retries: int = Field(5, alias="TASK_MAX_RETRIES", ge=0, le=20)
+    task_retry_backoff_seconds: float = Field(2.0, alias="TASK_RETRY_BACKOFF_SECONDS", gt=0)
+
+    # Where tasks are queued: REDIS_URL when empty, or an ``amqp://`` RabbitMQ (which redelivers a dead
+    # worker's messages as soon as its connection drops). Results and progress events stay on REDIS_URL.
+    broker_url: str | None = Field(None, alias="BROKER_URL")
+    # Redis only: how long an unacknowledged message (its worker died) waits before another worker gets it.
+    # Must exceed the longest hard time limit, or a still-running task would be delivered twice.
+    broker_visibility_timeout_seconds: int = Field(300, alias="BROKER_VISIBILITY_TIMEOUT_SECONDS", gt=0)
+    # Redis only: how often a live worker looks for such messages (every few seconds by default).
+    broker_restore_interval_seconds: float | None = Field(None, alias="BROKER_RESTORE_INTERVAL_SECONDS", gt=0)
 
     # Logging
     log_level: str = Field("INFO", alias="LOG_LEVEL")
@@ -110,6 +138,29 @@ class Settings(BaseSettings):
         if value not in {"json", "console"}:
             raise ValueError("LOG_FORMAT must be 'json' or 'console'")
         return value
+
+    @model_validator(mode="after")
+    def _limits_fit(self) -> Settings:
+        # Refused at start, naming the settings: a visibility timeout shorter than a task would make Redis hand
+        # a still-running task to a second worker; an agent budget longer than its time limit would be cut.
+        longest = max(self.analysis_time_limit_seconds, self.agent_time_limit_seconds)
+        if self.uses_redis_broker and self.broker_visibility_timeout_seconds <= hard_time_limit(longest):
+            which = (
+                "ANALYSIS_TIME_LIMIT_SECONDS"
+                if self.analysis_time_limit_seconds >= self.agent_time_limit_seconds
+                else "AGENT_TIME_LIMIT_SECONDS"
+            )
+            raise ValueError(
+                f"BROKER_VISIBILITY_TIMEOUT_SECONDS ({self.broker_visibility_timeout_seconds}) must be longer "
+                f"than the longest hard time limit ({hard_time_limit(longest)} s, from {which}={longest}), or "
+                "Redis would deliver a still-running task to a second worker"
+            )
+        if self.llm_task_seconds >= self.agent_time_limit_seconds:
+            raise ValueError(
+                f"LLM_TASK_SECONDS ({self.llm_task_seconds:g}) must be shorter than AGENT_TIME_LIMIT_SECONDS "
+                f"({self.agent_time_limit_seconds}): the agent's own budget ends it cleanly first"
+            )
+        return self
 
     @model_validator(mode="after")
     def _controllers_parse(self) -> Settings:
@@ -151,6 +202,21 @@ class Settings(BaseSettings):
             token=self.jenkins_token.get_secret_value() if self.jenkins_token else None,
             public_url=self.jenkins_public_url,
         )
+
+    @property
+    def max_wait_seconds(self) -> float:
+        """The longest a task may wait for a build (nine tenths of AGENT_TIME_LIMIT_SECONDS): a longer wait would
+        be cut by the time limit; waiting that long belongs to the caller, who can ask again."""
+        return self.agent_time_limit_seconds * 0.9
+
+    @property
+    def queue_url(self) -> str:
+        """The broker tasks are queued on: BROKER_URL, else REDIS_URL."""
+        return self.broker_url or self.redis_url
+
+    @property
+    def uses_redis_broker(self) -> bool:
+        return self.queue_url.startswith(("redis://", "rediss://", "redis+socket://"))
 
     @property
     def llm_enabled(self) -> bool:

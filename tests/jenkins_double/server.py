@@ -12,7 +12,11 @@ as a Python literal, ``text/x-python``), which is what jenkinsapi reads. Securit
   ``crumbs_for_tokens = True`` makes tokens need one too (older controllers).
 
 Test hooks: ``fail_next(n, status)`` answers the next ``n`` requests with ``status``; ``requests`` records
-``(method, path)`` of every request and ``request_log`` the full details (query included).
+``(method, path)`` of every request and ``request_log`` the full details (query included). Faults for the
+fault tests: ``stall(path_part, n)`` holds the next ``n`` matching requests unanswered (a hanging Jenkins: the
+client times out, or a test kills the worker while it waits) until ``release()`` or the double stops;
+``cut_console_next(n, after_bytes)`` sends the next ``n`` console streams with their full length announced and
+drops the connection after ``after_bytes`` (a log stream cut mid-way).
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ import hashlib
 import json
 import re
 import secrets
+import socket
 import threading
 import time
 import xml.etree.ElementTree as ET
@@ -151,7 +156,12 @@ class JenkinsDouble:
         self._lock = threading.RLock()
         self._next_queue_id = 100
         self._next_node_id = 3
-        self._fail: list[tuple[int, str | None]] = []
+        self._fail: list[tuple[int, str | None, str | None]] = []  # status, method, path part
+        self._stalls: list[str] = []  # path parts: each holds one matching request
+        self._released = threading.Event()
+        #: Set when a request is being held by :meth:`stall` (the client is waiting inside that call).
+        self.stalled = threading.Event()
+        self._cuts: list[int] = []
         self._sessions: dict[str, str] = {}  # session id -> crumb
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -177,6 +187,7 @@ class JenkinsDouble:
         return self
 
     def stop(self) -> None:
+        self._released.set()  # no held request outlives the double
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()
@@ -313,10 +324,49 @@ class JenkinsDouble:
                 }
             )
 
-    def fail_next(self, n: int, status: int = 503, *, method: str | None = None) -> None:
-        """Answer the next ``n`` requests (only ``method`` ones, if given) with ``status``."""
+    def fail_next(
+        self, n: int, status: int = 503, *, method: str | None = None, path: str | None = None
+    ) -> None:
+        """Answer the next ``n`` requests (only ``method`` ones, and only those whose path contains ``path``, if
+        given) with ``status``."""
         with self._lock:
-            self._fail.extend([(status, method)] * n)
+            self._fail.extend([(status, method, path)] * n)
+
+    def clear_faults(self) -> None:
+        """No more injected failures, stalls or cut streams; held requests are answered."""
+        with self._lock:
+            self._fail.clear()
+            self._cuts.clear()
+        self.release()
+
+    def stall(self, path_part: str, n: int = 1) -> None:
+        """Hold the next ``n`` requests whose path contains ``path_part`` unanswered until :meth:`release`."""
+        with self._lock:
+            self._released.clear()
+            self._stalls.extend([path_part] * n)
+
+    def release(self) -> None:
+        """Answer the held requests (and let later matching ones through)."""
+        with self._lock:
+            self._stalls.clear()
+        self._released.set()
+
+    def cut_console_next(self, n: int = 1, *, after_bytes: int = 64) -> None:
+        """Cut the next ``n`` console streams after ``after_bytes`` (their full length announced)."""
+        with self._lock:
+            self._cuts.extend([after_bytes] * n)
+
+    def _take_stall(self, path: str) -> bool:
+        with self._lock:
+            for i, part in enumerate(self._stalls):
+                if part in path:
+                    del self._stalls[i]
+                    return True
+        return False
+
+    def _take_cut(self) -> int | None:
+        with self._lock:
+            return self._cuts.pop(0) if self._cuts else None
 
     # -- internals ------------------------------------------------------------------------------------------
 
@@ -759,8 +809,14 @@ class _Handler(BaseHTTPRequestHandler):
                 }
             )
             fail = None
-            if j._fail and j._fail[0][1] in {None, method}:
-                fail = j._fail.pop(0)[0]
+            for i, (status, only_method, only_path) in enumerate(j._fail):
+                if only_method in {None, method} and (only_path is None or only_path in parts.path):
+                    fail = status
+                    del j._fail[i]
+                    break
+        if j._take_stall(parts.path):
+            j.stalled.set()
+            j._released.wait()  # outside the lock: the rest of the double keeps answering
         try:
             if fail is not None:
                 raise HttpError(fail, "injected failure")
@@ -823,6 +879,19 @@ class _Handler(BaseHTTPRequestHandler):
         view = memoryview(body)
         for i in range(0, len(view), 256 * 1024):
             self.wfile.write(view[i : i + 256 * 1024])
+
+    def _send_cut(self, body: memoryview, after: int, headers: dict[str, str]) -> None:
+        """Announce all of ``body`` but send only its first ``after`` bytes, then drop the connection."""
+        self.send_response(200)
+        self.send_header("Content-Type", "text/plain;charset=utf-8")
+        self.send_header("Content-Length", str(len(body)))
+        for k, v in headers.items():
+            self.send_header(k, v)
+        self.end_headers()
+        self.wfile.write(body[:after])
+        self.wfile.flush()
+        self.close_connection = True
+        self.connection.shutdown(socket.SHUT_RDWR)
 
     def _json(self, data: Any, query: dict[str, str], headers: dict[str, str] | None = None) -> None:
         tree = query.get("tree")
@@ -986,7 +1055,10 @@ class _Handler(BaseHTTPRequestHandler):
             headers = {"X-Text-Size": str(size)}
             if build.building:
                 headers["X-More-Data"] = "true"
+            cut = j._take_cut()
             with memoryview(build.console) as view, view[start:size] as text:
+                if cut is not None:
+                    return self._send_cut(text, cut, headers)
                 return self._send(200, text, "text/plain;charset=utf-8", headers)
         if action == "submitDescription" and method == "POST":
             form = parse_qs(body.decode(), keep_blank_values=True)

@@ -187,7 +187,9 @@ def make_tools(ctx: ToolContext) -> list[BaseTool]:
 
     def wait_for_build(job: str, build: int, timeout_seconds: float = 300) -> str:
         ctx.services.report("waiting", job=job, build=build)
-        info = ctx.jenkins().wait_for_build(job, build, timeout=timeout_seconds)
+        # Within the task's time limit: past it the wait ends as a timeout the model can report.
+        timeout = min(timeout_seconds, ctx.services.settings.max_wait_seconds)
+        info = ctx.jenkins().wait_for_build(job, build, timeout=timeout)
         return f"{job} #{build} finished: {info.result} after {_fmt_duration(info.duration_ms)}."
 
     def list_queue() -> str:

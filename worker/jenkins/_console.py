@@ -5,8 +5,10 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 
+import requests
+
 from worker.jenkins._core import ClientCore
-from worker.jenkins.errors import JenkinsTimeout
+from worker.jenkins.errors import JenkinsTimeout, JenkinsUnavailable
 from worker.jenkins.urls import build_path
 
 
@@ -78,10 +80,18 @@ class ConsoleMixin(ClientCore):
         while True:
             response = self.http.request("GET", path, params={"start": offset}, stream=True)
             try:
-                for chunk in response.iter_content(chunk_size=size):
-                    # iter_content can hand back more than asked for once decoded; keep the promise anyway.
-                    for i in range(0, len(chunk), size):
-                        yield chunk[i : i + size]
+                try:
+                    for chunk in response.iter_content(chunk_size=size):
+                        # iter_content can hand back more than asked for once decoded; keep the promise.
+                        for i in range(0, len(chunk), size):
+                            yield chunk[i : i + size]
+                except requests.exceptions.RequestException as exc:
+                    # The stream broke mid-way (connection dropped, read timed out): transient, like a
+                    # request that failed; the task reads the log again from its start.
+                    raise JenkinsUnavailable(
+                        f"the console stream of {job} #{build} broke after offset {offset}: {exc}",
+                        url=self.http.url(path),
+                    ) from exc
                 more = response.headers.get("X-More-Data", "").lower() == "true"
                 next_offset = int(response.headers.get("X-Text-Size", offset))
                 stream.end_offset = next_offset

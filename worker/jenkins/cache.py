@@ -43,9 +43,16 @@ class CachedJenkinsClient(JenkinsClient):
 
     @classmethod
     def for_controller_cached(
-        cls, controller: Controller, *, cache: redis.Redis, timeout: float = 15.0
+        cls, controller: Controller, *, cache: redis.Redis, timeout: float = 15.0, retries: int = 3
     ) -> CachedJenkinsClient:
-        return cls(controller.api_url, controller.user, controller.token, timeout=timeout, cache=cache)
+        return cls(
+            controller.api_url,
+            controller.user,
+            controller.token,
+            timeout=timeout,
+            retries=retries,
+            cache=cache,
+        )
 
     # -- the cache ---------------------------------------------------------------------------------------
 

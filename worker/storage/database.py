@@ -26,8 +26,8 @@ def connect(settings: Settings, *, create_indexes: bool = True) -> Database[Docu
     """
     client: MongoClient[Document] = MongoClient(
         settings.mongo_url,
-        serverSelectionTimeoutMS=5000,
-        connectTimeoutMS=5000,
+        serverSelectionTimeoutMS=int(settings.mongo_timeout_seconds * 1000),
+        connectTimeoutMS=int(settings.mongo_timeout_seconds * 1000),
         tz_aware=True,
         appname="langchain-jenkins",
     )

@@ -136,14 +136,17 @@ class BuildRepository:
         cursor = self._col.find(query).sort("build", DESCENDING).limit(limit)
         return [d for d in (to_json_ready(doc) for doc in cursor) if d is not None]
 
-    def set_analysis_status(self, job: str, build: int, status: str, *, jenkins_url: str) -> None:
-        """Mark the analysis of a build ``pending``, ``done`` or ``failed`` (creating the build if unseen)."""
+    def set_analysis_status(
+        self, job: str, build: int, status: str, *, jenkins_url: str, error: str | None = None
+    ) -> None:
+        """Mark the analysis of a build ``pending``, ``done`` or ``failed`` (creating the build if unseen);
+        ``analysis_error`` says why it failed (cleared by any other status)."""
         key = {"jenkins_url": jenkins_url, "job": job, "build": build}
         now = _now()
         self._col.update_one(
             key,
             {
-                "$set": {"analysis_status": status, "updated_at": now},
+                "$set": {"analysis_status": status, "analysis_error": error, "updated_at": now},
                 "$setOnInsert": {**key, "created_at": now, "status": "FAILURE", "events": {}},
             },
             upsert=True,

@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import random
 import time
 from typing import Any, TypeVar
 
@@ -88,8 +89,7 @@ class LangchainJenkinsTask(Task):
     """Base for all our tasks (``base=LangchainJenkinsTask``)."""
 
     abstract = True
-    max_retries = 5
-    retry_backoff = 2
+    max_retries = 5  # Celery's own default; the retries used are TASK_MAX_RETRIES (retry_limit)
     retry_backoff_max = 300
     retry_jitter = True
     #: Set per task: record status in the tasks collection (the API's GET /tasks/<id>).
@@ -98,6 +98,16 @@ class LangchainJenkinsTask(Task):
     @property
     def ctx(self) -> WorkerContext:
         return get_context()
+
+    @property
+    def retry_limit(self) -> int:
+        """How many times a transient failure is retried (TASK_MAX_RETRIES)."""
+        return self.ctx.settings.task_max_retries
+
+    @property
+    def final_attempt(self) -> bool:
+        """Whether a transient failure now ends the task instead of retrying it."""
+        return self.request.retries >= self.retry_limit
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         task_id = self.request.id or "local"
@@ -120,12 +130,14 @@ class LangchainJenkinsTask(Task):
                     self.ctx.publish(task_id, "result", {"status": "rejected", "errors": exc.errors})
                 return {"status": "rejected", "errors": exc.errors}
             except _transient_errors() as exc:
-                if self.request.retries < self.max_retries:
+                if not self.final_attempt:
                     outcome = "retry"
                     log.warning(
                         "transient failure, retrying", error=str(exc), attempt=self.request.retries + 1
                     )
-                    raise self.retry(exc=exc, countdown=self._backoff()) from exc
+                    raise self.retry(
+                        exc=exc, countdown=self._backoff(), max_retries=self.retry_limit
+                    ) from exc
                 self._fail(task_id, exc)
                 raise
             except Exception as exc:
@@ -142,16 +154,11 @@ class LangchainJenkinsTask(Task):
             structlog.contextvars.unbind_contextvars("task_id", "task", "request_id")
 
     def _backoff(self) -> float:
-        from celery.utils.time import get_exponential_backoff_interval
-
-        return float(
-            get_exponential_backoff_interval(
-                factor=self.retry_backoff,
-                retries=self.request.retries,
-                maximum=self.retry_backoff_max,
-                full_jitter=self.retry_jitter,
-            )
+        """Exponential backoff with full jitter: up to TASK_RETRY_BACKOFF_SECONDS x 2^retries (5 minutes at most)."""
+        ceiling = min(
+            self.retry_backoff_max, self.ctx.settings.task_retry_backoff_seconds * 2**self.request.retries
         )
+        return random.uniform(0, ceiling)
 
     def _fail(self, task_id: str, exc: BaseException) -> None:
         log.error("task failed", error=str(exc), exc_info=exc)

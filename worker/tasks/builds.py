@@ -93,7 +93,8 @@ def trigger_build(self: LangchainJenkinsTask, **payload: Any) -> dict[str, Any]:
     jenkins = _jenkins(self, req)
     item = jenkins.trigger_build(req.job, req.parameters or None)
     self.progress("queued", queue_id=item.id)
-    number = jenkins.wait_for_build_number(item, timeout=req.wait_seconds) if req.wait_seconds else None
+    wait = min(req.wait_seconds, self.ctx.settings.max_wait_seconds)  # within the task's time limit
+    number = jenkins.wait_for_build_number(item, timeout=wait) if wait else None
     return {"job": req.job, "queue_item": item.model_dump(mode="json"), "build": number}
 
 
@@ -148,7 +149,9 @@ class WaitPayload(JobRef):
 def wait_for_build(self: LangchainJenkinsTask, **payload: Any) -> dict[str, Any]:
     """Wait until a build finishes (or the timeout passes) and return it."""
     req = parse_payload(WaitPayload, payload)
-    info = _jenkins(self, req).wait_for_build(req.job, req.build, timeout=req.timeout_seconds)
+    # Never past the task's time limit: a longer wait ends as JenkinsTimeout, and the caller asks again.
+    timeout = min(req.timeout_seconds, self.ctx.settings.max_wait_seconds)
+    info = _jenkins(self, req).wait_for_build(req.job, req.build, timeout=timeout)
     return dict(info.model_dump(mode="json"))
 
 

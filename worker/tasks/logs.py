@@ -150,8 +150,12 @@ def analyze_build(self: LangchainJenkinsTask, **payload: Any) -> dict[str, Any]:
         storage.builds.set_analysis_status(req.job, req.build, "done", jenkins_url=key)
         metrics.ANALYSES.labels(category=analysis.category).inc()
     except Exception as exc:
-        if self.request.retries >= self.max_retries or not is_transient(exc):
-            storage.builds.set_analysis_status(req.job, req.build, "failed", jenkins_url=key)
+        if self.final_attempt or not is_transient(exc):
+            # Readable on the build (GET /builds/...): what went wrong, after how many attempts. The next
+            # event for this build analyses it again.
+            storage.builds.set_analysis_status(
+                req.job, req.build, "failed", jenkins_url=key, error=analysis_error(exc, self.request.retries)
+            )
         raise
     log.info("build analysed", jenkins_url=key, job=req.job, build=req.build, category=analysis.category)
     return {
@@ -165,6 +169,14 @@ def analyze_build(self: LangchainJenkinsTask, **payload: Any) -> dict[str, Any]:
         "page_url": doc["page_url"],
         "description_set": published,
     }
+
+
+def analysis_error(exc: BaseException, retries: int) -> str:
+    """What the build record says when its analysis gave up: the error, redacted and bounded."""
+    from worker.analysis import redact
+
+    attempts = f" (after {retries + 1} attempts)" if retries else ""
+    return redact(f"{type(exc).__name__}: {exc}{attempts}")[:500]
 
 
 def _log_start(previous: dict[str, Any] | None, attempt: int) -> tuple[int, int]:
