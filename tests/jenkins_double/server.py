@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import io
 import json
 import re
 import secrets
@@ -157,7 +158,7 @@ class JenkinsDouble:
         self._next_queue_id = 100
         self._next_node_id = 3
         self._fail: list[tuple[int, str | None, str | None]] = []  # status, method, path part
-        self._stalls: list[str] = []  # path parts: each holds one matching request
+        self._stalls: list[tuple[str, bool]] = []  # (path part, after handling): each holds one request
         self._released = threading.Event()
         #: Set when a request is being held by :meth:`stall` (the client is waiting inside that call).
         self.stalled = threading.Event()
@@ -339,11 +340,12 @@ class JenkinsDouble:
             self._cuts.clear()
         self.release()
 
-    def stall(self, path_part: str, n: int = 1) -> None:
-        """Hold the next ``n`` requests whose path contains ``path_part`` unanswered until :meth:`release`."""
+    def stall(self, path_part: str, n: int = 1, *, after: bool = False) -> None:
+        """Hold the next ``n`` requests whose path contains ``path_part`` unanswered until :meth:`release`.
+        ``after``: carry each out first (a POST takes effect) and hold only the answer."""
         with self._lock:
             self._released.clear()
-            self._stalls.extend([path_part] * n)
+            self._stalls.extend([(path_part, after)] * n)
 
     def release(self) -> None:
         """Answer the held requests (and let later matching ones through)."""
@@ -356,13 +358,14 @@ class JenkinsDouble:
         with self._lock:
             self._cuts.extend([after_bytes] * n)
 
-    def _take_stall(self, path: str) -> bool:
+    def _take_stall(self, path: str) -> bool | None:
+        """``None``: answer at once; ``False``: hold before handling; ``True``: handle, then hold the answer."""
         with self._lock:
-            for i, part in enumerate(self._stalls):
+            for i, (part, after) in enumerate(self._stalls):
                 if part in path:
                     del self._stalls[i]
-                    return True
-        return False
+                    return after
+        return None
 
     def _take_cut(self) -> int | None:
         with self._lock:
@@ -553,6 +556,15 @@ class JenkinsDouble:
             "building": build.building,
             "duration": build.duration_ms,
             "timestamp": build.timestamp_ms,
+            "queueId": build.queue_id,
+            "actions": [
+                {
+                    "_class": "hudson.model.ParametersAction",
+                    "parameters": [{"name": k, "value": v} for k, v in build.parameters.items()],
+                }
+            ]
+            if build.parameters
+            else [],
         }
 
     def _children(self, folder: str | None) -> list[dict[str, Any]]:
@@ -814,9 +826,11 @@ class _Handler(BaseHTTPRequestHandler):
                     fail = status
                     del j._fail[i]
                     break
-        if j._take_stall(parts.path):
+        stall = j._take_stall(parts.path)
+        if stall is False:
             j.stalled.set()
             j._released.wait()  # outside the lock: the rest of the double keeps answering
+        answer, self.wfile = self.wfile, io.BytesIO() if stall else self.wfile
         try:
             if fail is not None:
                 raise HttpError(fail, "injected failure")
@@ -836,6 +850,13 @@ class _Handler(BaseHTTPRequestHandler):
                 self._route(method, path.lstrip("/"), query, body)
         except HttpError as err:
             self._send(err.status, err.message.encode(), "text/html;charset=utf-8", err.headers)
+        finally:
+            if stall:  # handled; the answer waits
+                held, self.wfile = self.wfile, answer
+                j.stalled.set()
+                j._released.wait()
+                assert isinstance(held, io.BytesIO)
+                self.wfile.write(held.getvalue())
 
     def _authenticate(self) -> str:
         j = self.jenkins

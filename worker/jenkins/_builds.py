@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import re
 import time
+from datetime import datetime
 
 from worker.jenkins._core import ClientCore
+from worker.jenkins._idempotency import run_once
 from worker.jenkins.errors import JenkinsError, JenkinsTimeout
 from worker.jenkins.models import TREES, BuildInfo, QueueItem, parse_parameters
 from worker.jenkins.outcomes import BuildAction
@@ -41,7 +43,8 @@ class BuildsMixin(ClientCore):
             time.sleep(interval)
 
     def trigger_build(self, job: str, parameters: dict[str, str] | None = None) -> QueueItem:
-        """Queue a build and return its queue item (one GET + one POST).
+        """Queue a build and return its queue item (one GET + one POST); once per task inside an idempotency
+        scope (a rerun returns the item the first run queued, found in Jenkins if need be).
 
         The GET reads the job's parameter definitions, because Jenkins itself is no help here: it silently
         ignores parameters a job does not define (a misspelt ``BRNACH`` would build ``main``), and a
@@ -50,7 +53,15 @@ class BuildsMixin(ClientCore):
         ``ValueError`` naming them. The build number is not known yet: pass the item to
         :meth:`wait_for_build_number`.
         """
-        parameters = dict(parameters or {})
+        params = dict(parameters or {})
+        return run_once(
+            self._scope, "trigger", job, lambda: self._queue_build(job, params),
+            dump=_dump_item, load=QueueItem.model_validate,
+            recover=lambda record: self._find_queued(job, params, record["started_at"]),
+        )  # fmt: skip
+
+    def _queue_build(self, job: str, parameters: dict[str, str]) -> QueueItem:
+        parameters = dict(parameters)
         bad = [k for k, v in parameters.items() if not isinstance(k, str) or not isinstance(v, str)]
         if bad:
             raise ValueError(f"parameters: names and values must be strings ({bad!r})")
@@ -77,7 +88,8 @@ class BuildsMixin(ClientCore):
         return QueueItem(id=int(match.group(1)), job=job, url=self.http.url(location), parameters=parameters)
 
     def abort_build(self, job: str, build: int, *, confirm: bool = True) -> BuildAction:
-        """Stop a running build (one GET, and when it runs one POST and one GET) and report what Jenkins did.
+        """Stop a running build (one GET, and when it runs one POST and one GET) and report what Jenkins did;
+        once per task inside an idempotency scope.
 
         A finished build is left as it is and the answer says so, with its result: Jenkins' ``stop`` answers a
         finished build with the same redirect as a running one, so the state is read first, and read again
@@ -133,4 +145,39 @@ class BuildsMixin(ClientCore):
             if isinstance(p, dict) and p.get("value") is None
         }
         parameters = {k: v for k, v in parse_parameters(data.get("actions")).items() if k not in hidden}
-        return self.trigger_build(job, parameters)
+        return run_once(
+            self._scope, "rebuild", f"{job}#{build}", lambda: self._queue_build(job, parameters),
+            dump=_dump_item, load=QueueItem.model_validate,
+            recover=lambda record: self._find_queued(job, parameters, record["started_at"]),
+        )  # fmt: skip
+
+    def _find_queued(self, job: str, parameters: dict[str, str], since: datetime) -> QueueItem | None:
+        """A queue item or build of ``job`` with ``parameters`` that appeared since ``since`` (give or take
+        Jenkins' clock): what an earlier run of the task queued before it died. Two GETs."""
+        after_ms = since.timestamp() * 1000 - CLOCK_SKEW_MS
+
+        def same(found: dict[str, str]) -> bool:
+            return all(found.get(k) == v for k, v in parameters.items())
+
+        queued = self.http.get_json("queue", TREES["queue"]).get("items") or []
+        for item in (QueueItem.from_api(i, base_url=self.base_url) for i in queued):
+            queued_ms = item.in_queue_since.timestamp() * 1000 if item.in_queue_since else 0
+            if item.job == job and queued_ms >= after_ms and same(item.parameters):
+                return item
+        data = self.http.get_json(job_path(job), TREES["recent_builds_queued"])
+        for b in data.get("builds") or []:
+            if int(b.get("timestamp") or 0) >= after_ms and same(parse_parameters(b.get("actions"))):
+                queue_id = int(b.get("queueId") or 0)
+                return QueueItem(
+                    id=queue_id, job=job, url=self.http.url(f"queue/item/{queue_id}/"),
+                    parameters=parameters, build_number=int(b["number"]),
+                )  # fmt: skip
+        return None
+
+
+#: How far Jenkins' clock may be behind ours when looking for what an earlier run queued.
+CLOCK_SKEW_MS = 5000
+
+
+def _dump_item(item: QueueItem) -> dict[str, object]:
+    return dict(item.model_dump(mode="json"))

@@ -6,11 +6,14 @@ from :class:`ClientCore` and add the methods of one Jenkins resource; ``client.J
 
 from __future__ import annotations
 
+import copy
 import logging
 from functools import cached_property
+from typing import Self
 
 import requests
 
+from worker.jenkins._idempotency import IdempotencyScope
 from worker.jenkins.errors import JenkinsError
 from worker.jenkins.jenkinsapi_bridge import LiteralSafeJenkins, make_jenkins
 from worker.jenkins.models import TREES
@@ -23,6 +26,9 @@ DEFAULT_CHUNK_SIZE = 64 * 1024
 
 class ClientCore:
     """One controller's transport and options; see :class:`~worker.jenkins.JenkinsClient`."""
+
+    #: Writes are recorded under idempotency keys inside a scope (:meth:`idempotent`); none by default.
+    _scope: IdempotencyScope | None = None
 
     def __init__(
         self,
@@ -57,6 +63,14 @@ class ClientCore:
     def api(self) -> LiteralSafeJenkins:
         """A jenkinsapi ``Jenkins`` on this client's session (built on first use; no request until asked)."""
         return make_jenkins(self.http, self._user, self._token)
+
+    def idempotent(self, scope: IdempotencyScope | None) -> Self:
+        """This client (same connection pool) with its Jenkins writes keyed by ``scope``'s task: a task
+        redelivered or retried with the same id does not trigger, rebuild, abort, cancel, install or describe
+        again (see :mod:`worker.jenkins._idempotency`). Closing either closes both."""
+        scoped = copy.copy(self)
+        scoped._scope = scope
+        return scoped
 
     def close(self) -> None:
         self.http.close()

@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 import requests
 
 from worker.jenkins._core import ClientCore
+from worker.jenkins._idempotency import run_once
 from worker.jenkins.errors import JenkinsError, JenkinsNotFound
 from worker.jenkins.jenkinsapi_bridge import TreePlugins
 from worker.jenkins.models import TREES, PluginAction, PluginInfo, PluginReport, SecurityWarning
@@ -95,8 +96,17 @@ class PluginsMixin(ClientCore):
         missing dependencies) and changes nothing. With ``confirm`` it posts
         ``pluginManager/installNecessaryPlugins``; Jenkins downloads the plugin and its dependencies itself
         (some need a restart to take effect). Jenkins can only install what its update site offers, so a
-        pinned version that differs from the offered one is refused rather than silently replaced.
+        pinned version that differs from the offered one is refused rather than silently replaced. Once per
+        task inside an idempotency scope (a rerun after a crash mid-way reads the installed plugins again first).
         """
+        if not confirm:
+            return self._install(name, confirm=False)
+        return run_once(
+            self._scope, "install", name, lambda: self._install(name, confirm=True),
+            dump=lambda a: a.model_dump(mode="json"), load=PluginAction.model_validate,
+        )  # fmt: skip
+
+    def _install(self, name: str, *, confirm: bool) -> PluginAction:
         match = re.fullmatch(r"([A-Za-z0-9][A-Za-z0-9._-]*)(?:@([A-Za-z0-9][A-Za-z0-9._-]*))?", name or "")
         if not match:
             raise ValueError(f"name: {name!r} is not a plugin short name such as 'git' or 'git@5.2.1'")

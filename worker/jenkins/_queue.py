@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 
 from worker.jenkins._core import ClientCore
+from worker.jenkins._idempotency import run_once
 from worker.jenkins.errors import JenkinsError, JenkinsNotFound, JenkinsTimeout
 from worker.jenkins.jenkinsapi_bridge import TreeNodes, TreeQueue, TreeQueueItem
 from worker.jenkins.models import NodeInfo, QueueItem
@@ -33,6 +34,8 @@ class QueueMixin(ClientCore):
         Raises :class:`JenkinsTimeout` (with Jenkins' reason for waiting) when ``timeout`` passes, and
         :class:`JenkinsError` if the item was cancelled.
         """
+        if queue_item.build_number is not None:
+            return queue_item.build_number  # it had already started when the item was read
         interval = poll_interval or min(self.poll_interval, 1.0)
         deadline = time.monotonic() + timeout
         while True:
@@ -59,7 +62,16 @@ class QueueMixin(ClientCore):
 
     def cancel_queue_item(self, item_id: int, *, confirm: bool = True) -> QueueAction:
         """Take an item out of the build queue (``POST queue/cancelItem?id=``) and report what Jenkins did: an
-        item that already became a build, or was cancelled before, is left alone and the answer says so."""
+        item that already became a build, or was cancelled before, is left alone and the answer says so. Once
+        per task inside an idempotency scope."""
+        if not confirm:
+            return self._cancel(item_id, confirm=False)
+        return run_once(
+            self._scope, "cancel", f"queue/{int(item_id)}", lambda: self._cancel(item_id, confirm=True),
+            dump=lambda a: a.model_dump(mode="json"), load=QueueAction.model_validate,
+        )  # fmt: skip
+
+    def _cancel(self, item_id: int, *, confirm: bool) -> QueueAction:
         before = self.queue_item(item_id)
         if before.cancelled or before.build_number is not None:
             why = (

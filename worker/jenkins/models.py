@@ -24,6 +24,8 @@ TREES: dict[str, str] = {
     "build_description": "description",
     "build_parameters": "actions[parameters[name,value]]",
     "last_successful": "lastSuccessfulBuild[number]",
+    # What an earlier run of a task may have queued (idempotent triggers): the newest builds with their queue ids.
+    "recent_builds_queued": "builds[number,timestamp,queueId,actions[parameters[name,value]]]{0,20}",
     "job_parameters": "property[parameterDefinitions[name]]",
     "job_status": (
         "name,fullName,url,color,buildable,inQueue,"

@@ -9,6 +9,7 @@ from pymongo import ASCENDING, DESCENDING, MongoClient
 from pymongo.database import Database
 
 from worker.settings import Settings
+from worker.storage.actions import ActionRepository, ensure_action_indexes
 from worker.storage.build_metrics import BuildRollups, build_metrics, ensure_rollup_indexes
 from worker.storage.feedback import FeedbackRepository
 from worker.storage.repositories import (
@@ -65,6 +66,7 @@ def ensure_indexes(db: Database[Document]) -> None:
     db.feedback.create_index([("verdict", ASCENDING), ("updated_at", DESCENDING)], name="feedback_verdicts")
     db.tasks.create_index([("task_id", ASCENDING)], unique=True, name="task_id")
     db.tasks.create_index([("created_at", DESCENDING)], name="tasks_recent")
+    ensure_action_indexes(db)
 
 
 @dataclass
@@ -96,6 +98,11 @@ class Storage:
     @property
     def tasks(self) -> TaskRepository:
         return TaskRepository(self.db)
+
+    @property
+    def actions(self) -> ActionRepository:
+        """Idempotency records of Jenkins writes."""
+        return ActionRepository(self.db)
 
     def build_metrics(
         self, since: datetime, until: datetime, *, job: str | None = None, jenkins_url: str | None = None

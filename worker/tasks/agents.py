@@ -31,7 +31,7 @@ def handle_task(self: LangchainJenkinsTask, **payload: Any) -> dict[str, Any]:
     storage = ctx.storage
     services = AgentServices(
         settings=ctx.settings,
-        jenkins=ctx.jenkins if ctx.has_jenkins else None,
+        jenkins=self.jenkins_for(None) if ctx.has_jenkins else None,  # Jenkins writes keyed by this task
         analyses=storage.analyses,
         builds=storage.builds,
         progress=lambda stage, data: self.progress(stage, **data),
@@ -60,7 +60,7 @@ def confirm_task(self: LangchainJenkinsTask, **payload: Any) -> dict[str, Any]:
     services = AgentServices(
         scopes=frozenset(str(s) for s in scopes) if isinstance(scopes, list) else None,
         settings=ctx.settings,
-        jenkins=ctx.jenkins if ctx.has_jenkins else None,
+        jenkins=self.jenkins_for(None) if ctx.has_jenkins else None,  # Jenkins writes keyed by this task
         analyses=ctx.storage.analyses,
         builds=ctx.storage.builds,
         progress=lambda stage, data: self.progress(stage, **data),

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import random
 import time
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import pymongo.errors
 import redis
@@ -23,6 +23,9 @@ from worker.context import WorkerContext, get_context
 from worker.controllers import Controller, UnknownController
 from worker.logging import get_logger
 from worker.settings import Settings
+
+if TYPE_CHECKING:
+    from worker.jenkins import JenkinsClient
 
 log = get_logger(__name__)
 ModelT = TypeVar("ModelT", bound=BaseModel)
@@ -98,6 +101,17 @@ class LangchainJenkinsTask(Task):
     @property
     def ctx(self) -> WorkerContext:
         return get_context()
+
+    def jenkins_for(self, jenkins_url: str | None) -> JenkinsClient:
+        """The client of the controller ``jenkins_url`` names (``None``: the default) whose writes are keyed by
+        this task's id: a redelivered or retried run of this task never triggers, rebuilds, aborts, cancels,
+        installs or writes a description again (``worker.jenkins._idempotency``)."""
+        from worker.jenkins._idempotency import IdempotencyScope
+
+        client = self.ctx.jenkins_for(jenkins_url)
+        if not self.request.id:
+            return client
+        return client.idempotent(IdempotencyScope(self.ctx.storage.actions, self.request.id))
 
     @property
     def retry_limit(self) -> int:

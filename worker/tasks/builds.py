@@ -157,7 +157,7 @@ def wait_for_build(self: LangchainJenkinsTask, **payload: Any) -> dict[str, Any]
 
 def _jenkins(task: LangchainJenkinsTask, req: JobRef) -> JenkinsClient:
     """The client of the controller the payload names (the default one when it names none)."""
-    return task.ctx.jenkins_for(resolve_controller(task.ctx.settings, req.jenkins_url).url)
+    return task.jenkins_for(resolve_controller(task.ctx.settings, req.jenkins_url).url)
 
 
 class CancelPayload(BaseModel):
@@ -170,7 +170,7 @@ class CancelPayload(BaseModel):
 def cancel_queue_item(self: LangchainJenkinsTask, **payload: Any) -> dict[str, Any]:
     """Cancel a queued build (through the queue: it has no build yet) and report what Jenkins did."""
     req = parse_payload(CancelPayload, payload)
-    client = self.ctx.jenkins_for(resolve_controller(self.ctx.settings, req.jenkins_url).url)
+    client = self.jenkins_for(resolve_controller(self.ctx.settings, req.jenkins_url).url)
     return client.cancel_queue_item(req.id, confirm=req.confirm).model_dump(mode="json")
 
 

@@ -76,7 +76,7 @@ def analyze_build(self: LangchainJenkinsTask, **payload: Any) -> dict[str, Any]:
     # The controller the event named decides where the log comes from; its canonical URL is the key.
     controller = resolve_controller(ctx.settings, req.jenkins_url)
     key = controller.url
-    jenkins = ctx.jenkins_for(key)
+    jenkins = self.jenkins_for(key)  # the description is written once, however often this task runs
     storage = ctx.storage
     try:
         self.progress("fetching_log", job=req.job, build=req.build)

@@ -32,5 +32,5 @@ def inventory(self: LangchainJenkinsTask) -> dict[str, Any]:
 def install(self: LangchainJenkinsTask, **payload: Any) -> dict[str, Any]:
     """Install or upgrade a plugin; a dry run unless ``confirm`` is true."""
     req = parse_payload(InstallPayload, payload)
-    action = self.ctx.jenkins.install_plugin(req.name, confirm=req.confirm)
+    action = self.jenkins_for(None).install_plugin(req.name, confirm=req.confirm)
     return dict(action.model_dump(mode="json"))
