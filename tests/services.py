@@ -349,9 +349,9 @@ class RunningAPI:
     settings: Settings
 
 
-@pytest.fixture
-def api_server(settings: Settings, celery_worker: Any) -> Iterator[RunningAPI]:
-    """The real Flask API on a free loopback port, in front of the real worker."""
+@contextlib.contextmanager
+def serve_api(settings: Settings) -> Iterator[RunningAPI]:
+    """The real Flask API on a free loopback port (Werkzeug, threaded) while the block runs."""
     from werkzeug.serving import make_server
 
     from api.app import create_app
@@ -365,6 +365,13 @@ def api_server(settings: Settings, celery_worker: Any) -> Iterator[RunningAPI]:
     finally:
         server.shutdown()
         thread.join(timeout=10)
+
+
+@pytest.fixture
+def api_server(settings: Settings, celery_worker: Any) -> Iterator[RunningAPI]:
+    """The real Flask API on a free loopback port, in front of the real worker."""
+    with serve_api(settings) as api:
+        yield api
 
 
 def worker_subprocess_env(settings: Settings, **extra: str) -> dict[str, str]:

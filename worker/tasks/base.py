@@ -132,10 +132,15 @@ class LangchainJenkinsTask(Task):
         started = time.perf_counter()
         outcome = "error"
         try:
-            if self.track_status and self.request.id:
-                self.ctx.storage.tasks.mark_running(task_id, kind=self.name)
+            # The status records are inside the retried region: a database that is restarting when the task
+            # starts or ends makes the task retry with backoff (rerunning it is safe: writes are idempotent and
+            # Jenkins writes keyed), never fail for good.
             try:
+                if self.track_status and self.request.id:
+                    self.ctx.storage.tasks.mark_running(task_id, kind=self.name)
                 result = super().__call__(*args, **kwargs)
+                if self.track_status and self.request.id:
+                    self.ctx.storage.tasks.mark_succeeded(task_id, result)
             except InvalidPayload as exc:
                 outcome = "rejected"
                 log.warning("task payload rejected", errors=exc.errors)
@@ -159,7 +164,6 @@ class LangchainJenkinsTask(Task):
                 raise
             outcome = "success"
             if self.track_status and self.request.id:
-                self.ctx.storage.tasks.mark_succeeded(task_id, result)
                 self.ctx.publish(task_id, "result", {"status": "succeeded", "result": result})
             return result
         finally:
