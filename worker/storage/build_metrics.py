@@ -25,6 +25,13 @@ one string instead of hundreds of small documents is what keeps a 30-day window 
 that pays per document and per field (SecantusDB); a late change to a closed period (a build completed again)
 bumps the version, so the stale pack is ignored and re-made.
 
+Merged closed periods are kept: each pack carries a random token (``pack_id``), and the sum of a window's packed
+periods (for all jobs or one) is kept in this process under the tuple of their tokens. A request then reads the
+period documents without their packs (their versions and tokens), takes the merged sum when the tokens are the
+same, and reads only the periods not packed yet (the open hours). A late build in a closed period bumps its
+version: the period is read from its rollups again and re-packed under a new token, so the kept sum no longer
+matches and the next answer includes the build; nothing has to be invalidated by hand.
+
 The window is aligned to the hour: its start is rounded down to a whole hour (the route reports it), so it covers
 the N hours asked for plus less than one; every build in it is counted exactly.
 
@@ -39,7 +46,9 @@ from __future__ import annotations
 
 import json
 import math
-from collections import defaultdict
+import threading
+import uuid
+from collections import OrderedDict, defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -65,6 +74,10 @@ MARKS = "build_rollup_marks"
 #: The period document's field holding its pack (see :func:`_pack`). Named for its format: packs of the
 #: earlier format (``packed``, histograms as pairs) are ignored, and re-made by the first read.
 PACK = "pack_flat"
+#: The random token of a period's pack (see the module docstring).
+PACK_ID = "pack_id"
+#: Merged sums of packed periods kept per process (least recently used dropped first).
+MERGED_KEPT = 64
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _SIZES = dict(LEVELS)
 
@@ -262,7 +275,7 @@ class BuildRollups:
             for job, stats in jobs.items():
                 rollups.append(InsertOne({"_id": f"{period}|{job}", **head, "job": job, **stats.document()}))
             closed = start + _SIZES[level] + PACK_AFTER <= now
-            packed = {PACK: _pack(jobs), "packed_v": 0} if closed else {}
+            packed = {PACK: _pack(jobs), "packed_v": 0, PACK_ID: uuid.uuid4().hex} if closed else {}
             periods.append(InsertOne({"_id": period, **head, "v": 0, **packed}))
         for requests, collection in ((rollups, self._rollups), (periods, self._periods)):
             for first in range(0, len(requests), 1000):
@@ -329,6 +342,9 @@ class _Stats:
         for index, count in bins:  # ints from a pack, strings (field names) from a rollup document
             key = index if type(index) is int else int(index)
             histogram[key] = histogram.get(key, 0) + count
+
+    def copy(self) -> _Stats:
+        return _Stats(dict(self.statuses), self.duration_sum, dict(self.bins))
 
     def merge(self, other: _Stats) -> None:
         self.add(other.statuses, other.duration_sum, other.bins.items())
@@ -398,19 +414,23 @@ def build_metrics(
     finest = LEVELS[0][1]
     start, end = aligned_start(since), _floor(until, finest) + finest
     now = datetime.now(UTC)
-    per_job: dict[str, _Stats] = defaultdict(_Stats)
+    packed: dict[str, Document] = {}  # pack token -> period document (without its pack)
+    unpacked: list[Document] = []
     for level, first, last in _cover(start, end, len(LEVELS) - 1):
         query: Document = {"level": level, "start": {"$gte": first, "$lt": last}}
         if jenkins_url is not None:
             query["jenkins_url"] = jenkins_url
-        for period in db[PERIODS].find(query):
-            packed = period.get(PACK)
-            if packed is not None and period.get("packed_v") == period.get("v"):
-                for name, (statuses, duration_sum, bins) in json.loads(packed).items():
-                    if job is None or name == job:
-                        per_job[name].add(statuses, duration_sum, zip(bins[::2], bins[1::2], strict=True))
-                continue
-            _read_period(db, period, job, now, per_job)
+        for period in db[PERIODS].find(query, {PACK: 0, "packed": 0}):
+            token = period.get(PACK_ID)
+            if token is not None and period.get("packed_v") == period.get("v"):
+                packed[token] = period
+            else:
+                unpacked.append(period)
+    per_job: dict[str, _Stats] = defaultdict(_Stats)
+    for name, stats in _merged_packs(db, packed, job, unpacked).items():
+        per_job[name] = stats.copy()
+    for period in unpacked:
+        _read_period(db, period, job, now, per_job)
     totals = _Stats()
     rows = []
     for name, stats in per_job.items():
@@ -422,6 +442,45 @@ def build_metrics(
         "totals": totals.shape(),
         "jobs": [{"job": name, **stats.shape()} for name, stats in rows[:MAX_JOBS]],
     }
+
+
+_MERGED: OrderedDict[tuple[str | None, tuple[str, ...]], dict[str, _Stats]] = OrderedDict()
+_MERGED_LOCK = threading.Lock()
+
+
+def _merged_packs(
+    db: Database[Document], packed: dict[str, Document], job: str | None, unpacked: list[Document]
+) -> dict[str, _Stats]:
+    """The sum of the packed periods (``packed``: by pack token), kept under their tokens (read-only for the
+    caller). A pack that changed since its period was listed goes to ``unpacked`` and is not kept."""
+    key = (job, tuple(sorted(packed)))
+    with _MERGED_LOCK:
+        kept = _MERGED.get(key)
+        if kept is not None:
+            _MERGED.move_to_end(key)
+            return kept
+    merged: dict[str, _Stats] = defaultdict(_Stats)
+    found = set()
+    if packed:
+        ids = [period["_id"] for period in packed.values()]
+        for period in db[PERIODS].find({"_id": {"$in": ids}}, {PACK: 1, PACK_ID: 1, "v": 1, "packed_v": 1}):
+            token, pack = period.get(PACK_ID), period.get(PACK)
+            if token not in packed or pack is None or period.get("packed_v") != period.get("v"):
+                continue  # re-packed or changed in between: read like an open period
+            found.add(token)
+            for name, (statuses, duration_sum, bins) in json.loads(pack).items():
+                if job is None or name == job:
+                    merged[name].add(statuses, duration_sum, zip(bins[::2], bins[1::2], strict=True))
+    missing = [period for token, period in packed.items() if token not in found]
+    if missing:
+        unpacked.extend(missing)
+        return merged
+    result = dict(merged)
+    with _MERGED_LOCK:
+        _MERGED[key] = result
+        while len(_MERGED) > MERGED_KEPT:
+            _MERGED.popitem(last=False)
+    return result
 
 
 def _read_period(
@@ -444,5 +503,8 @@ def _read_period(
     if closed and job is None:  # compare-and-set on the version read: a change since then wins
         db[PERIODS].update_one(
             {"_id": period["_id"], "v": period.get("v", 0)},
-            {"$set": {PACK: _pack(jobs), "packed_v": period.get("v", 0)}, "$unset": {"packed": ""}},
+            {
+                "$set": {PACK: _pack(jobs), "packed_v": period.get("v", 0), PACK_ID: uuid.uuid4().hex},
+                "$unset": {"packed": ""},
+            },
         )

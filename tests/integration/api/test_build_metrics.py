@@ -140,3 +140,45 @@ def test_the_rollup_command_backfills_builds_stored_before_rollups(
     again = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120, cwd=REPO_ROOT)
     assert again.returncode == 0 and "nothing to do" in again.stdout, again.stdout + again.stderr
     assert client.get("/api/v1/metrics/builds", headers=AUTH).get_json()["totals"]["builds"] == 1
+
+
+def _tokens(storage: Storage) -> dict[str, str]:
+    return {
+        p["_id"]: p["pack_id"] for p in storage.db.build_rollup_periods.find({"pack_id": {"$exists": True}})
+    }
+
+
+def test_a_late_build_in_a_closed_day_changes_the_next_answer(client: FlaskClient, storage: Storage) -> None:
+    from worker.storage import build_metrics
+
+    for n in range(1, 5):
+        _completed(storage, "team/api", n, "SUCCESS", n * 1000, days_ago=3 + n)
+    month = "/api/v1/metrics/builds?hours=720"
+    one_job = month + "&job=team/api"
+    assert client.get(month, headers=AUTH).get_json()["totals"]["builds"] == 4  # packs the closed days
+    tokens = _tokens(storage)
+    assert len(tokens) >= 4  # the four days, at least
+    kept = len(build_metrics._MERGED)
+    first = client.get(month, headers=AUTH).get_json()["totals"]  # merges the packs once and keeps the sum
+    assert client.get(one_job, headers=AUTH).get_json()["totals"] == first
+    assert len(build_metrics._MERGED) == kept + 2  # all jobs, one job
+    assert client.get(month, headers=AUTH).get_json()["totals"] == first  # from the kept sum
+    assert len(build_metrics._MERGED) == kept + 2
+
+    # A build completing late into a closed day, and one completed again there (failed this time).
+    _completed(storage, "team/api", 9, "SUCCESS", 60_000, days_ago=5)
+    _completed(storage, "team/api", 2, "FAILURE", 2000, days_ago=5.01)
+    expected = (5, 4, 1, round((1000 + 2000 + 3000 + 4000 + 60_000) / 5))
+    for url in (month, one_job, month):
+        after = client.get(url, headers=AUTH).get_json()["totals"]
+        assert (after["builds"], after["successes"], after["failures"], after["mean_duration_ms"]) == expected
+    assert _tokens(storage) != tokens  # the changed day was re-packed under a new token
+    # The rebuild makes new packs (new tokens): the same answer, nothing kept from before is used.
+    storage.rollups.rebuild()
+    rebuilt = client.get(month, headers=AUTH).get_json()["totals"]
+    assert (
+        rebuilt["builds"],
+        rebuilt["successes"],
+        rebuilt["failures"],
+        rebuilt["mean_duration_ms"],
+    ) == expected
