@@ -289,9 +289,9 @@ SPECIALIST = Specialist(
         "project type and requirements from the request), lint_jenkinsfile for files the user gives you, and "
         "validate_jenkinsfile to have Jenkins check the result when it is reachable. Create jobs only when "
         "asked; creating needs the user's confirmation. Secrets belong in withCredentials and single-quoted "
-        "sh steps. The Jenkinsfile the tools produced is attached to your answer automatically: never write "
-        "one yourself; say in two or three sentences what it does. If the user asked for something it lacks, "
-        "call generate_jenkinsfile again with changes=... in their words."
+        "sh steps. The user sees the Jenkinsfile the tools produced right after your words, so never write "
+        "one yourself: say in two or three sentences what the pipeline does (its stages and tools). If the "
+        "user asked for something it lacks, call generate_jenkinsfile again with changes=... in their words."
     ),
     make_tools=make_tools,
     offline=offline,

@@ -125,6 +125,7 @@ def test_cli_json_output_has_exactly_the_documented_keys() -> None:
         "status",
         "plan",
         "confirmation",
+        "notes",
     }
     assert (data["status"], data["plan"], data["confirmation"]) == ("done", [], None)
     assert data["agent"] == "pipeline" and 0 <= data["confidence"] <= 1
