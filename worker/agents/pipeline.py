@@ -255,30 +255,36 @@ def prefetch(ctx: ToolContext, text: str) -> Prefetch:
 
 _CODE = re.compile(r"```.*?(?:```|$)", re.S)
 _BARE_PIPELINE = re.compile(r"^\s*pipeline\s*\{.*", re.S | re.M)
+_PLACE = "\x00jenkinsfile\x00"
 
 
 def finish(ctx: ToolContext, answer: str) -> str:
-    """The model's words with the checked Jenkinsfile of this task attached, never a Jenkinsfile of its own.
+    """The model's words with the checked Jenkinsfile of this task in them, never a Jenkinsfile of its own.
 
-    Code the model wrote (a fenced block, a bare ``pipeline {``) is dropped: only the artifact — the template,
-    or an adaptation that passed the linter and Groovy — is returned. Without usable words, the answer says
-    what was generated.
+    Code the model wrote (a fenced block, a bare ``pipeline {``) is unchecked: the artifact — the template, or
+    an adaptation that passed the linter and Groovy — takes the place of the first such block (after the
+    words when there is none), and the others are dropped. Without usable words, the answer says what was
+    generated.
     """
     from worker.agents.textcalls import looks_like_tool_call
 
     jenkinsfile = ctx.artifacts.get("jenkinsfile")
     if not jenkinsfile:
         return answer
-    prose = _BARE_PIPELINE.sub("", _CODE.sub("", answer)).strip()
-    prose = re.sub(r"\n{3,}", "\n\n", prose)
+    block = f"```groovy\n{str(jenkinsfile).rstrip()}\n```"
+    text = _BARE_PIPELINE.sub(_PLACE, _CODE.sub(_PLACE, answer))
+    before, placed, after = text.partition(_PLACE)
+    before, after = before.strip(), after.replace(_PLACE, "").strip()
+    prose = f"{before}\n{after}".strip()
     if not prose or looks_like_tool_call(prose, ctx.tools) or not re.search(r"[A-Za-z]{3}", prose):
         project = ctx.artifacts.get("project") or {}
         try:
             described = ProjectSpec.model_validate(project).describe()
         except ValueError:
             described = "this project"
-        prose = f"Here is a declarative Jenkinsfile for {described}; it passes the linter."
-    return f"{prose}\n\n```groovy\n{str(jenkinsfile).rstrip()}\n```"
+        return f"Here is a declarative Jenkinsfile for {described}; it passes the linter.\n\n{block}"
+    parts = [before, block, after] if placed else [prose, block]
+    return re.sub(r"\n{3,}", "\n\n", "\n\n".join(p for p in parts if p))
 
 
 SPECIALIST = Specialist(

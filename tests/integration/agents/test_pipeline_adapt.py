@@ -138,9 +138,10 @@ def test_a_jenkinsfile_the_model_writes_itself_is_never_returned(
         services_for,
         f"Here is your pipeline:\n```groovy\n{own}\n```\nIt builds and tests the crate with cargo.",
     )
+    # The checked file takes the place of the model's own.
     assert result.answer == (
-        "Here is your pipeline:\n\nIt builds and tests the crate with cargo."
-        f"\n\n```groovy\n{RUST.jenkinsfile.rstrip()}\n```"
+        f"Here is your pipeline:\n\n```groovy\n{RUST.jenkinsfile.rstrip()}\n```\n\n"
+        "It builds and tests the crate with cargo."
     )
     assert "sh 'cargo build'" not in result.answer.replace(RUST.jenkinsfile.rstrip(), "")
 
