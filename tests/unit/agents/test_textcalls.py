@@ -145,6 +145,15 @@ def test_markup_that_is_no_usable_call_is_reported(text: str, problem: str) -> N
 
 
 def test_an_answer_check_catches_markup_whatever_tool_it_names() -> None:
+    # The final answer of the last real-model run for "generate a Jenkinsfile for a Rust project".
+    rust = (
+        "<tools>\n  <function>\n    <name>generate_jenkinsfile</name>\n    <arguments>\n      <properties>\n"
+        "        <project_type>rust</project_type>\n        <components>\n"
+    )
+    assert looks_like_tool_call(rust)
+    assert parse_text_calls(rust, {"generate_jenkinsfile": None}).calls == [
+        {"name": "generate_jenkinsfile", "args": {"project_type": "rust"}}
+    ]
     assert looks_like_tool_call('<function=generate_jenkinsfile>{"project_type": "rust"}</function>')
     assert looks_like_tool_call("<generate_jenkinsfile>rust</generate_jenkinsfile>", ["generate_jenkinsfile"])
     assert not looks_like_tool_call("pipeline {\n  agent any\n  parameters { string(name: 'X') }\n}")
