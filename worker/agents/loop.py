@@ -4,12 +4,12 @@
 
 - **Text tool calls** (``worker.agents.textcalls``): a reply whose words are a call to a known tool with valid
   arguments becomes a real call; other call-shaped text gets one corrective re-prompt per task, then the task
-  fails clearly (:class:`ModelOutputError`) — the JSON is never returned as the answer.
+  fails clearly (:class:`ModelOutputError`) — the call (JSON or markup) is never returned as the answer.
 - **Template tokens** (``<|im_start|>`` …) are stripped from every reply.
 - **Budget** (:class:`TaskBudget`, from settings): tokens and seconds per task, checked before each model call
-  (the loop then answers with what the tools found); each call's HTTP timeout is the smaller of
-  ``LLM_TIMEOUT_SECONDS`` and the time left; replies are capped at ``LLM_MAX_TOKENS``; messages are cut to fit
-  ``LLM_CONTEXT_TOKENS``.
+  (the loop then answers with what the tools found, and records why in ``TaskBudget.notes``); each call's
+  HTTP timeout is the smaller of ``LLM_TIMEOUT_SECONDS`` and the time left; replies are capped at
+  ``LLM_MAX_TOKENS``; messages are cut to fit ``LLM_CONTEXT_TOKENS``.
 - **Tool calls**: at most ``LLM_MAX_TOOL_CALLS`` per task (then the model must answer without tools), and a
   repeated identical call is answered from the first result, not run again.
 """
@@ -27,6 +27,7 @@ from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, ToolMe
 from langgraph.types import Command
 from pydantic import BaseModel
 
+from worker.agents.answer import evidence
 from worker.agents.textcalls import parse_text_calls, strip_template_tokens
 from worker.confirmations import action_key
 
@@ -62,6 +63,8 @@ class TaskBudget:
     discarded: list[AIMessage] = field(default_factory=list)
     #: What every tool returned, in order (the answer of last resort).
     tool_results: list[str] = field(default_factory=list)
+    #: What the guards did (stops, fallbacks), for ``TaskResult.notes``: never part of the answer.
+    notes: list[str] = field(default_factory=list)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> TaskBudget:
@@ -95,7 +98,8 @@ class TaskBudget:
         return max(MIN_CALL_TIMEOUT_SECONDS, min(self.call_timeout_seconds, left))
 
     def found_so_far(self, limit: int = 3000) -> str:
-        return "\n\n".join(self.tool_results)[-limit:]
+        """What the tools found, each result once, without the guards' own texts."""
+        return evidence(self.tool_results, limit)
 
 
 def _fit_context(messages: list[BaseMessage], max_chars: int) -> list[BaseMessage]:
@@ -145,11 +149,10 @@ class LoopGuard(AgentMiddleware):
         budget = self.budget
         stop = budget.exhausted()
         if stop is not None:
-            text = f"Stopped: {stop}."
+            # The answer is what the tools found (or that there is nothing); why it stopped is a note.
+            budget.notes.append(f"stopped before the model's answer: {stop}")
             found = budget.found_so_far()
-            if found:
-                text += " What the tools found so far:\n\n" + found
-            return AIMessage(content=text)
+            return AIMessage(content=found or "I could not finish this task within its budget.")
         tools_allowed = budget.tool_calls < budget.max_tool_calls
         settings = {
             **request.model_settings,
@@ -236,6 +239,13 @@ class LoopGuard(AgentMiddleware):
         if cleaned != text:
             return reply.model_copy(update={"content": cleaned}), []
         return reply, []
+
+    def remember(self, name: str, args: dict[str, Any], result: str) -> None:
+        """A call made for the model before its first turn (a prefetch): counted, and answered from this
+        result if the model makes it again."""
+        self.budget.tool_calls += 1
+        self.results[action_key(name, args)] = result
+        self.budget.tool_results.append(result)
 
     # -- tool calls --------------------------------------------------------------------------------
     def wrap_tool_call(
