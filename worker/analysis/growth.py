@@ -137,11 +137,10 @@ def line_at(state: StreamState, lines: BlockLines, number: int) -> str | None:
 
 
 def blank(text: str) -> bool:
-    """:func:`blocks.is_blank`, without its calls for the usual line (one that starts with a character no runner
-    prefix starts with, and no space, is not blank)."""
-    first = text[:1]
-    if first and first not in PREFIX_FIRST and not first.isspace():
-        return False
+    """:func:`blocks.is_blank`, without its calls for a line that starts with a character no runner prefix starts
+    with (most lines, and the indented detail the continuation rules read): it is blank when it is all spaces."""
+    if text[:1] not in PREFIX_FIRST:
+        return not text.strip()
     return is_blank(text)
 
 
