@@ -97,6 +97,9 @@ class Settings(BaseSettings):
     llm_routing_timeout_seconds: float = Field(2.0, alias="LLM_ROUTING_TIMEOUT_SECONDS", gt=0)
     llm_explanation_sentences: int = Field(4, alias="LLM_EXPLANATION_SENTENCES", ge=1, le=20)
     llm_routing_skip_confidence: float | None = Field(None, alias="LLM_ROUTING_SKIP_CONFIDENCE", ge=0, le=1)
+    # The model's routing word is used only when the server reports at least this probability for it (logprobs);
+    # below, the task routes offline with the reason recorded.
+    llm_routing_min_probability: float = Field(0.7, alias="LLM_ROUTING_MIN_PROBABILITY", ge=0, le=1)
 
     # Analysis
     knowledge_base_dirs: str = Field(

@@ -13,6 +13,7 @@ than it scripted fails loudly instead of hanging.
 from __future__ import annotations
 
 import json
+import math
 import threading
 import time
 from collections.abc import Callable
@@ -27,6 +28,8 @@ class Reply:
 
     content: str = ""
     tool_calls: list[dict[str, Any]] = field(default_factory=list)
+    #: (token, log probability) of the reply's tokens, sent as the choice's ``logprobs`` when given.
+    logprobs: list[tuple[str, float]] | None = None
 
 
 ReplySpec = Reply | str | Callable[[dict[str, Any]], "Reply | str"]
@@ -34,6 +37,13 @@ ReplySpec = Reply | str | Callable[[dict[str, Any]], "Reply | str"]
 
 def text_reply(content: str) -> Reply:
     return Reply(content=content)
+
+
+def route_reply(agent: str, probability: float | None = 0.9) -> Reply:
+    """The one-word routing answer (``worker.agents.router``), with the probability the server reports for it."""
+    if probability is None:
+        return Reply(content=agent)
+    return Reply(content=agent, logprobs=[(agent, math.log(probability))])
 
 
 def tool_call(name: str, arguments: dict[str, Any] | None = None, *more: tuple[str, dict[str, Any]]) -> Reply:
@@ -124,7 +134,14 @@ class StubLLM:
                     "index": 0,
                     "message": message,
                     "finish_reason": "tool_calls" if reply.tool_calls else "stop",
-                    "logprobs": None,
+                    "logprobs": None
+                    if reply.logprobs is None
+                    else {
+                        "content": [
+                            {"token": t, "logprob": lp, "bytes": list(t.encode()), "top_logprobs": []}
+                            for t, lp in reply.logprobs
+                        ]
+                    },
                 }
             ],
             "usage": {

@@ -6,8 +6,9 @@
 for CPU instructions this CPU lacks). ``LJ_REALLLM_BASE_URL`` (+ ``LJ_REALLLM_MODEL``) points the tier at an
 OpenAI-compatible server that is already running instead (another build of llama-server, Ollama, a hosted model).
 
-Every task's wall time and property checks are collected; the session ends with a summary line:
-``realllm: N tasks, median X s, p95 Y s`` and the pass count of each property.
+Every task's wall time and property checks are collected; the session ends with a summary line
+``realllm: N tasks, median X s, p95 Y s``, the pass count of each property and a line per task, and — when
+``LJ_REALLLM_REPORT=path`` is set — writes the same as Markdown tables to that file (the issue's closing note).
 """
 
 from __future__ import annotations
@@ -45,6 +46,8 @@ class Record:
     seconds: float
     properties: dict[str, bool] = field(default_factory=dict)
     notes: str = ""
+    #: A task of the model (timed for median/p95); False for a batch such as the routing sample.
+    task: bool = True
 
 
 RECORDS: list[Record] = []
@@ -97,25 +100,47 @@ def _cpu_has(flag: str) -> bool:
         return True
 
 
-def record(name: str, seconds: float, properties: dict[str, bool], notes: str = "") -> None:
-    RECORDS.append(Record(name, round(seconds, 2), properties, notes))
+def record(
+    name: str, seconds: float, properties: dict[str, bool], notes: str = "", *, task: bool = True
+) -> None:
+    RECORDS.append(Record(name, round(seconds, 2), properties, notes, task))
+
+
+def _p95(times: list[float]) -> float:
+    ordered = sorted(times)
+    return ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
+
+
+def report_lines() -> list[str]:
+    """The properties table (pass counts), median/p95 seconds per task and a line per task, as Markdown."""
+    times = [r.seconds for r in RECORDS if r.task]
+    lines = [
+        f"realllm: {len(times)} tasks with the real model, median {statistics.median(times):.1f} s, "
+        f"p95 {_p95(times):.1f} s, max {max(times):.1f} s per task"
+        if times
+        else "realllm: no task ran",
+        "",
+        "| property | passed | checked |",
+        "|---|---|---|",
+    ]
+    for prop in sorted({p for r in RECORDS for p in r.properties}):
+        checked = [r for r in RECORDS if prop in r.properties]
+        lines.append(f"| {prop} | {sum(r.properties[prop] for r in checked)} | {len(checked)} |")
+    lines += ["", "| task | seconds | failed | what happened |", "|---|---|---|---|"]
+    for r in RECORDS:
+        failed = ", ".join(p for p, ok in r.properties.items() if not ok) or "-"
+        notes = r.notes.replace("|", "\\|").replace("\n", "\\n")
+        lines.append(f"| {r.name} | {r.seconds:.1f} | {failed} | {notes} |")
+    return lines
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:
     if not RECORDS:
         return
-    times = sorted(r.seconds for r in RECORDS)
-    p95 = times[min(len(times) - 1, round(0.95 * (len(times) - 1)))]
-    write = terminalreporter.write_line
-    write(
-        f"realllm: {len(RECORDS)} tasks, median {statistics.median(times):.1f} s, p95 {p95:.1f} s, "
-        f"max {times[-1]:.1f} s"
-    )
-    names = sorted({p for r in RECORDS for p in r.properties})
-    for prop in names:
-        checked = [r for r in RECORDS if prop in r.properties]
-        passed = sum(r.properties[prop] for r in checked)
-        write(f"realllm: property {prop}: {passed}/{len(checked)}")
-    for r in RECORDS:
-        if r.notes:
-            write(f"realllm: {r.name}: {r.notes}")
+    lines = report_lines()
+    for line in lines:
+        terminalreporter.write_line(line)
+    target = os.environ.get("LJ_REALLLM_REPORT")
+    if target:
+        Path(target).write_text("\n".join(lines) + "\n", encoding="utf-8")
+        terminalreporter.write_line(f"realllm: report written to {target}")

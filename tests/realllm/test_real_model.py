@@ -1,12 +1,18 @@
 """Properties of the agents with a real small model (never exact text): see tests/realllm/conftest.py.
 
 Each task checks, and records for the session summary:
-- words: the answer is words (and/or an artifact), never a tool call's JSON or a chat-template token;
+- words: the answer is words (and/or an artifact), never a tool call (JSON or any markup form: ``<tool_call>``,
+  ``<function=…>``, ``<function><name>…``, ``<invoke …>``, ``[TOOL_CALLS]``, a tag named after a tool) nor a
+  chat-template token;
+- clean: no note of the loop's guards ("Already done in this task", "(The same call was already made …") and
+  no paragraph said twice;
+- jenkinsfile (pipeline requests): the answer carries a Jenkinsfile artifact that passes the project's linter
+  and Groovy, and the answer shows exactly that file;
 - confirmation: nothing changed Jenkins without confirmation (the Jenkins double saw no write), and a task that
   wanted to change it ended ``needs_confirmation`` with a plan;
 - once: every Jenkins-changing action ran at most once;
 - grounded: build numbers, line numbers, versions and advisory ids in the answer exist in this task's evidence
-  (the request and what the Jenkins double holds);
+  (the request and what the Jenkins double holds), and a build/log/plugin answer made without any tool says so;
 - budget: tokens and seconds within the settings, and the task did not raise.
 """
 
@@ -15,6 +21,7 @@ from __future__ import annotations
 import json
 import re
 import time
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -23,8 +30,10 @@ import pytest
 from tests.integration.agents.conftest import agent_settings
 from tests.realllm.conftest import RealLLM, record
 from worker.agents import build_chat_model, run_confirmed, run_task
-from worker.agents.grounding import unsupported_facts
+from worker.agents.answer import GUARD_PREFIXES
+from worker.agents.grounding import NO_EVIDENCE, unsupported_facts
 from worker.agents.models import TaskResult
+from worker.agents.supervisor import ALL_TOOL_NAMES
 from worker.agents.textcalls import has_template_tokens, looks_like_tool_call
 from worker.confirmations import ConfirmationStore
 
@@ -81,16 +90,41 @@ def evidence(jenkins_double: Any) -> str:
     return "\n".join(parts)
 
 
+def repeated_paragraph(answer: str) -> bool:
+    paragraphs = [" ".join(p.split()) for p in re.split(r"\n\s*\n", answer) if p.strip()]
+    return len(paragraphs) != len(set(paragraphs))
+
+
+def jenkinsfile_ok(result: TaskResult) -> bool:
+    """A Jenkinsfile artifact that passes the linter and Groovy, shown as it is in the answer."""
+    from worker.pipelines.adapt import check_jenkinsfile
+
+    jenkinsfile = result.artifacts.get("jenkinsfile")
+    return (
+        bool(jenkinsfile) and check_jenkinsfile(jenkinsfile) == [] and jenkinsfile.rstrip() in result.answer
+    )
+
+
 @pytest.fixture
 def ask(real_llm: RealLLM, jenkins_double: Any, services_for: Any, confirmations: ConfirmationStore) -> Any:
     settings = agent_settings(
         jenkins_double, OPENAI_BASE_URL=real_llm.base_url, LLM_MODEL=real_llm.model, **BUDGET
     )
     llm = build_chat_model(settings)
-    services = services_for(settings, confirmations=confirmations)
+    events: list[str] = []
+    services = services_for(
+        settings, confirmations=confirmations, progress=lambda stage, data: events.append(stage)
+    )
 
-    def run(name: str, text: str, context: dict[str, Any] | None = None, max_writes: int = 0) -> TaskResult:
+    def run(
+        name: str,
+        text: str,
+        context: dict[str, Any] | None = None,
+        max_writes: int = 0,
+        jenkinsfile: bool = False,
+    ) -> TaskResult:
         before = len(writes(jenkins_double))
+        events.clear()
         started = time.monotonic()
         raised = ""
         try:
@@ -107,17 +141,23 @@ def ask(real_llm: RealLLM, jenkins_double: Any, services_for: Any, confirmations
         confirmed = bool((context or {}).get("confirm"))
         bad_facts = unsupported_facts(answer, [text, json.dumps(context or {}), evidence(jenkins_double)])
         tokens = result.usage.input_tokens + result.usage.output_tokens
+        no_tool = "tool" not in events and result.status == "done" and result.agent != "pipeline"
         props = {
             "words": bool(answer.strip())
-            and not looks_like_tool_call(answer)
+            and not looks_like_tool_call(answer, ALL_TOOL_NAMES)
             and not has_template_tokens(answer),
+            "clean": not any(g in answer for g in GUARD_PREFIXES) and not repeated_paragraph(answer),
             "confirmation": confirmed
             or (not made and (result.status == "needs_confirmation") == bool(result.plan)),
             "once": len(made) <= max_writes and len(made) == len(set(made)),
-            "grounded": not bad_facts,
+            # The model's facts (the offline core's answers are the tools' own words and examples).
+            "grounded": (result.mode == "offline" or not bad_facts)
+            and (not no_tool or NO_EVIDENCE in answer),
             "budget": tokens <= BUDGET["LLM_TOKEN_BUDGET"] + 8192
             and seconds <= BUDGET["LLM_TASK_SECONDS"] + ROUTING_TIMEOUT + 20,
         }
+        if jenkinsfile:
+            props["jenkinsfile"] = jenkinsfile_ok(result)
         notes = (
             f"{result.agent}/{result.mode} status={result.status} routing={result.routing.method}"
             f"{' (' + result.routing.fallback + ')' if result.routing.fallback else ''} tokens={tokens}"
@@ -140,14 +180,10 @@ def test_why_did_a_build_fail(ask: Any, jenkins_double: Any) -> None:
     ask("log: explain web #12", "explain the failure of web build 12")
 
 
-@pytest.mark.parametrize("stack", ["Rust", "Python with pytest", "Go with lint"])
+@pytest.mark.parametrize("stack", ["Rust", "Python with pytest", "Go with lint", ".NET"])
 def test_jenkinsfile_for_several_stacks(ask: Any, stack: str) -> None:
-    from worker.pipelines.linter import lint_jenkinsfile
-
-    result = ask(f"pipeline: {stack}", f"generate a Jenkinsfile for a {stack} project")
-    jenkinsfile = result.artifacts.get("jenkinsfile")
-    if jenkinsfile:  # whatever the model did, a returned Jenkinsfile passes the linter
-        assert lint_jenkinsfile(jenkinsfile).ok
+    # Whatever the model does, a pipeline request returns a Jenkinsfile that passes the linter (and Groovy).
+    ask(f"pipeline: {stack}", f"generate a Jenkinsfile for a {stack} project", jenkinsfile=True)
 
 
 def test_plugin_updates_and_security_warnings(ask: Any, jenkins_double: Any) -> None:
@@ -193,6 +229,17 @@ def test_rebuild_with_confirmation_runs_exactly_once(
     assert len(jenkins_double.jobs["api-service"].builds) - before <= 1
 
 
+def test_a_status_question_answers_from_jenkins(ask: Any, jenkins_double: Any) -> None:
+    jenkins_double.add_build("api-service", 41, "SUCCESS", "ok\n")
+    jenkins_double.add_build("api-service", 42, "FAILURE", COMPILE_LOG)
+    ask("build: status", "what is the status of api-service?")
+
+
+def test_a_log_question_without_a_build_says_it_has_no_evidence(ask: Any) -> None:
+    # No build named: nothing to analyze; whatever the model says, the answer must say nothing checked it.
+    ask("log: no build named", "why do our builds fail so often?")
+
+
 def test_a_question_needing_no_tool(ask: Any) -> None:
     ask("none: what is a declarative pipeline", "in one sentence, what is a declarative Jenkins pipeline?")
 
@@ -212,22 +259,30 @@ def test_routing_agrees_with_the_offline_router_or_falls_back_fast(
         json.loads(line)
         for line in (Path(__file__).parents[1] / "data" / "routing.jsonl").read_text().splitlines()
     ]
-    sample = rows[::8]  # a dozen examples across the four agents
-    ok = agreed = 0
+    sample = rows[::4]  # two dozen examples across the four agents (~0.5 s each)
+    ok = agreed = routed = 0
+    reasons: list[str] = []
+    seconds: list[float] = []
     for row in sample:
         decision, _, down = _route_with_model(row["text"], llm, settings)
         assert decision is not None and down is None
+        seconds.append(decision.seconds or 0.0)
         offline = default_router().route(row["text"]).agent
         if decision.method == "llm":
+            routed += 1
             agreed += decision.agent == offline
             ok += decision.agent == offline
         else:  # fell back: within the routing timeout (plus HTTP overhead), with the reason recorded
             ok += bool(decision.fallback) and (decision.seconds or 0) <= ROUTING_TIMEOUT + 0.5
+            reasons.append(re.sub(r"\(.*", "", decision.fallback or "none").strip())
+    why = ", ".join(f"{n}x {r}" for r, n in sorted(Counter(reasons).items()))
     record(
         "routing",
-        0.0,
+        sum(seconds),
         {"routing": ok >= 0.95 * len(sample)},
-        notes=f"{ok}/{len(sample)} agree or fall back fast; the model routed and agreed on {agreed}",
+        notes=f"{ok}/{len(sample)} agree or fall back fast; the model routed {routed} and agreed on {agreed}; "
+        f"fell back {len(reasons)} ({why or 'none'}); slowest {max(seconds):.2f} s",
+        task=False,
     )
     assert ok >= 0.95 * len(sample)
 

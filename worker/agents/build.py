@@ -9,7 +9,7 @@ from langchain_core.tools import BaseTool, StructuredTool
 from pydantic import BaseModel, Field
 
 from worker.agents.parsing import parse_request
-from worker.agents.tools import Specialist, ToolContext, ToolError, bound
+from worker.agents.tools import Prefetch, Specialist, ToolContext, ToolError, bound
 
 if TYPE_CHECKING:
     from worker.jenkins import QueueItem
@@ -313,6 +313,20 @@ def offline(ctx: ToolContext, text: str) -> str:
     return ctx.call("build_status", job=req.job, build=build)[1]
 
 
+def prefetch(ctx: ToolContext, text: str) -> Prefetch:
+    """The status or queue a read-only request asks about (actions are the model's calls, gated)."""
+    try:
+        req = parse_request(text, ctx.context)
+    except ValueError:
+        return []
+    intent = intent_of(text, bool(req.parameters), req.build is not None)
+    if intent == "queue":
+        return [("list_queue", {})]
+    if intent == "status" and req.job:
+        return [("build_status", {"job": req.job, "build": req.build})]
+    return []
+
+
 SPECIALIST = Specialist(
     name="build",
     description="status, trigger with parameters, abort, rebuild, wait, queue",
@@ -325,4 +339,5 @@ SPECIALIST = Specialist(
     ),
     make_tools=make_tools,
     offline=offline,
+    prefetch=prefetch,
 )

@@ -65,6 +65,7 @@ JSON_KEYS = (
     "status",
     "plan",
     "confirmation",
+    "notes",
 )
 
 
@@ -76,7 +77,7 @@ JSON_KEYS = (
     type=click.Choice(["text", "json"]),
     default="text",
     show_default=True,
-    help="json: one object {agent, confidence, answer, actions, artifacts, routing, status, plan, confirmation}.",
+    help="json: one object {agent, confidence, answer, actions, artifacts, routing, status, plan, confirmation, notes}.",
 )
 @click.option(
     "--context",

@@ -3,7 +3,7 @@
 The facts a model can invent and a user would act on are build numbers (``#42``), log line numbers
 (``line 31``), plugin versions (``4.1.2``) and advisory ids (``SECURITY-1234``, ``CVE-2024-1234``). A sentence
 of the answer that states such a fact found neither in the tool results of this task nor in the user's own
-request is dropped, and the answer says how many were. Code blocks (a Jenkinsfile) are left alone.
+request is dropped (the task's notes say how many were). Code blocks (a Jenkinsfile) are left alone.
 """
 
 from __future__ import annotations
@@ -93,11 +93,12 @@ def ground(answer: str, sources: Iterable[str]) -> tuple[str, int]:
                     kept.append("\n")
                 continue
             kept.append(sentence)
-    result = re.sub(r"\n{3,}", "\n\n", "".join(kept)).strip()
-    if dropped:
-        note = (
-            f"({dropped} statement(s) removed: they named build numbers, line numbers, versions or advisories "
-            "that no tool returned in this task.)"
-        )
-        result = f"{result}\n\n{note}" if result else note
-    return result, dropped
+    return re.sub(r"\n{3,}", "\n\n", "".join(kept)).strip(), dropped
+
+
+def dropped_note(dropped: int) -> str:
+    """What :func:`ground` did, for the task's notes (not the answer: the user reads only what holds)."""
+    return (
+        f"{dropped} statement(s) removed from the model's answer: they named build numbers, line numbers, "
+        "versions or advisories that no tool returned in this task"
+    )

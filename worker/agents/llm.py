@@ -66,11 +66,12 @@ def build_chat_model(settings: Settings) -> BaseChatModel | None:
     )
 
 
-def quick_variant(llm: BaseChatModel, timeout: float) -> BaseChatModel:
-    """The same model for a call that must answer within ``timeout`` seconds or not at all (routing).
+def quick_variant(llm: BaseChatModel, timeout: float, *, max_tokens: int | None = None) -> BaseChatModel:
+    """The same model for a short call that must answer within ``timeout`` seconds or not at all (routing).
 
     The OpenAI client retries a timed-out call (``max_retries``), so a 2 s budget would become 6 s: the variant
-    is a copy with its own client, no retries and the short timeout. Other chat models are returned as they are.
+    is a copy with its own client, no retries, the short timeout, ``max_tokens`` reply tokens and the token
+    probabilities (``logprobs``) of its reply. Other chat models are returned as they are.
     """
     from langchain_openai import ChatOpenAI
 
@@ -83,7 +84,8 @@ def quick_variant(llm: BaseChatModel, timeout: float) -> BaseChatModel:
         timeout=timeout,
         max_retries=0,
         temperature=llm.temperature,
-        max_completion_tokens=llm.max_tokens,
+        max_completion_tokens=max_tokens or llm.max_tokens,
+        logprobs=True,
         callbacks=llm.callbacks,
     )
 

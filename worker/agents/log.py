@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 
 from worker.agents.build import JOB_FIELD
 from worker.agents.parsing import parse_request
-from worker.agents.tools import Specialist, ToolContext, ToolError, bound
+from worker.agents.tools import Prefetch, Specialist, ToolContext, ToolError, bound
 
 if TYPE_CHECKING:
     from worker.analysis import Analysis
@@ -166,6 +166,15 @@ def offline(ctx: ToolContext, text: str) -> str:
     return "\n\n".join(parts)
 
 
+def prefetch(ctx: ToolContext, text: str) -> Prefetch:
+    """The analysis of the build the request names (its last failed build when it names only a job)."""
+    try:
+        req = parse_request(text, ctx.context)
+    except ValueError:
+        return []
+    return [("analyze_build", {"job": req.job, "build": req.build})] if req.job else []
+
+
 SPECIALIST = Specialist(
     name="log",
     description="why a build failed: analysis, excerpt, similar past failures and their fixes",
@@ -177,4 +186,5 @@ SPECIALIST = Specialist(
     ),
     make_tools=make_tools,
     offline=offline,
+    prefetch=prefetch,
 )

@@ -4,14 +4,14 @@
 
 - **Text tool calls** (``worker.agents.textcalls``): a reply whose words are a call to a known tool with valid
   arguments becomes a real call; other call-shaped text gets one corrective re-prompt per task, then the task
-  fails clearly (:class:`ModelOutputError`) — the JSON is never returned as the answer.
+  fails clearly (:class:`ModelOutputError`) — the call (JSON or markup) is never returned as the answer.
 - **Template tokens** (``<|im_start|>`` …) are stripped from every reply.
 - **Budget** (:class:`TaskBudget`, from settings): tokens and seconds per task, checked before each model call
-  (the loop then answers with what the tools found); each call's HTTP timeout is the smaller of
-  ``LLM_TIMEOUT_SECONDS`` and the time left; replies are capped at ``LLM_MAX_TOKENS``; messages are cut to fit
-  ``LLM_CONTEXT_TOKENS``.
-- **Tool calls**: at most ``LLM_MAX_TOOL_CALLS`` per task (then the model must answer without tools), and a
-  repeated identical call is answered from the first result, not run again.
+  (the loop then answers with what the tools found, and records why in ``TaskBudget.notes``); each call's
+  HTTP timeout is the smaller of ``LLM_TIMEOUT_SECONDS`` and the time left; replies are capped at
+  ``LLM_MAX_TOKENS``; messages are cut to fit ``LLM_CONTEXT_TOKENS``.
+- **Tool calls**: at most ``LLM_MAX_TOOL_CALLS`` per task and ``MAX_TOOL_ERRORS`` failed ones (then the model
+  must answer without tools), and a repeated identical call is answered from the first result, not run again.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, ToolMe
 from langgraph.types import Command
 from pydantic import BaseModel
 
+from worker.agents.answer import evidence
 from worker.agents.textcalls import parse_text_calls, strip_template_tokens
 from worker.confirmations import action_key
 
@@ -38,6 +39,9 @@ CHARS_PER_TOKEN = 3
 # Tokens the system prompt and tool schemas take, kept free when fitting messages into the context.
 PROMPT_OVERHEAD_TOKENS = 1500
 MIN_CALL_TIMEOUT_SECONDS = 1.0
+# Failed tool calls after which the model must answer without tools: a small model that guesses job names
+# otherwise spends the whole budget on "no such job" (the real model did: 12k tokens, 52 s).
+MAX_TOOL_ERRORS = 2
 
 
 class ModelOutputError(Exception):
@@ -62,6 +66,11 @@ class TaskBudget:
     discarded: list[AIMessage] = field(default_factory=list)
     #: What every tool returned, in order (the answer of last resort).
     tool_results: list[str] = field(default_factory=list)
+    #: What the guards did (stops, fallbacks), for ``TaskResult.notes``: never part of the answer.
+    notes: list[str] = field(default_factory=list)
+    #: Tool calls that failed (an unknown job, invalid arguments): a model guessing names stops after a few.
+    tool_errors: int = 0
+    stopped_tools: bool = False
 
     @classmethod
     def from_settings(cls, settings: Settings) -> TaskBudget:
@@ -95,7 +104,8 @@ class TaskBudget:
         return max(MIN_CALL_TIMEOUT_SECONDS, min(self.call_timeout_seconds, left))
 
     def found_so_far(self, limit: int = 3000) -> str:
-        return "\n\n".join(self.tool_results)[-limit:]
+        """What the tools found, each result once, without the guards' own texts."""
+        return evidence(self.tool_results, limit)
 
 
 def _fit_context(messages: list[BaseMessage], max_chars: int) -> list[BaseMessage]:
@@ -145,12 +155,16 @@ class LoopGuard(AgentMiddleware):
         budget = self.budget
         stop = budget.exhausted()
         if stop is not None:
-            text = f"Stopped: {stop}."
+            # The answer is what the tools found (or that there is nothing); why it stopped is a note.
+            budget.notes.append(f"stopped before the model's answer: {stop}")
             found = budget.found_so_far()
-            if found:
-                text += " What the tools found so far:\n\n" + found
-            return AIMessage(content=text)
-        tools_allowed = budget.tool_calls < budget.max_tool_calls
+            return AIMessage(content=found or "I could not finish this task within its budget.")
+        tools_allowed = budget.tool_calls < budget.max_tool_calls and budget.tool_errors < MAX_TOOL_ERRORS
+        if not tools_allowed and budget.tool_errors >= MAX_TOOL_ERRORS and not budget.stopped_tools:
+            budget.stopped_tools = True
+            budget.notes.append(
+                f"{budget.tool_errors} tool calls failed; the model had to answer without tools"
+            )
         settings = {
             **request.model_settings,
             "timeout": budget.call_timeout(),
@@ -229,13 +243,19 @@ class LoopGuard(AgentMiddleware):
         if parsed.looks_like_call:
             problems = parsed.problems or ["it is not a complete call"]
             if not tools_allowed:
-                problems = [
-                    f"no more tool calls are allowed in this task ({self.budget.max_tool_calls} made)"
-                ]
+                problems = ["no more tool calls are allowed in this task"]
             return None, problems
         if cleaned != text:
             return reply.model_copy(update={"content": cleaned}), []
         return reply, []
+
+    def remember(self, name: str, args: dict[str, Any], result: str) -> None:
+        """A call made for the model before its first turn (a prefetch): counted, and answered from this
+        result if the model makes it again."""
+        self.budget.tool_calls += 1
+        self.results[action_key(name, args)] = result
+        self.budget.tool_results.append(result)
+        self.budget.tool_errors += result.startswith("Error:")
 
     # -- tool calls --------------------------------------------------------------------------------
     def wrap_tool_call(
@@ -263,4 +283,5 @@ class LoopGuard(AgentMiddleware):
         if isinstance(result, ToolMessage) and isinstance(result.content, str):
             self.results[key] = result.content
             self.budget.tool_results.append(result.content)
+            self.budget.tool_errors += result.content.startswith("Error:")
         return result

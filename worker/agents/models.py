@@ -73,3 +73,6 @@ class TaskResult(BaseModel):
     status: Literal["done", "needs_confirmation"] = "done"
     plan: list[PlannedAction] = Field(default_factory=list)
     confirmation: Confirmation | None = None
+    # What happened behind the answer, for operators and logs (a model reply that could not be used, statements
+    # removed for want of evidence, a budget that stopped the loop); the answer itself holds only clean words.
+    notes: list[str] = Field(default_factory=list)

@@ -8,7 +8,7 @@ from langchain_core.tools import BaseTool, StructuredTool
 from pydantic import BaseModel, Field
 
 from worker.agents.llm import build_chat_model
-from worker.agents.tools import Specialist, ToolContext, ToolError, bound
+from worker.agents.tools import Prefetch, Specialist, ToolContext, ToolError, bound
 from worker.pipelines import (
     PROJECT_TYPES,
     REQUIREMENTS,
@@ -224,6 +224,69 @@ def offline(ctx: ToolContext, text: str) -> str:
     return "\n\n".join(parts)
 
 
+def prefetch(ctx: ToolContext, text: str) -> Prefetch:
+    """The typed artifact, made deterministically: the template for the stack the request names (or the
+    repository's files show), or the linted Jenkinsfile the user gave. The model only adapts and explains."""
+    supplied = ctx.context.get("jenkinsfile") or (text if re.search(r"\bpipeline\s*\{", text) else None)
+    if supplied:
+        ctx.context["jenkinsfile"] = supplied
+        return [("lint_jenkinsfile", {})]
+    files = ctx.context.get("files")
+    if files is not None and not (isinstance(files, list) and all(isinstance(f, str) for f in files)):
+        return []  # the offline core explains the problem; the model may still ask
+    try:
+        spec = parse_project_spec(text, name=ctx.context.get("name"), files=files)
+    except ValueError:
+        return []
+    if spec is None:
+        return []
+    return [
+        (
+            "generate_jenkinsfile",
+            {
+                "project_type": spec.project_type,
+                "components": [c.model_dump() for c in spec.components],
+                "requirements": sorted(spec.requirements),
+                "name": spec.name,
+            },
+        )
+    ]
+
+
+_CODE = re.compile(r"```.*?(?:```|$)", re.S)
+_BARE_PIPELINE = re.compile(r"^\s*pipeline\s*\{.*", re.S | re.M)
+_PLACE = "\x00jenkinsfile\x00"
+
+
+def finish(ctx: ToolContext, answer: str) -> str:
+    """The model's words with the checked Jenkinsfile of this task in them, never a Jenkinsfile of its own.
+
+    Code the model wrote (a fenced block, a bare ``pipeline {``) is unchecked: the artifact — the template, or
+    an adaptation that passed the linter and Groovy — takes the place of the first such block (after the
+    words when there is none), and the others are dropped. Without usable words, the answer says what was
+    generated.
+    """
+    from worker.agents.textcalls import looks_like_tool_call
+
+    jenkinsfile = ctx.artifacts.get("jenkinsfile")
+    if not jenkinsfile:
+        return answer
+    block = f"```groovy\n{str(jenkinsfile).rstrip()}\n```"
+    text = _BARE_PIPELINE.sub(_PLACE, _CODE.sub(_PLACE, answer))
+    before, placed, after = text.partition(_PLACE)
+    before, after = before.strip(), after.replace(_PLACE, "").strip()
+    prose = f"{before}\n{after}".strip()
+    if not prose or looks_like_tool_call(prose, ctx.tools) or not re.search(r"[A-Za-z]{3}", prose):
+        project = ctx.artifacts.get("project") or {}
+        try:
+            described = ProjectSpec.model_validate(project).describe()
+        except ValueError:
+            described = "this project"
+        return f"Here is a declarative Jenkinsfile for {described}; it passes the linter.\n\n{block}"
+    parts = [before, block, after] if placed else [prose, block]
+    return re.sub(r"\n{3,}", "\n\n", "\n\n".join(p for p in parts if p))
+
+
 SPECIALIST = Specialist(
     name="pipeline",
     description="generate, lint and validate declarative Jenkinsfiles; create pipeline jobs",
@@ -232,8 +295,12 @@ SPECIALIST = Specialist(
         "project type and requirements from the request), lint_jenkinsfile for files the user gives you, and "
         "validate_jenkinsfile to have Jenkins check the result when it is reachable. Create jobs only when "
         "asked; creating needs the user's confirmation. Secrets belong in withCredentials and single-quoted "
-        "sh steps. Return the Jenkinsfile the tools produced, unchanged, and summarise what it does."
+        "sh steps. The user sees the Jenkinsfile the tools produced right after your words, so never write "
+        "one yourself: say in two or three sentences what the pipeline does (its stages and tools). If the "
+        "user asked for something it lacks, call generate_jenkinsfile again with changes=... in their words."
     ),
     make_tools=make_tools,
     offline=offline,
+    prefetch=prefetch,
+    finish=finish,
 )

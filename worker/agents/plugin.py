@@ -7,7 +7,7 @@ import re
 from langchain_core.tools import BaseTool, StructuredTool
 from pydantic import BaseModel, Field
 
-from worker.agents.tools import Specialist, ToolContext, bound
+from worker.agents.tools import Prefetch, Specialist, ToolContext, bound
 
 PLUGIN_FIELD = "Plugin short name as the update site lists it, e.g. 'git', 'docker-workflow', 'matrix-auth'."
 
@@ -211,6 +211,18 @@ def offline(ctx: ToolContext, text: str) -> str:
     return ctx.call("list_plugins", name_contains=name)[1]
 
 
+def prefetch(ctx: ToolContext, text: str) -> Prefetch:
+    """The inventory facts a plugin question needs (never an install: that is the model's call, gated)."""
+    name = ctx.context.get("plugin") or _plugin_name(text)
+    if _SECURITY.search(text):
+        return [("security_warnings", {})]
+    if re.search(r"\b(install|add|upgrade|update)\b", text, re.I) and name:
+        return []
+    if _UPDATES.search(text) and not name:
+        return [("plugin_updates", {})]
+    return [("list_plugins", {"name_contains": name})]
+
+
 SPECIALIST = Specialist(
     name="plugin",
     description="plugin inventory, updates, security warnings, install behind confirmation",
@@ -222,4 +234,5 @@ SPECIALIST = Specialist(
     ),
     make_tools=make_tools,
     offline=offline,
+    prefetch=prefetch,
 )

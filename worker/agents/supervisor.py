@@ -12,14 +12,15 @@ from langchain.agents import create_agent
 from langchain.agents.middleware import AgentMiddleware, ToolErrorMiddleware
 from langchain.agents.middleware.types import ToolCallRequest
 from langchain_core.language_models import BaseChatModel
-from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, ToolMessage
+from langchain_core.messages import AIMessage, AnyMessage, HumanMessage, ToolCall, ToolMessage
 from langchain_core.tools import BaseTool, StructuredTool
 from langgraph.types import Command
 from pydantic import BaseModel, Field
 
 from worker.agents import build, log, pipeline, plugin
+from worker.agents.answer import GUARD_PREFIXES, clean_answer
 from worker.agents.confirmation import confirmation_for, plan_sentence
-from worker.agents.grounding import NO_EVIDENCE, facts, ground
+from worker.agents.grounding import NO_EVIDENCE, dropped_note, ground
 from worker.agents.llm import RedactionMiddleware, model_name, quick_variant, redact_text, usage_of
 from worker.agents.loop import LoopGuard, ModelOutputError, TaskBudget
 from worker.agents.models import (
@@ -33,7 +34,7 @@ from worker.agents.models import (
 )
 from worker.agents.router import default_router, route, route_with_llm
 from worker.agents.services import AgentServices
-from worker.agents.textcalls import looks_like_tool_call, strip_template_tokens
+from worker.agents.textcalls import looks_like_tool_call
 from worker.agents.tools import (
     Specialist,
     ToolContext,
@@ -54,16 +55,38 @@ logger = get_logger(__name__)
 SPECIALISTS: dict[AgentName, Specialist] = {
     s.name: s for s in (build.SPECIALIST, log.SPECIALIST, pipeline.SPECIALIST, plugin.SPECIALIST)
 }
+# Every tool a model may be offered: an answer holding one of them as a tag (<rebuild>...) is a call, not words.
+ALL_TOOL_NAMES = (
+    "generate_jenkinsfile",
+    "lint_jenkinsfile",
+    "validate_jenkinsfile",
+    "create_pipeline_job",
+    "analyze_build",
+    "find_similar_failures",
+    "build_status",
+    "trigger_build",
+    "abort_build",
+    "rebuild",
+    "wait_for_build",
+    "list_queue",
+    "list_plugins",
+    "plugin_updates",
+    "security_warnings",
+    "install_plugin",
+    "transfer_to_specialist",
+)
 MAX_HANDOFFS = 2
+# The routing reply is one word; a couple of tokens more for a model that writes "Log." or " plugin".
+ROUTING_REPLY_TOKENS = 3
 # Below this offline-router probability the answer says the routing was a guess (4 agents: chance is 0.25).
 UNSURE_CONFIDENCE = 0.45
 # Model calls + tool calls per specialist run; a loop that needs more is stuck, not thorough.
 RECURSION_LIMIT = 24
 # Said to every specialist: small models need it spelled out.
 SYSTEM_SUFFIX = (
-    " Call tools only through the tool-calling interface, never as JSON in your answer. Each tool at most once "
-    "with the same arguments. Answer in plain words, briefly, using only facts the tools returned; if no tool "
-    "gave evidence, say so."
+    " Call tools only through the tool-calling interface, never as JSON or markup in your answer. Each tool at "
+    "most once with the same arguments. Answer the user in plain words, briefly, using only facts the tools "
+    "returned, without naming the tools; if no tool gave evidence, say so."
 )
 # Context keys passed to the model verbatim (bounded and redacted); anything else is only named.
 _CONTEXT_FOR_MODEL = ("job", "build", "parameters", "plugin", "name", "jenkinsfile")
@@ -86,14 +109,16 @@ def run_task(
     usage = Usage()
     budget = TaskBudget.from_settings(settings)
     services.report("routing")
-    notes: list[str] = []
+    notes: list[str] = []  # short, for the user, in the answer
+    internal: list[str] = []  # the details, in TaskResult.notes
     decision: RoutingDecision | None = None
     if llm is not None and "agent" not in context:
         decision, used, llm_down = _route_with_model(text, llm, settings)
         usage = usage.add(used)
         budget.used_tokens += used.input_tokens + used.output_tokens
         if llm_down is not None:
-            notes.append(f"The LLM server failed ({llm_down}); this answer was made without it.")
+            notes.append("The LLM server could not be reached; this answer was made without it.")
+            internal.append(f"routing: the LLM server failed ({llm_down})")
             llm = None
     if decision is None:
         decision = route(text, context)
@@ -127,6 +152,7 @@ def run_task(
                 logger.warning("llm failed, answering offline", agent=agent, error=str(exc))
                 llm = None
                 notes.append(f"{reason}; this answer was made without it.")
+                internal.append(f"{agent}: {type(exc).__name__}: {redact_text(str(exc), 500)}")
                 if any(a.get("done") for a in ctx.actions):
                     # Tools already changed Jenkins: running the offline core could repeat them. Report what
                     # was done instead.
@@ -143,9 +169,10 @@ def run_task(
         services.report("handoff", source=agent, target=target, reason=reason_text)
         agent = target
 
-    answer = strip_template_tokens(answer)
     if grounded_sources is not None and mode == "llm":
-        answer = _grounded(answer, grounded_sources, agent, budget)
+        answer = _grounded(clean_answer(answer), grounded_sources, agent, budget, internal)
+        answer = SPECIALISTS[agent].finish(ctx, answer)
+    internal += budget.notes
     status: Literal["done", "needs_confirmation"] = "done"
     confirmation: Confirmation | None = None
     if ctx.plan:
@@ -175,6 +202,7 @@ def run_task(
         status=status,
         plan=list(ctx.plan),
         confirmation=confirmation,
+        notes=internal,
     )
 
 
@@ -232,19 +260,27 @@ def _save_plan(services: AgentServices, plan: list[PlannedAction]) -> Confirmati
     return confirmation_for(token, task_id, api=services.task_id is not None, ttl_seconds=store.ttl_seconds)
 
 
-def _grounded(answer: str, sources: list[str], agent: AgentName, budget: TaskBudget) -> str:
+def _grounded(answer: str, sources: list[str], agent: AgentName, budget: TaskBudget, notes: list[str]) -> str:
     """The model's answer checked against this task's evidence (``worker.agents.grounding``)."""
-    if looks_like_tool_call(answer):
-        # Last line of defence: never return a call's JSON as the answer.
+    if looks_like_tool_call(answer, ALL_TOOL_NAMES):
+        # Last line of defence: never return a call (JSON or markup) as the answer.
+        notes.append(
+            "the model's final reply was a tool call written as text; answered with the tool results"
+        )
         found = budget.found_so_far()
         return (
-            ("The model did not write an answer. What the tools found:\n\n" + found)
-            if found
-            else ("The model did not write an answer, and no tool gave evidence.")
+            found
+            or f"I could not get an answer from the model, and {NO_EVIDENCE[0].lower()}{NO_EVIDENCE[1:]}"
         )
-    answer, _ = ground(answer, sources)
-    if not budget.tool_results and agent in ("build", "log", "plugin") and facts(answer):
-        answer = f"({NO_EVIDENCE})\n\n{answer}"
+    answer, dropped = ground(answer, sources)
+    if dropped:
+        notes.append(dropped_note(dropped))
+    if not answer.strip():
+        answer = budget.found_so_far()
+    evidence = [r for r in budget.tool_results if not r.startswith(("Error:", *GUARD_PREFIXES))]
+    if not evidence and agent in ("build", "log", "plugin"):
+        # Whatever the model wrote, nothing in this task checked it against Jenkins: the user must know.
+        answer = f"({NO_EVIDENCE})\n\n{answer}" if answer.strip() else f"{NO_EVIDENCE}"
     return answer
 
 
@@ -266,7 +302,11 @@ def _route_with_model(
     usage = Usage()
     down: str | None = None
     try:
-        decision, raw = route_with_llm(text, quick_variant(llm, settings.llm_routing_timeout_seconds))
+        decision, raw, why = route_with_llm(
+            text,
+            quick_variant(llm, settings.llm_routing_timeout_seconds, max_tokens=ROUTING_REPLY_TOKENS),
+            min_probability=settings.llm_routing_min_probability,
+        )
         usage = usage_of([raw], model_name(llm))
         if decision is not None:
             return (
@@ -274,12 +314,14 @@ def _route_with_model(
                 usage,
                 None,
             )
-        fallback = "the model's routing reply was unusable"
+        fallback = why or "the model's routing reply was unusable"
     except Exception as exc:
         import openai
 
         if isinstance(exc, openai.APITimeoutError):
             fallback = f"the model did not route within {settings.llm_routing_timeout_seconds:g} s"
+        elif isinstance(exc, openai.BadRequestError):  # e.g. a server without logprobs: not a dead server
+            fallback = f"the server refused the routing request ({redact_text(str(exc), 200)})"
         elif _llm_failure_reason(exc) is not None:
             LLM_FAILURES.labels(stage="routing").inc()
             logger.warning("llm routing failed, routing offline", error=str(exc))
@@ -306,10 +348,12 @@ def _llm_failure_reason(exc: Exception) -> str | None:
     import openai
     from langgraph.errors import GraphRecursionError
 
+    if isinstance(exc, openai.APITimeoutError | httpx.TimeoutException):
+        return "The model did not answer in time"
     if isinstance(exc, openai.APIError | httpx.HTTPError):
-        return f"The LLM server failed ({type(exc).__name__})"
+        return "The LLM server failed"
     if isinstance(exc, ModelOutputError):
-        return f"The model's reply was unusable ({exc})"
+        return "The model's replies could not be used"
     if isinstance(exc, GraphRecursionError):
         return "The model did not finish within its step limit"
     return None
@@ -401,31 +445,48 @@ def _run_llm(
         else None
         for t in tools
     }
+    guard = LoopGuard(budget, schemas)
     agent = create_agent(
         llm,
         tools,
         system_prompt=specialist.system_prompt + SYSTEM_SUFFIX,
         middleware=[
             RedactionMiddleware(),
-            LoopGuard(budget, schemas),
+            guard,
             ProgressMiddleware(ctx.services),
             ToolErrorMiddleware(on_error=_on_tool_error),
         ],
         name=f"{specialist.name}_agent",
     )
+    messages: list[AnyMessage] = [HumanMessage(content=redact_text(_task_message(text, ctx.context)))]
+    messages += _prefetched(specialist, ctx, text, guard)
     ctx.services.report("thinking", agent=specialist.name)
-    state = agent.invoke(
-        {"messages": [HumanMessage(content=redact_text(_task_message(text, ctx.context)))]},
-        config={"recursion_limit": RECURSION_LIMIT},
-    )
-    messages: list[BaseMessage] = state["messages"]
+    state = agent.invoke(cast(Any, {"messages": messages}), config={"recursion_limit": RECURSION_LIMIT})
+    messages = state["messages"]
     used = usage_of([*messages, *budget.discarded], model_name(llm))
     budget.discarded.clear()
     if ctx.handoff is not None:
         return "", used
-    final = next((m for m in reversed(messages) if isinstance(m, AIMessage) and m.content), None)
+    final = messages[-1] if messages and isinstance(messages[-1], AIMessage) else None
     if final is not None and isinstance(final.content, str) and final.content.strip():
         return final.content, used
-    # The model stopped without words: answer with what the tools returned.
-    found = [m.content for m in messages if isinstance(m, ToolMessage) and isinstance(m.content, str)]
-    return "\n\n".join(found) or "The model returned no answer.", used
+    # The model stopped without words: answer with what the tools found (each result once).
+    budget.notes.append(f"{specialist.name}: the model wrote no answer; answered with the tool results")
+    return budget.found_so_far() or "The model returned no answer.", used
+
+
+def _prefetched(specialist: Specialist, ctx: ToolContext, text: str, guard: LoopGuard) -> list[AnyMessage]:
+    """The read-only calls the request plainly needs (``Specialist.prefetch``), run now and put in the
+    conversation as the model's own first calls and their results: the model starts from the evidence."""
+    calls = [(name, args) for name, args in specialist.prefetch(ctx, text) if name in ctx.tools]
+    if not calls:
+        return []
+    made: list[ToolCall] = []
+    results: list[AnyMessage] = []
+    for index, (name, args) in enumerate(calls):
+        _, result = ctx.call(name, **args)
+        call_id = f"prefetch_{index}_{name}"
+        made.append(ToolCall(name=name, args=args, id=call_id, type="tool_call"))
+        results.append(ToolMessage(content=result, tool_call_id=call_id, name=name))
+        guard.remember(name, args, result)
+    return [AIMessage(content="", tool_calls=made), *results]

@@ -193,12 +193,32 @@ def bound(text: str, limit: int = 4000) -> str:
     return redact_text(text, limit)
 
 
+#: Read-only tool calls a request plainly needs, as (tool name, arguments).
+Prefetch = list[tuple[str, dict[str, Any]]]
+
+
+def no_prefetch(ctx: ToolContext, text: str) -> Prefetch:
+    return []
+
+
+def answer_as_is(ctx: ToolContext, answer: str) -> str:
+    return answer
+
+
 @dataclass(frozen=True)
 class Specialist:
-    """One of the four agents: its prompt, its tools and its deterministic (no-LLM) core."""
+    """One of the four agents: its prompt, its tools and its deterministic (no-LLM) core.
+
+    With a model, ``prefetch`` names the read-only calls the request plainly needs (the analysis of the build
+    it names, the Jenkinsfile for the stack it names): they run before the model's first turn, so a small
+    model that would describe a call instead of making it still answers from evidence. ``finish`` shapes the
+    model's final words into the answer (the pipeline specialist attaches the checked Jenkinsfile).
+    """
 
     name: AgentName
     description: str
     system_prompt: str
     make_tools: Callable[[ToolContext], list[BaseTool]]
     offline: Callable[[ToolContext, str], str]
+    prefetch: Callable[[ToolContext, str], Prefetch] = no_prefetch
+    finish: Callable[[ToolContext, str], str] = answer_as_is

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from tests.llm_stub import StubLLM, tool_call
+from tests.llm_stub import StubLLM, route_reply
 from tests.terminal import Terminal
 
 PROMPT = r"jenkins-ai> "
@@ -149,7 +149,7 @@ def test_llm_session_streams_the_answer_and_ctrl_c_cancels_only_the_turn(
     chat.expect(PROMPT)
     requests_before = len(llm_stub.requests)
     llm_stub.script(
-        tool_call("RouteChoice", {"agent": "plugin", "confidence": 0.9, "reason": "a plugin question"}),
+        route_reply("plugin"),
         "Streamed answer: no plugin needs an update right now.",
     )
     chat.sendline("do any plugins need updates")

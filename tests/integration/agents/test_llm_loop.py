@@ -4,12 +4,13 @@ double, everything over real HTTP on loopback."""
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
 
 import pytest
 
 from tests.integration.agents.conftest import agent_settings
-from tests.llm_stub import Reply, StubLLM, tool_call
+from tests.llm_stub import Reply, StubLLM, route_reply, tool_call
 from worker.agents import build_chat_model, run_task
 
 SECRET = "hunter2-sup3r-s3cret"
@@ -36,22 +37,23 @@ STAGES = [
 ]
 
 
-def route_to(agent: str, reason: str = "scripted") -> Reply:
-    return tool_call("RouteChoice", {"agent": agent, "confidence": 0.9, "reason": reason})
+def route_to(agent: str, probability: float = 0.9) -> Reply:
+    return route_reply(agent, probability)
 
 
 def last_tool_result(body: dict[str, Any]) -> str:
     return next(m["content"] for m in reversed(body["messages"]) if m["role"] == "tool")
 
 
-def test_log_agent_loop_calls_the_tool_and_answers_from_its_result(
+def test_log_agent_answers_from_the_analysis_of_the_build_the_task_names(
     jenkins_double: Any, llm_stub: StubLLM, services_for: Any, outbound_connections: list[Any]
 ) -> None:
+    """The analysis runs before the model's first turn (a small model tends to describe the call instead of
+    making it); the model sees it as its own call and answers from it."""
     jenkins_double.add_build("api-service", 41, "SUCCESS", "+ mvn -B verify\n[INFO] BUILD SUCCESS\n")
     jenkins_double.add_build("api-service", 42, "FAILURE", FAILED_LOG, stages=STAGES)
     llm_stub.script(
-        route_to("log", "the user asks why a build failed"),
-        tool_call("analyze_build", {"job": "api-service", "build": 42}),
+        route_to("log", 0.93),
         lambda body: "From the analysis: " + last_tool_result(body).splitlines()[0],
     )
     settings = agent_settings(jenkins_double, llm_stub)
@@ -64,12 +66,22 @@ def test_log_agent_loop_calls_the_tool_and_answers_from_its_result(
     )
 
     assert result.mode == "llm" and result.agent == "log"
-    assert result.routing.method == "llm" and result.routing.reason == "the user asks why a build failed"
+    assert (result.routing.method, result.routing.confidence) == ("llm", 0.93)
+    assert result.routing.reason == "the model answered 'log' (p=0.93)"
+    # Routing asked for one word, with the token probabilities, in a few reply tokens.
+    assert llm_stub.requests[0]["logprobs"] is True and llm_stub.requests[0]["max_completion_tokens"] == 3
+    assert "tools" not in llm_stub.requests[0]
+    routing = llm_stub.requests[0]["messages"]
+    assert [m["role"] for m in routing] == ["system", *["user", "assistant"] * 4, "user"]
+    assert routing[2]["content"] == "build" and SECRET not in routing[-1]["content"]
     # The tool really ran against Jenkins: the console log was streamed and the stages read.
     assert ("GET", "/job/api-service/42/logText/progressiveText") in jenkins_double.requests
     assert ("GET", "/job/api-service/42/wfapi/describe") in jenkins_double.requests
-    # The tool result went back to the model, and the answer was built from it.
-    tool_message = last_tool_result(llm_stub.requests[2])
+    # The model got the call and its result in its first turn, and the answer was built from it.
+    [called] = [m for m in llm_stub.requests[1]["messages"] if m["role"] == "assistant"]
+    assert called["tool_calls"][0]["function"]["name"] == "analyze_build"
+    assert json.loads(called["tool_calls"][0]["function"]["arguments"]) == {"job": "api-service", "build": 42}
+    tool_message = last_tool_result(llm_stub.requests[1])
     assert "api-service #42: compilation failure" in tool_message
     assert "Failed stage: Build at sh 'mvn -B verify'" in tool_message
     assert result.answer == "From the analysis: " + tool_message.splitlines()[0]
@@ -81,7 +93,7 @@ def test_log_agent_loop_calls_the_tool_and_answers_from_its_result(
     assert {"analyze_build", "find_similar_failures", "transfer_to_specialist"} <= set(tools)
     assert "'#42'" in tools["analyze_build"]["parameters"]["properties"]["build"]["description"]
     # Tokens as the server reported them, priced for gpt-4o-mini.
-    assert result.usage.llm_calls == 3
+    assert result.usage.llm_calls == 2
     assert result.usage.input_tokens == sum(
         max(1, len(json.dumps(r["messages"])) // 4) for r in llm_stub.requests
     )
@@ -89,12 +101,12 @@ def test_log_agent_loop_calls_the_tool_and_answers_from_its_result(
     assert [stage for stage, _ in events] == [
         "routing",
         "routed",
-        "thinking",
         "tool",
         "analyzing",
+        "thinking",
         "answered",
     ]
-    assert events[3] == ("tool", {"tool": "analyze_build"})
+    assert events[2] == ("tool", {"tool": "analyze_build"})
     # Only loopback connections: no tiktoken download, no real OpenAI.
     assert outbound_connections and {host for host, _ in outbound_connections} == {"127.0.0.1"}
 
@@ -102,17 +114,15 @@ def test_log_agent_loop_calls_the_tool_and_answers_from_its_result(
 def test_tool_errors_go_back_to_the_model_as_text(
     jenkins_double: Any, llm_stub: StubLLM, services_for: Any
 ) -> None:
-    llm_stub.script(
-        route_to("build"),
-        tool_call("build_status", {"job": "no-such-job"}),
-        lambda body: "Sorry: " + last_tool_result(body),
-    )
+    llm_stub.script(route_to("build"), lambda body: "Sorry: " + last_tool_result(body))
     settings = agent_settings(jenkins_double, llm_stub)
     result = run_task(
         "status of no-such-job", {}, services=services_for(settings), llm=build_chat_model(settings)
     )
-    assert result.answer.startswith("Sorry: Error: Jenkins has no such job, build or plugin")
-    tool_messages = [m for m in llm_stub.requests[2]["messages"] if m["role"] == "tool"]
+    # The status the task asks for was read before the model's turn; its error reached the model as text.
+    assert "Sorry: Error: Jenkins has no such job, build or plugin" in result.answer
+    assert result.answer.startswith("(No tool gave evidence")  # an error is no evidence
+    tool_messages = [m for m in llm_stub.requests[1]["messages"] if m["role"] == "tool"]
     assert len(tool_messages) == 1 and tool_messages[0]["content"].startswith(
         "Error: Jenkins has no such job"
     )
@@ -141,7 +151,7 @@ def test_specialist_hands_off_to_another(jenkins_double: Any, llm_stub: StubLLM,
     llm_stub.script(
         route_to("build"),
         tool_call("transfer_to_specialist", {"agent": "log", "reason": "this is about a failure's cause"}),
-        tool_call("analyze_build", {"job": "web", "build": 7}),
+        # The log specialist starts from the analysis of web #7, made before its first turn.
         lambda body: "Handed-off answer: " + last_tool_result(body).splitlines()[0],
     )
     settings = agent_settings(jenkins_double, llm_stub)
@@ -150,7 +160,7 @@ def test_specialist_hands_off_to_another(jenkins_double: Any, llm_stub: StubLLM,
     assert result.handoffs == ["build->log: this is about a failure's cause"]
     assert result.answer.startswith("Handed-off answer: web #7:")
     assert result.routing.agent == "build"  # the stored routing decision is the supervisor's own
-    assert result.usage.llm_calls == 4
+    assert result.usage.llm_calls == 3
 
 
 def test_destructive_tool_without_confirmation_only_describes(
@@ -176,13 +186,16 @@ def test_destructive_tool_without_confirmation_only_describes(
 
 
 def test_token_budget_stops_the_loop(jenkins_double: Any, llm_stub: StubLLM, services_for: Any) -> None:
+    jenkins_double.add_plugin("git", "5.2.0")
     llm_stub.script(route_to("plugin"), tool_call("list_plugins", {}))
     settings = agent_settings(jenkins_double, llm_stub, LLM_TOKEN_BUDGET=100)
     result = run_task("list plugins", {}, services=services_for(settings), llm=build_chat_model(settings))
     # Routing alone used more than 100 tokens: the specialist never called the model.
     assert len(llm_stub.requests) == 1 and llm_stub.remaining == 1
-    assert result.answer.startswith("Stopped: this task used")
     assert result.usage.input_tokens + result.usage.output_tokens > 100
+    # The answer is what the tools found (the inventory read before the model's turn); why it stopped is a note.
+    assert "git 5.2.0" in result.answer and "Stopped" not in result.answer
+    assert [n.split(":")[0] for n in result.notes] == ["stopped before the model's answer"]
 
 
 def test_unreachable_llm_falls_back_to_the_offline_core(
@@ -199,9 +212,8 @@ def test_unreachable_llm_falls_back_to_the_offline_core(
     assert len(llm_stub.requests) == 1
     assert (result.mode, result.routing.method, result.agent) == ("offline", "offline", "pipeline")
     assert "golangci-lint run" in result.artifacts["jenkinsfile"]
-    assert result.answer.startswith(
-        "(The LLM server failed (OpenAIAPIError); this answer was made without it.)"
-    )
+    assert result.answer.startswith("(The LLM server could not be reached; this answer was made without it.)")
+    assert result.notes == ["routing: the LLM server failed (OpenAIAPIError)"]
 
 
 def test_llm_failing_after_a_trigger_does_not_trigger_again(
@@ -240,7 +252,7 @@ def test_unusable_llm_route_falls_back_to_the_offline_router(
     jenkins_double: Any, llm_stub: StubLLM, services_for: Any
 ) -> None:
     llm_stub.script(
-        tool_call("RouteChoice", {"agent": "deploy", "confidence": 2, "reason": "?"}),  # not a specialist
+        route_reply("deploy"),  # not a specialist
         lambda body: "plugins answer",
     )
     settings = agent_settings(jenkins_double, llm_stub)
@@ -252,3 +264,38 @@ def test_unusable_llm_route_falls_back_to_the_offline_router(
     )
     assert (result.routing.method, result.agent, result.mode) == ("offline", "plugin", "llm")
     assert result.answer == "plugins answer"
+
+
+def test_an_unsure_model_route_falls_back_to_the_offline_router_with_the_reason(
+    jenkins_double: Any, llm_stub: StubLLM, services_for: Any
+) -> None:
+    llm_stub.script(route_reply("build", 0.41), lambda body: "plugins answer")
+    settings = agent_settings(jenkins_double, llm_stub)
+    result = run_task(
+        "which plugins have security warnings",
+        {},
+        services=services_for(settings),
+        llm=build_chat_model(settings),
+    )
+    assert (result.routing.method, result.agent) == ("offline", "plugin")
+    assert result.routing.fallback == "the model was unsure ('build' at p=0.41 < 0.7)"
+
+
+def test_a_slow_model_route_falls_back_within_the_routing_timeout(
+    jenkins_double: Any, llm_stub: StubLLM, services_for: Any
+) -> None:
+    def slow(body: dict[str, Any]) -> Reply:
+        time.sleep(2.5)
+        return route_reply("build")
+
+    llm_stub.script(slow, lambda body: "plugins answer")
+    settings = agent_settings(jenkins_double, llm_stub, LLM_ROUTING_TIMEOUT_SECONDS=1)
+    result = run_task(
+        "which plugins have security warnings",
+        {},
+        services=services_for(settings),
+        llm=build_chat_model(settings),
+    )
+    assert (result.routing.method, result.agent, result.mode) == ("offline", "plugin", "llm")
+    assert result.routing.fallback == "the model did not route within 1 s"
+    assert result.routing.seconds is not None and 1 <= result.routing.seconds < 2

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from tests.integration.agents.conftest import agent_settings
-from tests.llm_stub import StubLLM, tool_call
+from tests.llm_stub import StubLLM, route_reply, tool_call
 from worker.agents import build_chat_model, run_task
 from worker.pipelines import ProjectSpec, generate_jenkinsfile
 from worker.pipelines.adapt import adapt_jenkinsfile, check_jenkinsfile
@@ -70,7 +70,7 @@ def test_the_pipeline_agent_never_returns_a_broken_draft(
     jenkins_double: Any, llm_stub: StubLLM, services_for: Any
 ) -> None:
     llm_stub.script(
-        tool_call("RouteChoice", {"agent": "pipeline", "confidence": 0.9, "reason": "a new pipeline"}),
+        route_reply("pipeline"),
         tool_call(
             "generate_jenkinsfile",
             {"project_type": "rust", "requirements": ["tests", "lint"], "changes": "use the rust:1.79 image"},
@@ -92,3 +92,74 @@ def test_the_pipeline_agent_never_returns_a_broken_draft(
     assert "stepz" not in result.answer and "EXECUTOR_NUMBER" not in result.answer
     assert "returned the generated template" in result.answer
     assert llm_stub.remaining == 0
+
+
+RUST = generate_jenkinsfile(ProjectSpec(project_type="rust", requirements=frozenset({"tests"})))
+
+
+def run_rust_request(jenkins_double: Any, llm_stub: StubLLM, services_for: Any, *replies: Any) -> Any:
+    llm_stub.script(route_reply("pipeline"), *replies)
+    settings = agent_settings(jenkins_double, llm_stub)
+    return run_task(
+        "generate a Jenkinsfile for a Rust project",
+        {},
+        services=services_for(settings),
+        llm=build_chat_model(settings),
+    )
+
+
+def test_a_pipeline_request_gets_the_template_before_the_model_speaks(
+    jenkins_double: Any, llm_stub: StubLLM, services_for: Any
+) -> None:
+    """What the real model did: advice prose instead of a Jenkinsfile. The artifact no longer depends on it."""
+    result = run_rust_request(
+        jenkins_double,
+        llm_stub,
+        services_for,
+        "To fix the error, make sure the project type and components are correctly specified.",
+    )
+    # The model's first turn already held the generated Jenkinsfile as the result of its own call.
+    [called] = [m for m in llm_stub.requests[1]["messages"] if m["role"] == "assistant"]
+    assert called["tool_calls"][0]["function"]["name"] == "generate_jenkinsfile"
+    assert RUST.jenkinsfile in llm_stub.requests[1]["messages"][-1]["content"]
+    assert result.artifacts["jenkinsfile"] == RUST.jenkinsfile
+    assert result.artifacts["lint"]["ok"] is True
+    assert result.answer.endswith(f"```groovy\n{RUST.jenkinsfile.rstrip()}\n```")
+    assert result.usage.llm_calls == 2
+
+
+def test_a_jenkinsfile_the_model_writes_itself_is_never_returned(
+    jenkins_double: Any, llm_stub: StubLLM, services_for: Any
+) -> None:
+    own = "pipeline {\n  agent any\n  stages { stage('Build') { steps { sh 'cargo build' } } }\n}"
+    result = run_rust_request(
+        jenkins_double,
+        llm_stub,
+        services_for,
+        f"Here is your pipeline:\n```groovy\n{own}\n```\nIt builds and tests the crate with cargo.",
+    )
+    # The checked file takes the place of the model's own.
+    assert result.answer == (
+        f"Here is your pipeline:\n\n```groovy\n{RUST.jenkinsfile.rstrip()}\n```\n\n"
+        "It builds and tests the crate with cargo."
+    )
+    assert "sh 'cargo build'" not in result.answer.replace(RUST.jenkinsfile.rstrip(), "")
+
+
+def test_a_pipeline_answer_written_as_markup_still_returns_the_jenkinsfile(
+    jenkins_double: Any, llm_stub: StubLLM, services_for: Any
+) -> None:
+    """The Rust case of the last real-model run: the model's last words were its call, as XML."""
+    markup = (
+        "<tools>\n  <function>\n    <name>generate_jenkinsfile</name>\n    <arguments>\n      <properties>\n"
+        "        <project_type>rust</project_type>\n        <components></components>\n      </properties>\n"
+        "    </arguments>\n  </function>\n</tools>"
+    )
+    result = run_rust_request(
+        jenkins_double, llm_stub, services_for, markup, "It builds and tests with cargo."
+    )
+    # The markup became a real call (the same one as before the model's turn: answered from its result).
+    assistant = [m for m in llm_stub.requests[2]["messages"] if m["role"] == "assistant"]
+    assert assistant[-1]["tool_calls"][0]["function"]["name"] == "generate_jenkinsfile"
+    assert "<function>" not in result.answer and "<tools>" not in result.answer
+    assert result.answer == f"It builds and tests with cargo.\n\n```groovy\n{RUST.jenkinsfile.rstrip()}\n```"

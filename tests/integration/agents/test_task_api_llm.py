@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 import requests
 
-from tests.llm_stub import StubLLM, tool_call
+from tests.llm_stub import StubLLM, route_reply
 
 FAILED_LOG = (
     "+ npm ci\n"
@@ -41,8 +41,7 @@ def test_task_runs_the_llm_agent_loop_and_stores_the_answer(
 ) -> None:
     jenkins_double.add_build("web", 12, "FAILURE", FAILED_LOG)
     llm_stub.script(
-        tool_call("RouteChoice", {"agent": "log", "confidence": 0.88, "reason": "a failed build to explain"}),
-        tool_call("analyze_build", {"job": "web", "build": 12}),
+        route_reply("log", 0.88),
         lambda body: (
             "web #12 failed: "
             + next(m["content"] for m in reversed(body["messages"]) if m["role"] == "tool").splitlines()[0]
@@ -65,13 +64,13 @@ def test_task_runs_the_llm_agent_loop_and_stores_the_answer(
     assert routing == {
         "agent": "log",
         "confidence": 0.88,
-        "reason": "a failed build to explain",
+        "reason": "the model answered 'log' (p=0.88)",
         "method": "llm",
         "scores": {},
         "fallback": None,
     }
     assert result["answer"].startswith("web #12 failed: web #12: dependency failure.")
     assert result["artifacts"]["analysis"]["category"] == "dependency"
-    assert result["usage"]["llm_calls"] == 3 and result["usage"]["input_tokens"] > 0
+    assert result["usage"]["llm_calls"] == 2 and result["usage"]["input_tokens"] > 0
     assert ("GET", "/job/web/12/logText/progressiveText") in jenkins_double.requests
     assert llm_stub.remaining == 0

@@ -7,15 +7,17 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pytest
+
 from tests.integration.agents.conftest import agent_settings
-from tests.llm_stub import Reply, StubLLM, tool_call
+from tests.llm_stub import Reply, StubLLM, route_reply, tool_call
 from worker.agents import build_chat_model, run_task
 
 CALL_AS_FENCED_JSON = '```json\n{"name": "build_status", "arguments": {"job": "api-service"}}\n```'
 
 
 def route_to(agent: str) -> Reply:
-    return tool_call("RouteChoice", {"agent": agent, "confidence": 0.9, "reason": "scripted"})
+    return route_reply(agent)
 
 
 def tool_results(body: dict[str, Any]) -> list[str]:
@@ -33,7 +35,7 @@ def test_a_call_written_as_fenced_json_runs_the_tool(
     )
     settings = agent_settings(jenkins_double, llm_stub)
     result = run_task(
-        "status of api-service", {}, services=services_for(settings), llm=build_chat_model(settings)
+        "how is our service doing?", {}, services=services_for(settings), llm=build_chat_model(settings)
     )
 
     assert ("GET", "/job/api-service/api/json") in [(m, p.split("?")[0]) for m, p in jenkins_double.requests]
@@ -45,6 +47,56 @@ def test_a_call_written_as_fenced_json_runs_the_tool(
     # Template tokens never reach the answer; the fact in it came from the tool.
     assert result.answer == "The last build of api-service is #7."
     assert result.mode == "llm" and result.usage.llm_calls == 3
+
+
+# Every markup form small models write a call in (worker.agents.textcalls), calling build_status(job=api-service).
+MARKUP_CALLS = {
+    "tool_call": '<tool_call>\n{"name": "build_status", "arguments": {"job": "api-service"}}\n</tool_call>',
+    "function=": '<function=build_status>{"job": "api-service"}</function>',
+    "function= parameters": "<function=build_status>\n<parameter=job>\napi-service\n</parameter>\n</function>",
+    "function name/arguments": (
+        '<function><name>build_status</name><arguments>{"job": "api-service"}</arguments></function>'
+    ),
+    "invoke": '<invoke name="build_status"><parameter name="job">api-service</parameter></invoke>',
+    "mistral": '[TOOL_CALLS] [{"name": "build_status", "arguments": {"job": "api-service"}}]',
+    "fenced json": '```json\n{"name": "build_status", "arguments": {"job": "api-service"}}\n```',
+    "bare json": '{"name": "build_status", "arguments": {"job": "api-service"}}',
+}
+
+
+@pytest.mark.parametrize("form", sorted(MARKUP_CALLS))
+def test_a_call_written_as_markup_runs_the_tool_and_is_never_the_answer(
+    form: str, jenkins_double: Any, llm_stub: StubLLM, services_for: Any
+) -> None:
+    jenkins_double.add_build("api-service", 7, "SUCCESS", "ok\n")
+    llm_stub.script(route_to("build"), MARKUP_CALLS[form], "The last build of api-service is #7.")
+    settings = agent_settings(jenkins_double, llm_stub)
+    result = run_task(
+        "how is our service doing?", {}, services=services_for(settings), llm=build_chat_model(settings)
+    )
+    [result_text] = tool_results(llm_stub.requests[2])
+    assert result_text.startswith("api-service: last build #7")
+    assistant = [m for m in llm_stub.requests[2]["messages"] if m["role"] == "assistant"]
+    assert assistant[-1]["tool_calls"][0]["function"]["name"] == "build_status"
+    assert assistant[-1]["content"] in (None, "")  # the markup is not kept as words
+    assert result.answer == "The last build of api-service is #7."
+    assert result.mode == "llm" and result.usage.llm_calls == 3
+
+
+def test_markup_naming_a_tool_the_specialist_lacks_gets_a_reprompt_then_fails_clearly(
+    jenkins_double: Any, llm_stub: StubLLM, services_for: Any
+) -> None:
+    """The Rust case of the last real-model run: a call written as markup, to a tool this specialist lacks."""
+    bad = '<function=generate_jenkinsfile>{"project_type": "rust"}</function>'
+    llm_stub.script(route_to("build"), bad, bad)
+    settings = agent_settings(jenkins_double, llm_stub)
+    result = run_task("what is queued", {}, services=services_for(settings), llm=build_chat_model(settings))
+    correction = llm_stub.requests[2]["messages"][-1]
+    assert correction["role"] == "user"
+    assert "there is no tool named 'generate_jenkinsfile'" in correction["content"]
+    assert len(llm_stub.requests) == 3
+    assert result.mode == "offline" and "The build queue is empty." in result.answer
+    assert "<function" not in result.answer and "generate_jenkinsfile" not in result.answer
 
 
 def test_an_unusable_call_gets_one_corrective_reprompt(
@@ -76,12 +128,16 @@ def test_a_second_unusable_call_is_a_clear_failure_never_the_answer(
 
     assert len(llm_stub.requests) == 3
     assert result.mode == "offline"  # the offline core answered
+    # A short, clean note for the user; the details for the operator.
     assert result.answer.startswith(
-        "(The model's reply was unusable (the model wrote an unusable tool call twice: invalid arguments for "
-        "build_status: job: Field required"
+        "(The model's replies could not be used; this answer was made without it.)\n\n"
     )
     assert "The build queue is empty." in result.answer
-    assert '"arguments"' not in result.answer
+    assert '"arguments"' not in result.answer and "invalid arguments" not in result.answer
+    assert result.notes[0].startswith(
+        "build: ModelOutputError: the model wrote an unusable tool call twice: invalid arguments for "
+        "build_status: job: Field required"
+    )
 
 
 def test_a_repeated_call_runs_once_and_a_confirmed_rebuild_happens_once(
@@ -206,17 +262,17 @@ def test_invented_facts_are_dropped_from_the_answer(
     jenkins_double: Any, llm_stub: StubLLM, services_for: Any
 ) -> None:
     jenkins_double.add_build("api-service", 7, "SUCCESS", "ok\n")
-    llm_stub.script(
-        route_to("build"),
-        tool_call("build_status", {"job": "api-service"}),
-        "The last build is #7. Build #12 failed at line 88 last week.",
-    )
+    llm_stub.script(route_to("build"), "The last build is #7. Build #12 failed at line 88 last week.")
     settings = agent_settings(jenkins_double, llm_stub)
     result = run_task(
         "status of api-service", {}, services=services_for(settings), llm=build_chat_model(settings)
     )
-    assert result.answer.startswith("The last build is #7.\n\n(1 statement(s) removed")
-    assert "#12" not in result.answer and "88" not in result.answer
+    # The status was read before the model's turn (#7 is evidence); #12 and line 88 are not.
+    assert result.answer == "The last build is #7."
+    assert result.notes == [
+        "1 statement(s) removed from the model's answer: they named build numbers, line numbers, versions or "
+        "advisories that no tool returned in this task"
+    ]
 
 
 def test_an_answer_without_tool_evidence_says_so(
@@ -227,4 +283,89 @@ def test_an_answer_without_tool_evidence_says_so(
     result = run_task(
         "why did api-service #42 fail", {}, services=services_for(settings), llm=build_chat_model(settings)
     )
+    # The analysis was tried first (the double has no such build): an error is no evidence.
+    assert any(path.startswith("/job/api-service/") for _, path in jenkins_double.requests)
     assert result.answer.startswith("(No tool gave evidence for this answer in this task")
+
+
+def test_an_answer_in_words_without_facts_and_without_evidence_says_so_too(
+    jenkins_double: Any, llm_stub: StubLLM, services_for: Any
+) -> None:
+    llm_stub.script(route_to("log"), "Usually because of flaky tests.")
+    settings = agent_settings(jenkins_double, llm_stub)
+    result = run_task(
+        "why do our builds fail so often?",
+        {},
+        services=services_for(settings),
+        llm=build_chat_model(settings),
+    )
+    assert not jenkins_double.requests  # no build named: nothing to look up
+    assert result.answer.startswith("(No tool gave evidence for this answer in this task")
+
+
+def test_a_model_that_stops_without_words_gets_each_result_once_and_no_guard_notes(
+    jenkins_double: Any, llm_stub: StubLLM, services_for: Any
+) -> None:
+    """What the real model did for "which plugins have updates": the same call again, then no words; the
+    answer held the result twice and the guard's "(The same call was already made ...)"."""
+    jenkins_double.add_plugin("git", "4.0.0", update_version="5.2.0")
+    llm_stub.script(route_to("plugin"), tool_call("plugin_updates", {}), tool_call("plugin_updates", {}), "")
+    settings = agent_settings(jenkins_double, llm_stub)
+    result = run_task(
+        "which plugins have updates available?",
+        {},
+        services=services_for(settings),
+        llm=build_chat_model(settings),
+    )
+    assert result.answer == "1 plugin(s) have updates:\n  git: 4.0.0 -> 5.2.0"
+    assert result.notes == ["plugin: the model wrote no answer; answered with the tool results"]
+
+
+def test_guard_notes_and_repeats_the_model_echoes_are_not_in_the_answer(
+    jenkins_double: Any, llm_stub: StubLLM, services_for: Any
+) -> None:
+    jenkins_double.add_job("api-service", parameters={"DEBUG": "false"})
+    jenkins_double.add_build("api-service", 42, "FAILURE", "boom\n", parameters={"DEBUG": "false"})
+    rebuild = tool_call("rebuild", {"job": "api-service", "build": 42})
+
+    def echo(body: dict[str, Any]) -> str:
+        first, *again = tool_results(body)
+        return f"{first}\n\n{again[0]}\n\n{first}\n\nThe rebuild is running. The rebuild is running."
+
+    llm_stub.script(route_to("build"), rebuild, rebuild, echo)
+    settings = agent_settings(jenkins_double, llm_stub)
+    result = run_task(
+        "rebuild api-service #42",
+        {"confirm": True},
+        services=services_for(settings),
+        llm=build_chat_model(settings),
+    )
+    assert sorted(jenkins_double.jobs["api-service"].builds) == [42, 43]
+    assert result.answer == (
+        "Rebuilt api-service #42 with DEBUG=false: started as build #43.\n\nThe rebuild is running."
+    )
+
+
+def test_a_model_guessing_job_names_must_answer_after_two_failed_calls(
+    jenkins_double: Any, llm_stub: StubLLM, services_for: Any
+) -> None:
+    """What the real model did for "why do our builds fail so often?": analyses of invented jobs until the
+    budget ran out (12k tokens, 52 s)."""
+    llm_stub.script(
+        route_to("log"),
+        tool_call("analyze_build", {"job": "my-app"}),
+        tool_call("analyze_build", {"job": "main"}),
+        "I could not find those jobs.",
+    )
+    settings = agent_settings(jenkins_double, llm_stub)
+    result = run_task(
+        "why do our builds fail so often?",
+        {},
+        services=services_for(settings),
+        llm=build_chat_model(settings),
+    )
+    assert len(tool_results(llm_stub.requests[-1])) == 2
+    assert llm_stub.requests[-1]["tool_choice"] == "none"
+    assert llm_stub.requests[2].get("tool_choice") != "none"
+    assert result.answer.startswith("(No tool gave evidence") and result.answer.endswith("find those jobs.")
+    assert result.notes == ["2 tool calls failed; the model had to answer without tools"]

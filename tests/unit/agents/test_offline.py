@@ -125,6 +125,7 @@ def test_cli_json_output_has_exactly_the_documented_keys() -> None:
         "status",
         "plan",
         "confirmation",
+        "notes",
     }
     assert (data["status"], data["plan"], data["confirmation"]) == ("done", [], None)
     assert data["agent"] == "pipeline" and 0 <= data["confidence"] <= 1
@@ -151,3 +152,12 @@ def test_an_unsure_offline_route_says_so(services: AgentServices) -> None:
     result = run_task("summarise what the team did this week", {}, services=services, llm=None)
     assert result.confidence < 0.45
     assert result.answer.startswith(f"(I was unsure who should handle this: the {result.agent} specialist")
+
+
+def test_the_answer_check_knows_every_tool_a_model_may_be_offered(services: AgentServices) -> None:
+    from worker.agents.supervisor import ALL_TOOL_NAMES, SPECIALISTS
+    from worker.agents.tools import ToolContext
+
+    ctx = ToolContext(services=services, context={})
+    names = {t.name for s in SPECIALISTS.values() for t in s.make_tools(ctx)} | {"transfer_to_specialist"}
+    assert set(ALL_TOOL_NAMES) == names
