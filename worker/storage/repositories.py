@@ -127,10 +127,11 @@ class BuildRepository:
                 ordered=True,
             )
         except ClientBulkWriteException as exc:
-            codes = [error.get("code") for error in exc.write_errors or []]
-            if exc.error is not None or not codes or any(code != 11000 for code in codes):
+            # pymongo types them as WriteError; they are the server's documents ({"idx", "code", ...}).
+            errors: list[Mapping[str, Any]] = list(exc.details.get("writeErrors") or [])
+            if exc.error is not None or not errors or any(e.get("code") != 11000 for e in errors):
                 raise
-            if exc.write_errors[0].get("idx") == 0:
+            if errors[0].get("idx") == 0:
                 return False  # the event is recorded already: a repeat
             # The record is new but the build's insert lost a race with another first event of the same
             # build: the build exists now, so update it.
