@@ -84,9 +84,9 @@ UNSURE_CONFIDENCE = 0.45
 RECURSION_LIMIT = 24
 # Said to every specialist: small models need it spelled out.
 SYSTEM_SUFFIX = (
-    " Call tools only through the tool-calling interface, never as JSON in your answer. Each tool at most once "
-    "with the same arguments. Answer in plain words, briefly, using only facts the tools returned; if no tool "
-    "gave evidence, say so."
+    " Call tools only through the tool-calling interface, never as JSON or markup in your answer. Each tool at "
+    "most once with the same arguments. Answer the user in plain words, briefly, using only facts the tools "
+    "returned, without naming the tools; if no tool gave evidence, say so."
 )
 # Context keys passed to the model verbatim (bounded and redacted); anything else is only named.
 _CONTEXT_FOR_MODEL = ("job", "build", "parameters", "plugin", "name", "jenkinsfile")

@@ -71,6 +71,9 @@ def test_log_agent_answers_from_the_analysis_of_the_build_the_task_names(
     # Routing asked for one word, with the token probabilities, in a few reply tokens.
     assert llm_stub.requests[0]["logprobs"] is True and llm_stub.requests[0]["max_completion_tokens"] == 3
     assert "tools" not in llm_stub.requests[0]
+    routing = llm_stub.requests[0]["messages"]
+    assert [m["role"] for m in routing] == ["system", *["user", "assistant"] * 4, "user"]
+    assert routing[2]["content"] == "build" and SECRET not in routing[-1]["content"]
     # The tool really ran against Jenkins: the console log was streamed and the stages read.
     assert ("GET", "/job/api-service/42/logText/progressiveText") in jenkins_double.requests
     assert ("GET", "/job/api-service/42/wfapi/describe") in jenkins_double.requests
