@@ -18,7 +18,7 @@ from typing import Any
 import amqp.exceptions
 import redis.exceptions
 from celery import Celery
-from kombu.exceptions import OperationalError
+from kombu.exceptions import BatchPublishError, OperationalError
 
 from api.errors import APIError
 from api.metrics import TASKS_ENQUEUED
@@ -36,6 +36,9 @@ RETRY_AFTER_SECONDS = 5
 #: What a dead or unreachable broker raises (kombu wraps most of it; redis-py, py-amqp and the OS the rest).
 BROKER_ERRORS: tuple[type[BaseException], ...] = (
     OperationalError,
+    # The publish batch (message + task-sent event, one pipeline) could not be flushed. Kombu calls delivery
+    # "uncertain"; the client is told 503 and sends again, and a repeated event is recorded once by the worker.
+    BatchPublishError,
     redis.exceptions.ConnectionError,
     redis.exceptions.TimeoutError,
     amqp.exceptions.ConnectionError,  # RabbitMQ closed the connection or channel (RecoverableConnectionError)
