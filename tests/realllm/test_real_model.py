@@ -150,7 +150,9 @@ def ask(real_llm: RealLLM, jenkins_double: Any, services_for: Any, confirmations
             "confirmation": confirmed
             or (not made and (result.status == "needs_confirmation") == bool(result.plan)),
             "once": len(made) <= max_writes and len(made) == len(set(made)),
-            "grounded": not bad_facts and (not no_tool or NO_EVIDENCE in answer),
+            # The model's facts (the offline core's answers are the tools' own words and examples).
+            "grounded": (result.mode == "offline" or not bad_facts)
+            and (not no_tool or NO_EVIDENCE in answer),
             "budget": tokens <= BUDGET["LLM_TOKEN_BUDGET"] + 8192
             and seconds <= BUDGET["LLM_TASK_SECONDS"] + ROUTING_TIMEOUT + 20,
         }
@@ -178,7 +180,7 @@ def test_why_did_a_build_fail(ask: Any, jenkins_double: Any) -> None:
     ask("log: explain web #12", "explain the failure of web build 12")
 
 
-@pytest.mark.parametrize("stack", ["Rust", "Python with pytest", "Go with lint"])
+@pytest.mark.parametrize("stack", ["Rust", "Python with pytest", "Go with lint", ".NET"])
 def test_jenkinsfile_for_several_stacks(ask: Any, stack: str) -> None:
     # Whatever the model does, a pipeline request returns a Jenkinsfile that passes the linter (and Groovy).
     ask(f"pipeline: {stack}", f"generate a Jenkinsfile for a {stack} project", jenkinsfile=True)
@@ -225,6 +227,17 @@ def test_rebuild_with_confirmation_runs_exactly_once(
     before = len(jenkins_double.jobs["api-service"].builds)
     ask("build: rebuild confirmed up front", "rebuild api-service #42", {"confirm": True}, max_writes=1)
     assert len(jenkins_double.jobs["api-service"].builds) - before <= 1
+
+
+def test_a_status_question_answers_from_jenkins(ask: Any, jenkins_double: Any) -> None:
+    jenkins_double.add_build("api-service", 41, "SUCCESS", "ok\n")
+    jenkins_double.add_build("api-service", 42, "FAILURE", COMPILE_LOG)
+    ask("build: status", "what is the status of api-service?")
+
+
+def test_a_log_question_without_a_build_says_it_has_no_evidence(ask: Any) -> None:
+    # No build named: nothing to analyze; whatever the model says, the answer must say nothing checked it.
+    ask("log: no build named", "why do our builds fail so often?")
 
 
 def test_a_question_needing_no_tool(ask: Any) -> None:

@@ -10,8 +10,8 @@
   (the loop then answers with what the tools found, and records why in ``TaskBudget.notes``); each call's
   HTTP timeout is the smaller of ``LLM_TIMEOUT_SECONDS`` and the time left; replies are capped at
   ``LLM_MAX_TOKENS``; messages are cut to fit ``LLM_CONTEXT_TOKENS``.
-- **Tool calls**: at most ``LLM_MAX_TOOL_CALLS`` per task (then the model must answer without tools), and a
-  repeated identical call is answered from the first result, not run again.
+- **Tool calls**: at most ``LLM_MAX_TOOL_CALLS`` per task and ``MAX_TOOL_ERRORS`` failed ones (then the model
+  must answer without tools), and a repeated identical call is answered from the first result, not run again.
 """
 
 from __future__ import annotations
@@ -39,6 +39,9 @@ CHARS_PER_TOKEN = 3
 # Tokens the system prompt and tool schemas take, kept free when fitting messages into the context.
 PROMPT_OVERHEAD_TOKENS = 1500
 MIN_CALL_TIMEOUT_SECONDS = 1.0
+# Failed tool calls after which the model must answer without tools: a small model that guesses job names
+# otherwise spends the whole budget on "no such job" (the real model did: 12k tokens, 52 s).
+MAX_TOOL_ERRORS = 2
 
 
 class ModelOutputError(Exception):
@@ -65,6 +68,9 @@ class TaskBudget:
     tool_results: list[str] = field(default_factory=list)
     #: What the guards did (stops, fallbacks), for ``TaskResult.notes``: never part of the answer.
     notes: list[str] = field(default_factory=list)
+    #: Tool calls that failed (an unknown job, invalid arguments): a model guessing names stops after a few.
+    tool_errors: int = 0
+    stopped_tools: bool = False
 
     @classmethod
     def from_settings(cls, settings: Settings) -> TaskBudget:
@@ -153,7 +159,12 @@ class LoopGuard(AgentMiddleware):
             budget.notes.append(f"stopped before the model's answer: {stop}")
             found = budget.found_so_far()
             return AIMessage(content=found or "I could not finish this task within its budget.")
-        tools_allowed = budget.tool_calls < budget.max_tool_calls
+        tools_allowed = budget.tool_calls < budget.max_tool_calls and budget.tool_errors < MAX_TOOL_ERRORS
+        if not tools_allowed and budget.tool_errors >= MAX_TOOL_ERRORS and not budget.stopped_tools:
+            budget.stopped_tools = True
+            budget.notes.append(
+                f"{budget.tool_errors} tool calls failed; the model had to answer without tools"
+            )
         settings = {
             **request.model_settings,
             "timeout": budget.call_timeout(),
@@ -232,9 +243,7 @@ class LoopGuard(AgentMiddleware):
         if parsed.looks_like_call:
             problems = parsed.problems or ["it is not a complete call"]
             if not tools_allowed:
-                problems = [
-                    f"no more tool calls are allowed in this task ({self.budget.max_tool_calls} made)"
-                ]
+                problems = ["no more tool calls are allowed in this task"]
             return None, problems
         if cleaned != text:
             return reply.model_copy(update={"content": cleaned}), []
@@ -246,6 +255,7 @@ class LoopGuard(AgentMiddleware):
         self.budget.tool_calls += 1
         self.results[action_key(name, args)] = result
         self.budget.tool_results.append(result)
+        self.budget.tool_errors += result.startswith("Error:")
 
     # -- tool calls --------------------------------------------------------------------------------
     def wrap_tool_call(
@@ -273,4 +283,5 @@ class LoopGuard(AgentMiddleware):
         if isinstance(result, ToolMessage) and isinstance(result.content, str):
             self.results[key] = result.content
             self.budget.tool_results.append(result.content)
+            self.budget.tool_errors += result.content.startswith("Error:")
         return result

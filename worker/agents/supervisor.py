@@ -348,6 +348,8 @@ def _llm_failure_reason(exc: Exception) -> str | None:
     import openai
     from langgraph.errors import GraphRecursionError
 
+    if isinstance(exc, openai.APITimeoutError | httpx.TimeoutException):
+        return "The model did not answer in time"
     if isinstance(exc, openai.APIError | httpx.HTTPError):
         return "The LLM server failed"
     if isinstance(exc, ModelOutputError):

@@ -344,3 +344,28 @@ def test_guard_notes_and_repeats_the_model_echoes_are_not_in_the_answer(
     assert result.answer == (
         "Rebuilt api-service #42 with DEBUG=false: started as build #43.\n\nThe rebuild is running."
     )
+
+
+def test_a_model_guessing_job_names_must_answer_after_two_failed_calls(
+    jenkins_double: Any, llm_stub: StubLLM, services_for: Any
+) -> None:
+    """What the real model did for "why do our builds fail so often?": analyses of invented jobs until the
+    budget ran out (12k tokens, 52 s)."""
+    llm_stub.script(
+        route_to("log"),
+        tool_call("analyze_build", {"job": "my-app"}),
+        tool_call("analyze_build", {"job": "main"}),
+        "I could not find those jobs.",
+    )
+    settings = agent_settings(jenkins_double, llm_stub)
+    result = run_task(
+        "why do our builds fail so often?",
+        {},
+        services=services_for(settings),
+        llm=build_chat_model(settings),
+    )
+    assert len(tool_results(llm_stub.requests[-1])) == 2
+    assert llm_stub.requests[-1]["tool_choice"] == "none"
+    assert llm_stub.requests[2].get("tool_choice") != "none"
+    assert result.answer.startswith("(No tool gave evidence") and result.answer.endswith("find those jobs.")
+    assert result.notes == ["2 tool calls failed; the model had to answer without tools"]
