@@ -102,8 +102,9 @@ class TaskQueue:
         ``kwargsrepr``; default: Celery's own repr of ``kwargs``, which costs the request a walk of them).
 
         On Redis the message and its ``task-sent`` event (for Flower) go in one pipeline, one round trip, on a
-        pooled connection (kombu's publish batch); a broker error then comes from the flush, and nothing of a
-        refused batch was queued.
+        pooled connection (kombu's publish batch). A broker error then comes from the flush, which kombu does
+        not retry (delivery is uncertain): the client gets 503 and sends again, and a repeated event is
+        recorded once by the worker.
         """
         options: dict[str, Any] = {"kwargsrepr": summary} if summary is not None else {}
         try:

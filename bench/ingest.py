@@ -6,12 +6,13 @@ bottleneck), enqueue latency p99 <= 5 ms, no memory growth of the worker or the 
 
 Starts its own Redis, SecantusDB and Jenkins double on free loopback ports, then:
 
-1. raw Celery: ``--clients`` threads call ``send_task`` on a no-op task (``bench/_noop.py``) until ``--events``
-   are sent (or ``--seconds`` pass); a worker with the same ``--concurrency`` runs them; rate = tasks / time until
-   the last one ran;
+1. raw Celery: for each count in ``--clients`` (1 and 8), that many threads call ``send_task`` on a no-op task
+   (``bench/_noop.py``) until ``--events`` are sent (or ``--seconds`` pass); a worker with the same
+   ``--concurrency`` runs them; rate = tasks / time until the last one ran;
 2. the real path: the same threads POST as many completed-build events (each a new build) to ``/api/v1/events``;
    rate = events / time until the last build is stored in MongoDB. Enqueue latency is each POST's answer time
-   (202 means queued in Redis). With ``--minutes``, events are then sent for that long at 80 % of the measured
+   (202 means queued in Redis). Each phase also prints the CPU time per event of the API, the worker,
+   SecantusDB and Redis (every process of each), i.e. where the machine's time went. With ``--minutes``, events are then sent for that long at 80 % of the measured
    rate (so no backlog grows). The worker's and the API's RSS (every process of each) are printed after a
    warm-up, after the run and after the sustained run; then the API's ``/metrics`` size and answer time.
 

@@ -100,9 +100,8 @@ class BuildRepository:
             on_insert["status"] = event.status or "IN_PROGRESS"
         update = {"$set": update_set, "$setOnInsert": on_insert}
         created = self._record_and_update(record, key, update)
-        if (
-            not created
-        ):  # a repeat: refresh the build, which may have been written but not counted the first time
+        if not created:
+            # A repeat: refresh the build, which may have been written but not counted the first time.
             self._update(key, update)
         if event.event == "completed":
             # The rollups count status, duration and completion time: when this event set all three they are
