@@ -6,6 +6,9 @@ Usage::
     python -m bench.speed --rss-gb 0           # without the 1 GB memory run
     python -m bench.speed --pure               # the pure-Python hot loop instead of the compiled one
     python -m bench.speed --keep /tmp/lj-speed # keep (and reuse) the logs it writes
+    PYTHONPATH=/other/checkout python bench/speed.py --cpu-of FILE  # CPU seconds of one analysis of FILE by
+                                               # that checkout's engine (one process per run: interleave two
+                                               # checkouts' runs and take the min of each)
 
 What it prints, each measured in the same run over the same file (median of ``--repeat`` runs, interleaved,
 so a busy machine slows every contender alike):
@@ -168,6 +171,19 @@ def startup(empty: Path, runs: int) -> None:
     )
 
 
+def cpu_of(path: Path, pure: bool) -> None:
+    """CPU seconds of one analysis of ``path`` (knowledge base loaded first), and the engine that ran it: run as
+    a file, ``PYTHONPATH`` decides which checkout's engine that is (an A/B of two engines on the same file)."""
+    import worker.analysis
+    from worker.analysis import analyze_path, fastpath, load_knowledge_base
+
+    if pure:
+        fastpath.compiled = None
+    kb = load_knowledge_base()
+    _, cpu = _timed(lambda: analyze_path(path, knowledge_base=kb))
+    print(f"{cpu:.3f} {Path(worker.analysis.__file__).parent.parent.parent}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -180,7 +196,13 @@ def main() -> None:
     parser.add_argument("--startup-runs", type=int, default=20)
     parser.add_argument("--keep", type=Path, default=None, help="directory for the logs (kept and reused)")
     parser.add_argument("--pure", action="store_true", help="the pure-Python hot loop, not the compiled one")
+    parser.add_argument(
+        "--cpu-of", type=Path, default=None, help="only print the CPU seconds of analysing this"
+    )
     args = parser.parse_args()
+    if args.cpu_of is not None:
+        cpu_of(args.cpu_of, args.pure)
+        return
 
     from worker.analysis import fastpath, load_knowledge_base
 

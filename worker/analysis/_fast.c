@@ -166,6 +166,13 @@ static Py_ssize_t count_newlines(const unsigned char *p, Py_ssize_t n) {
     return total;
 }
 
+static inline int has_digit(const unsigned char *p, Py_ssize_t n) {
+    for (Py_ssize_t i = 0; i < n; i++) {
+        if ((unsigned char)(p[i] - '0') <= 9) return 1;
+    }
+    return 0;
+}
+
 /* The repeat key of a line: its bytes with every run of digits replaced by one '0'. */
 static PyObject *masked(const unsigned char *p, Py_ssize_t n) {
     PyObject *key = PyBytes_FromStringAndSize(NULL, n);
@@ -322,7 +329,9 @@ static PyObject *select_lines(PyObject *module, PyObject *args) {
         PyObject *number = PyLong_FromSsize_t(line);
         PyObject *offset = PyLong_FromSsize_t(start);
         PyObject *text = PyBytes_FromStringAndSize((const char *)data + start, stop - start);
-        PyObject *key = masked(data + start, stop - start);
+        /* A line without digits is its own key: the same object, whose hash the rule memo has computed. */
+        PyObject *key = has_digit(data + start, stop - start) ? masked(data + start, stop - start)
+                                                              : (Py_XINCREF(text), text);
         int failed = number == NULL || offset == NULL || text == NULL || key == NULL ||
                      PyList_Append(numbers, number) < 0 || PyList_Append(starts, offset) < 0 ||
                      PyList_Append(lines, text) < 0 || PyList_Append(keys, key) < 0;

@@ -43,7 +43,8 @@ class BlockLines:
         # Continuation rules read the lines after a hit one by one, often twice: the start of every line
         # located so far and the cleaned text of every line read are kept (a few per hit).
         self._known: dict[int, int] = {first_line: 0}
-        self._text: dict[int, str] = {}
+        #: The cleaned text of every line read so far, by number (read directly by the continuation loop).
+        self.texts: dict[int, str] = {}
         if last_line > first_line:
             self.add_anchor(last_line, data.rfind(b"\n", 0, len(data) - 1) + 1)
 
@@ -79,7 +80,7 @@ class BlockLines:
 
     def line(self, number: int) -> str | None:
         """Cleaned text of line ``number`` (None outside this block)."""
-        text = self._text.get(number)
+        text = self.texts.get(number)
         if text is not None:
             return text
         if number < self.first_line or number > self.last_line:
@@ -97,7 +98,7 @@ class BlockLines:
                 text = clean_line(data[off:end])
         else:
             text, end = line_text(data, off)
-        self._text[number] = text
+        self.texts[number] = text
         self._known[number + 1] = end + 1  # the next line starts there: reading on is a dict lookup
         return text
 
