@@ -29,6 +29,7 @@ from api.metrics import REQUEST_SECONDS, REQUESTS
 from api.openapi import operation_of, required_scope
 from api.proxy import trust_proxies
 from api.services import EXTENSION_KEY, Services, services
+from api.validation import BoundedInt, check_path_bounds
 from worker.links import PAGE_PATH
 from worker.logging import get_logger
 from worker.settings import Settings, get_settings
@@ -72,9 +73,11 @@ def create_app(settings: Settings | None = None, *, celery: Celery | None = None
     app.before_request(_start_request)
     limiter = _create_limiter(app, settings)  # registers its own before_request hook, in the order above
     app.before_request(_authenticate)
+    app.before_request(check_path_bounds)  # after auth: a 404 must not answer a caller who gets a 401
     app.after_request(_finish_request)
     app.teardown_request(_clear_log_context)
 
+    app.url_map.converters["int"] = BoundedInt  # before any route: rules bind their converters when added
     for blueprint in (
         events.bp,
         tasks.bp,

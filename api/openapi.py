@@ -201,7 +201,7 @@ def _content(body: Body, refs: Refs) -> dict[str, Any]:
 
 
 #: Flask's URL converters (``<int:number>``) as JSON Schema; the default converter is a string.
-_CONVERTER_SCHEMAS: dict[str, dict[str, Any]] = {"int": {"type": "integer", "minimum": 0}}
+_CONVERTER_SCHEMAS: dict[str, dict[str, Any]] = {"int": {"type": "integer"}}
 _RULE_ARGUMENT = re.compile(r"<(?:(?P<converter>\w+)(?:\([^)]*\))?:)?(?P<name>\w+)>")
 
 
@@ -213,11 +213,24 @@ def _path_and_parameters(rule: Rule, op: Operation) -> tuple[str, list[dict[str,
             "in": "path",
             "required": True,
             "description": op.path_descriptions.get(m["name"], ""),
-            "schema": dict(_CONVERTER_SCHEMAS.get(m["converter"] or "", {"type": "string"})),
+            "schema": _parameter_schema(rule, m["name"], m["converter"]),
         }
         for m in _RULE_ARGUMENT.finditer(rule.rule)
     ]
     return _RULE_ARGUMENT.sub(r"{\g<name>}", rule.rule), parameters
+
+
+def _parameter_schema(rule: Rule, name: str, converter: str | None) -> dict[str, Any]:
+    """The JSON Schema of a path parameter, with an integer's bounds (``<int(min=1, max=9):n>``) as the route
+    declares them: out of them it answers 404 naming the parameter (``api.validation.check_path_bounds``)."""
+    schema = dict(_CONVERTER_SCHEMAS.get(converter or "", {"type": "string"}))
+    bound = rule._converters.get(name)  # werkzeug keeps a rule's converters only here
+    if schema.get("type") == "integer":
+        for keyword, attribute in (("minimum", "min"), ("maximum", "max")):
+            value = getattr(bound, attribute, None)
+            if value is not None:
+                schema[keyword] = value
+    return schema
 
 
 def _render(

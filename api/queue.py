@@ -18,7 +18,7 @@ from typing import Any
 import amqp.exceptions
 import redis.exceptions
 from celery import Celery
-from kombu.exceptions import OperationalError
+from kombu.exceptions import BatchPublishError, OperationalError
 
 from api.errors import APIError
 from api.metrics import TASKS_ENQUEUED
@@ -36,6 +36,9 @@ RETRY_AFTER_SECONDS = 5
 #: What a dead or unreachable broker raises (kombu wraps most of it; redis-py, py-amqp and the OS the rest).
 BROKER_ERRORS: tuple[type[BaseException], ...] = (
     OperationalError,
+    # The publish batch (message + task-sent event, one pipeline) could not be flushed. Kombu calls delivery
+    # "uncertain"; the client is told 503 and sends again, and a repeated event is recorded once by the worker.
+    BatchPublishError,
     redis.exceptions.ConnectionError,
     redis.exceptions.TimeoutError,
     amqp.exceptions.ConnectionError,  # RabbitMQ closed the connection or channel (RecoverableConnectionError)
@@ -84,22 +87,38 @@ class TaskQueue:
         self.celery = celery
 
     def send(
-        self, name: str, kwargs: Mapping[str, Any], *, task_id: str, request_id: str | None = None
+        self,
+        name: str,
+        kwargs: Mapping[str, Any],
+        *,
+        task_id: str,
+        request_id: str | None = None,
+        summary: str | None = None,
     ) -> str:
         """Publish task ``name`` with JSON ``kwargs`` under ``task_id``; returns the id.
 
         ``request_id`` travels as a message header so the worker's logs can carry the id of the HTTP request
-        that caused the task.
+        that caused the task. ``summary`` is what Flower and the worker's logs show for the arguments (Celery's
+        ``kwargsrepr``; default: Celery's own repr of ``kwargs``, which costs the request a walk of them).
+
+        On Redis the message and its ``task-sent`` event (for Flower) go in one pipeline, one round trip, on a
+        pooled connection (kombu's publish batch). A broker error then comes from the flush, which kombu does
+        not retry (delivery is uncertain): the client gets 503 and sends again, and a repeated event is
+        recorded once by the worker.
         """
+        options: dict[str, Any] = {"kwargsrepr": summary} if summary is not None else {}
         try:
-            self.celery.send_task(
-                name,
-                kwargs=dict(kwargs),
-                task_id=task_id,
-                retry=True,
-                retry_policy=PUBLISH_RETRY_POLICY,
-                headers={"request_id": request_id} if request_id else None,
-            )
+            with self.celery.producer_or_acquire() as producer, producer.batch():
+                self.celery.send_task(
+                    name,
+                    kwargs=dict(kwargs),
+                    task_id=task_id,
+                    producer=producer,
+                    retry=True,
+                    retry_policy=PUBLISH_RETRY_POLICY,
+                    headers={"request_id": request_id} if request_id else None,
+                    **options,
+                )
         except BROKER_ERRORS as exc:
             log.warning("broker_unavailable", task=name, task_id=task_id, error=str(exc))
             raise broker_unavailable(exc) from exc

@@ -61,7 +61,9 @@ class FeedbackRequest(BaseModel):
 
 class FieldProblem(BaseModel):
     field: str = Field(description="dotted path into the body or the query parameter's name: stages.0.name")
-    rule: str = Field(description="the rule it broke (pydantic's error type: missing, int_parsing, ...)")
+    rule: str = Field(
+        description="the rule it broke (pydantic's error type: missing, int_type, extra_forbidden, ...)"
+    )
     message: str
 
 

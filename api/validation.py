@@ -2,7 +2,8 @@
 
 - wrong ``Content-Type`` -> 415 ``unsupported_media_type``;
 - body that is not JSON -> 400 ``malformed_json`` (with pydantic's line/column description);
-- JSON that breaks the schema -> 422 ``validation_error`` naming every field (``stages.0.name``) and rule;
+- JSON that breaks the schema -> 422 ``validation_error`` naming every field (``stages.0.name``) and rule,
+  with JSON's types taken strictly (no ``0`` for ``false``, no ``"5"`` for ``5``) and unknown fields refused;
 - body over ``MAX_BODY_BYTES`` -> 413 (werkzeug enforces ``MAX_CONTENT_LENGTH``, chunked bodies included).
 """
 
@@ -14,6 +15,7 @@ from typing import Any, TypeVar
 
 from flask import request
 from pydantic import BaseModel, ValidationError
+from werkzeug.routing import IntegerConverter, Map
 
 from api.errors import APIError, FieldError, field_errors, validation_error
 from worker.controllers import UnknownController, canonical_url
@@ -39,7 +41,9 @@ def parse_json_model(model: type[M], raw: bytes, *, empty_ok: bool = False) -> M
             return model()
         raise APIError(400, "malformed_json", "the request body is empty; expected a JSON object")
     try:
-        parsed = model.model_validate_json(raw)
+        # Strict: JSON's own types only (``"confirm": 0`` is not a boolean, ``"build": "5"`` not a number), as the
+        # OpenAPI document says; extra fields are refused by the models themselves (``extra="forbid"``).
+        parsed = model.model_validate_json(raw, strict=True)
     except ValidationError as exc:
         errors = exc.errors(include_url=False, include_input=False)
         if any(err["type"] == "json_invalid" for err in errors):
@@ -171,3 +175,37 @@ def query_controller() -> str | None:
         return canonical_url(raw)
     except ValueError as exc:
         raise validation_error([FieldError("jenkins_url", "url", str(exc))]) from None
+
+
+class BoundedInt(IntegerConverter):
+    """The API's ``int`` URL converter: ``<int:number>`` is 1 to 2**63 - 1 (what MongoDB stores) unless the rule
+    says otherwise (``<int(min=0, max=99):n>``).
+
+    Like Werkzeug's, except that a value out of its bounds still matches the route: :func:`check_path_bounds`
+    then answers 404 naming the parameter and its bounds (after authentication, so an unauthenticated caller
+    learns nothing), instead of a bare "no such route", or a 500 when a number beyond 64 bits reached MongoDB.
+    The OpenAPI document declares the same bounds (``api.openapi``)."""
+
+    def __init__(self, map: Map, fixed_digits: int = 0, min: int = 1, max: int = 2**63 - 1) -> None:
+        super().__init__(map, fixed_digits, min, max)
+
+    def to_python(self, value: str) -> int:
+        return int(value)
+
+
+def check_path_bounds() -> None:
+    """404 naming the first integer path parameter of this request that is out of its route's bounds."""
+    rule, values = request.url_rule, request.view_args
+    if rule is None or not values:
+        return
+    for name, converter in rule._converters.items():  # werkzeug keeps a rule's converters only here
+        if not isinstance(converter, BoundedInt) or name not in values:
+            continue
+        low, high = converter.min or 0, converter.max
+        value = values[name]
+        if value < low or (high is not None and value > high):
+            bounds = f"between {low} and {high}" if high is not None else f"at least {low}"
+            message = f"{name} must be {bounds} (got {value})"
+            raise APIError(
+                404, "not_found", f"no such {name}: {message}", fields=[FieldError(name, "range", message)]
+            )

@@ -63,10 +63,22 @@ def main() -> int:
             print(f"round seed={seed}: {report.requests} requests, {len(report.failures)} failures "
                   f"({total.requests} so far, {total.seconds:.0f} s)", flush=True)  # fmt: skip
             seed += 1
+        spec = app.test_client().get("/api/v1/openapi.json").get_json()
         server.shutdown()
         print(total.summary())
+        secured = {
+            f"{method.upper()} {path}"
+            for path, item in spec["paths"].items()
+            for method, op in item.items()
+            if method != "parameters" and op.get("security") != []
+        }
+        ignoring = sorted(secured - total.auth_enforced)
+        print(
+            f"auth: {len(secured & total.auth_enforced)} of the {len(secured)} operations that declare it refused "
+            f"a missing and a wrong token ({total.auth_probes} probes); ignoring it: {ignoring or 'none'}"
+        )
         print(f"seeds {args.seed}..{seed - 1}; {args.examples} cases per operation and mode per round")
-        return 1 if total.failures else 0
+        return 1 if total.failures or total.server_errors or ignoring else 0
     finally:
         redis.stop()
         mongo.stop()
@@ -79,8 +91,12 @@ def _add(total: FuzzReport, report: FuzzReport) -> None:
     total.by_operation.update(report.by_operation)
     total.seconds_by_operation.update(report.seconds_by_operation)
     total.statuses.update(report.statuses)
+    total.auth_probes += report.auth_probes
+    total.auth_enforced |= report.auth_enforced
     for what, curl in report.failures.items():
         total.failures.setdefault(what, curl)
+    for what, curl in report.server_errors.items():
+        total.server_errors.setdefault(what, curl)
 
 
 if __name__ == "__main__":

@@ -6,12 +6,13 @@ bottleneck), enqueue latency p99 <= 5 ms, no memory growth of the worker or the 
 
 Starts its own Redis, SecantusDB and Jenkins double on free loopback ports, then:
 
-1. raw Celery: ``--clients`` threads call ``send_task`` on a no-op task (``bench/_noop.py``) until ``--events``
-   are sent (or ``--seconds`` pass); a worker with the same ``--concurrency`` runs them; rate = tasks / time until
-   the last one ran;
+1. raw Celery: for each count in ``--clients`` (1 and 8), that many threads call ``send_task`` on a no-op task
+   (``bench/_noop.py``) until ``--events`` are sent (or ``--seconds`` pass); a worker with the same
+   ``--concurrency`` runs them; rate = tasks / time until the last one ran;
 2. the real path: the same threads POST as many completed-build events (each a new build) to ``/api/v1/events``;
    rate = events / time until the last build is stored in MongoDB. Enqueue latency is each POST's answer time
-   (202 means queued in Redis). With ``--minutes``, events are then sent for that long at 80 % of the measured
+   (202 means queued in Redis). Each phase also prints the CPU time per event of the API, the worker,
+   SecantusDB and Redis (every process of each), i.e. where the machine's time went. With ``--minutes``, events are then sent for that long at 80 % of the measured
    rate (so no backlog grows). The worker's and the API's RSS (every process of each) are printed after a
    warm-up, after the run and after the sustained run; then the API's ``/metrics`` size and answer time.
 
@@ -73,6 +74,21 @@ def _tree_rss_mb(pid: int) -> float:
         except (FileNotFoundError, ProcessLookupError):
             continue
     return total / 1024
+
+
+def _tree_cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process and its live descendants, s."""
+    total, todo, tick = 0.0, [pid], os.sysconf("SC_CLK_TCK")
+    while todo:
+        current = todo.pop()
+        try:
+            fields = Path(f"/proc/{current}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / tick  # utime, stime
+            for task in Path(f"/proc/{current}/task").iterdir():
+                todo.extend(int(c) for c in (task / "children").read_text().split())
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+    return total
 
 
 def _percentile(values: list[float], p: float) -> float:
@@ -147,10 +163,13 @@ def main() -> None:
     parser.add_argument(
         "--rate", type=float, default=0, help="sustained run: events/s (default: 80%% of the measured)"
     )
-    parser.add_argument("--clients", type=int, default=8, help="concurrent senders")
+    parser.add_argument(
+        "--clients", default="1,8", help="concurrent senders: each count is one phase of each kind (1,8)"
+    )
     parser.add_argument("--concurrency", type=int, default=2, help="worker processes (both workers)")
     parser.add_argument("--api-workers", type=int, default=2)
     args = parser.parse_args()
+    client_counts = [int(n) for n in str(args.clients).split(",")]
 
     sys.path.insert(0, str(REPO))
     from tests.jenkins_double.server import JenkinsDouble
@@ -207,16 +226,20 @@ def main() -> None:
         noop_app.conf.broker_url = redis_url
         noop_app.send_task("bench.noop", queue="bench-noop")
         _wait(lambda: int(r.get(DONE_KEY) or 0) >= 1, "the no-op worker")
-        r.delete(DONE_KEY)
-        started = time.monotonic()
-        sent, latencies = _flood(
-            args.clients,
-            args.seconds,
-            lambda n: noop_app.send_task("bench.noop", queue="bench-noop"),
-            limit=args.events,
-        )
-        finished = _drain(lambda: int(r.get(DONE_KEY) or 0), sent, timeout=600)
-        raw = _report("raw Celery no-op tasks", sent, started, finished, latencies)
+        raw_rates: dict[int, float] = {}
+        for clients in client_counts:
+            r.delete(DONE_KEY)
+            started = time.monotonic()
+            sent, latencies = _flood(
+                clients,
+                args.seconds,
+                lambda n: noop_app.send_task("bench.noop", queue="bench-noop"),
+                limit=args.events,
+            )
+            finished = _drain(lambda: int(r.get(DONE_KEY) or 0), sent, timeout=600)
+            raw_rates[clients] = _report(
+                f"raw no-op, {clients} sender(s)", sent, started, finished, latencies
+            )
         noop_worker = procs.pop("noop")
         noop_worker.terminate()
         noop_worker.wait(timeout=60)
@@ -244,29 +267,46 @@ def main() -> None:
                 raise SystemExit(f"event refused: {response.status_code} {response.text[:300]}")
 
         # Warm-up: every API and worker process has served a few events (imports, connections, indexes).
-        sent, _ = _flood(args.clients, 3, post, limit=args.clients * 5)
+        sent, _ = _flood(max(client_counts), 3, post, limit=max(client_counts) * 5)
         _drain(lambda: builds.estimated_document_count(), sent, timeout=300)
 
-        def measure(label: str, seconds: float, rate: float | None, limit: int) -> tuple[float, list[float]]:
+        def measure(
+            label: str, clients: int, seconds: float, rate: float | None, limit: int
+        ) -> tuple[float, list[float]]:
             nonlocal run_id
             run_id += 1
             base = builds.estimated_document_count()
+            cpu = {name: _tree_cpu_seconds(procs[name].pid) for name in ("api", "worker", "mongo", "redis")}
             started = time.monotonic()
-            sent, latencies = _flood(args.clients, seconds, post, rate, limit)
+            sent, latencies = _flood(clients, seconds, post, rate, limit)
             finished = _drain(lambda: builds.estimated_document_count() - base, sent, timeout=7200)
-            return _report(label, sent, started, finished, latencies), latencies
+            rate = _report(label, sent, started, finished, latencies)
+            # Where the machine's time went: CPU ms per event of each process (and its children).
+            per_event = {
+                name: 1000 * (_tree_cpu_seconds(procs[name].pid) - before) / max(sent, 1)
+                for name, before in cpu.items()
+            }
+            print("    CPU ms per event: " + ", ".join(f"{n} {v:.2f}" for n, v in per_event.items()))
+            return rate, latencies
 
         rss = [(_tree_rss_mb(procs["api"].pid), _tree_rss_mb(procs["worker"].pid))]
         print(f"RSS after warm-up: API {rss[0][0]:.1f} MB, worker {rss[0][1]:.1f} MB")
-        events, latencies = measure("events API->worker->DB", args.seconds, None, args.events)
+        rates: dict[int, float] = {}
+        for clients in client_counts:
+            rates[clients], latencies = measure(
+                f"events, {clients} sender(s)", clients, args.seconds, None, args.events
+            )
         rss.append((_tree_rss_mb(procs["api"].pid), _tree_rss_mb(procs["worker"].pid)))
-        print(f"events/s vs raw no-op: {events / raw:.2f}x   [goal: >= 1x order]")
-        print(f"enqueue p99 {_percentile(latencies, 0.99):.2f} ms   [goal: <= 5 ms]")
+        for clients in client_counts:
+            print(f"{clients} sender(s): events/s vs raw no-op {rates[clients] / raw_rates[clients]:.2f}x"
+                  "   [goal: >= 1x order]")  # fmt: skip
+        print("enqueue p99 goal: <= 5 ms")
         if args.minutes:
             # Paced below what the whole path carries, so no backlog grows: memory is then what it holds.
-            rate = args.rate or 0.8 * events
-            print(f"sustained: {args.minutes:g} min at {rate:.1f} events/s")
-            measure("sustained", args.minutes * 60, rate, 10**9)
+            clients = max(client_counts)
+            rate = args.rate or 0.8 * rates[clients]
+            print(f"sustained: {args.minutes:g} min at {rate:.1f} events/s, {clients} senders")
+            measure("sustained", clients, args.minutes * 60, rate, 10**9)
             rss.append((_tree_rss_mb(procs["api"].pid), _tree_rss_mb(procs["worker"].pid)))
         for index, name in enumerate(("API", "worker")):
             figures = " -> ".join(f"{r[index]:.1f}" for r in rss)

@@ -38,7 +38,12 @@ def post_event() -> tuple[dict[str, Any], int]:
     )
     task_id = str(uuid.uuid4())
     services().queue.send(
-        INGEST_EVENT, {"event": event.model_dump(mode="json")}, task_id=task_id, request_id=g.request_id
+        INGEST_EVENT,
+        {"event": event.model_dump(mode="json")},
+        task_id=task_id,
+        request_id=g.request_id,
+        # What Flower shows: the build, not its parameters (those are redacted only by the worker).
+        summary=f"{event.event} {event.status or ''} {event.job} #{event.build}".replace("  ", " "),
     )
     status_url = status_link(
         "builds.get_build", job=event.job, number=event.build, jenkins_url=event.jenkins_url

@@ -66,6 +66,8 @@ class FuzzReport:
     #: operations whose refusal of a missing and a wrong token was seen
     auth_enforced: set[str] = field(default_factory=set)
     auth_probes: int = 0
+    #: "<operation> answered <status>: <body>" -> a curl command that reproduces it (every 5xx)
+    server_errors: dict[str, str] = field(default_factory=dict)
 
     def summary(self) -> str:
         lines = [
@@ -74,6 +76,8 @@ class FuzzReport:
             f"{len(self.auth_enforced)} operations refused a missing and a wrong token "
             f"({self.auth_probes} extra requests)"
         ]
+        lines.append(f"{sum(n for s, n in self.statuses.items() if s >= 500)} server errors:")
+        lines += [f"  5xx {what}\n       {curl}" for what, curl in sorted(self.server_errors.items())]
         lines += [f"  FAIL {what}\n       {curl}" for what, curl in sorted(self.failures.items())]
         return "\n".join(lines)
 
@@ -146,6 +150,10 @@ def _fuzz_operation(
         report.requests += 1
         report.by_operation[operation.label] += 1
         report.statuses[response.status_code] += 1
+        if response.status_code >= 500:  # each one with what the server said and the request that caused it
+            body = " ".join(response.text.split())[:300]
+            key = f"{operation.label} [{mode.value}] answered {response.status_code}: {body}"
+            report.server_errors.setdefault(key, case.as_curl_command(headers=auth))
         try:
             case.validate_response(response, checks=CHECKS, headers=auth)
         except (Exception, FailureGroup) as exc:  # failed checks (a BaseExceptionGroup): record each, go on

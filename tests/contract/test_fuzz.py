@@ -30,3 +30,19 @@ def test_every_operation_keeps_its_contract_under_generated_requests(live_server
     assert report.requests >= len(documented) * 2
     assert report.failures == {}, report.summary()
     assert 500 not in report.statuses
+
+
+def test_the_long_run_adds_up_every_round() -> None:
+    # bench/fuzz_api.py sums its rounds; the auth probes and the operations that refused them were left out.
+    from bench.fuzz_api import _add
+    from tests.contract.fuzzing import FuzzReport
+
+    total = FuzzReport()
+    for label in ("GET /a", "POST /b"):
+        _add(
+            total,
+            FuzzReport(requests=10, auth_probes=6, auth_enforced={label}, server_errors={label: "curl"}),
+        )
+    assert (total.requests, total.auth_probes) == (20, 12)
+    assert total.auth_enforced == {"GET /a", "POST /b"}
+    assert set(total.server_errors) == {"GET /a", "POST /b"}

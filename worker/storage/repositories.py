@@ -12,9 +12,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import BaseModel
-from pymongo import DESCENDING, ReturnDocument
+from pymongo import DESCENDING, InsertOne, UpdateOne
 from pymongo.database import Database
-from pymongo.errors import DuplicateKeyError
+from pymongo.errors import ClientBulkWriteException, DuplicateKeyError
 
 from worker.models import BuildEvent
 from worker.storage.build_metrics import BuildRollups
@@ -56,28 +56,26 @@ class BuildRepository:
         self._analyses = db.analyses
         self._rollups = BuildRollups(db)
 
-    def upsert_event(self, event: BuildEvent) -> tuple[Document, bool]:
-        """Record ``event``; returns the build and whether this event was new (False for a repeat).
+    def upsert_event(self, event: BuildEvent) -> bool:
+        """Record ``event``; returns whether it was new (False for a repeat).
 
         "New" is decided by inserting the event under a unique ``_id``: of two deliveries of the same event,
         however concurrent, exactly one insert succeeds, so exactly one caller goes on to queue an analysis.
+        (The unique index is the arbiter: SecantusDB's findAndModify is not isolated, so "the build lacked the
+        event before this update" would not be.) The event record and the build's upsert travel in one
+        ordered ``bulkWrite`` command, one round trip: when the insert fails as a repeat the update is not
+        run, and the repeat then refreshes the build on its own (a rare path, so two more round trips).
         """
         key = {"jenkins_url": event.jenkins_url, "job": event.job, "build": event.build}
         now = _now()
-        try:
-            self._events.insert_one(
-                {
-                    "_id": f"{event.jenkins_url}|{event.job}|{event.build}|{event.event}"
-                    + (f"|attempt {event.attempt}" if event.attempt > 1 else ""),
-                    **key,
-                    "event": event.event,
-                    "payload": event.model_dump(mode="json"),
-                    "received_at": now,
-                }
-            )
-            created = True
-        except DuplicateKeyError:
-            created = False
+        record = {
+            "_id": f"{event.jenkins_url}|{event.job}|{event.build}|{event.event}"
+            + (f"|attempt {event.attempt}" if event.attempt > 1 else ""),
+            **key,
+            "event": event.event,
+            "payload": event.model_dump(mode="json"),
+            "received_at": now,
+        }
         fields: Document = {
             "url": event.url,
             "commit": event.commit,
@@ -101,18 +99,49 @@ class BuildRepository:
         if "status" not in update_set:  # a field may be in $set or $setOnInsert, never both
             on_insert["status"] = event.status or "IN_PROGRESS"
         update = {"$set": update_set, "$setOnInsert": on_insert}
-        try:
-            build = self._col.find_one_and_update(
-                key, update, upsert=True, return_document=ReturnDocument.AFTER
-            )
-        except DuplicateKeyError:  # two first events raced to insert the build: the loser updates it
-            build = self._col.find_one_and_update(
-                key, update, upsert=True, return_document=ReturnDocument.AFTER
-            )
-        build = build or {}
+        created = self._record_and_update(record, key, update)
+        if not created:
+            # A repeat: refresh the build, which may have been written but not counted the first time.
+            self._update(key, update)
         if event.event == "completed":
-            self._rollups.record(build)  # the build statistics' rollups (worker.storage.build_metrics)
-        return to_json_ready(build) or {}, created
+            # The rollups count status, duration and completion time: when this event set all three they are
+            # known without reading the build back; otherwise the stored build says what they are now.
+            if created and event.status is not None and event.duration_ms is not None:
+                build: Document | None = {**key, **update_set}
+            else:
+                build = self._col.find_one(key)
+            self._rollups.record(build or {})  # the build statistics' rollups (worker.storage.build_metrics)
+        return created
+
+    def _record_and_update(self, record: Document, key: Document, update: Document) -> bool:
+        """Insert the event ``record`` and, only if that succeeded, upsert the build: one ordered bulkWrite.
+        Returns whether the record was new."""
+        db = self._col.database
+        try:
+            db.client.bulk_write(
+                [
+                    InsertOne(record, namespace=self._events.full_name),
+                    UpdateOne(key, update, upsert=True, namespace=self._col.full_name),
+                ],
+                ordered=True,
+            )
+        except ClientBulkWriteException as exc:
+            # pymongo types them as WriteError; they are the server's documents ({"idx", "code", ...}).
+            errors: list[Mapping[str, Any]] = list(exc.details.get("writeErrors") or [])
+            if exc.error is not None or not errors or any(e.get("code") != 11000 for e in errors):
+                raise
+            if errors[0].get("idx") == 0:
+                return False  # the event is recorded already: a repeat
+            # The record is new but the build's insert lost a race with another first event of the same
+            # build: the build exists now, so update it.
+            self._update(key, update)
+        return True
+
+    def _update(self, key: Document, update: Document) -> None:
+        try:
+            self._col.update_one(key, update, upsert=True)
+        except DuplicateKeyError:  # two first events raced to insert the build: the loser updates it
+            self._col.update_one(key, update, upsert=True)
 
     def get(self, job: str, build: int, *, jenkins_url: str | None = None) -> Document | None:
         """The build, or None. Without ``jenkins_url`` the most recently updated match (of any controller) is

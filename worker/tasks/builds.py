@@ -18,16 +18,25 @@ from worker.tasks.base import LangchainJenkinsTask, parse_payload, resolve_contr
 log = get_logger(__name__)
 
 
-@app.task(name=task_names.INGEST_EVENT, base=LangchainJenkinsTask, bind=True)
+# No task record (``track_status``) nor STARTED state: the build is what clients poll for an event
+# (``status_url``), and those writes were two of the few round trips an event costs (``bench/ingest.py``).
+@app.task(
+    name=task_names.INGEST_EVENT,
+    base=LangchainJenkinsTask,
+    bind=True,
+    track_status=False,
+    track_started=False,
+)
 def ingest_event(self: LangchainJenkinsTask, event: dict[str, Any]) -> dict[str, Any]:
-    """Upsert the build (the same event twice is one record); a new FAILURE/UNSTABLE queues its analysis."""
+    """Upsert the build (the same event twice is one record: one round trip for a new one); a new
+    FAILURE/UNSTABLE queues its analysis."""
     parsed = _redacted(parse_payload(BuildEvent, event))
     # Keyed by the configured controller's canonical URL; an event from any other controller is rejected.
     parsed = parsed.model_copy(
         update={"jenkins_url": resolve_controller(self.ctx.settings, parsed.jenkins_url).url}
     )
     storage = self.ctx.storage
-    _, created = storage.builds.upsert_event(parsed)
+    created = storage.builds.upsert_event(parsed)
     analysis_task_id: str | None = None
     if created and parsed.needs_analysis:
         storage.builds.set_analysis_status(

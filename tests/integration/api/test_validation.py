@@ -25,14 +25,15 @@ VALID_EVENT: dict[str, Any] = {
     "parameters": {"BRANCH": "main"},
 }
 
-# (path, a valid body, a body with a value of the wrong type, the field it names, the rule)
+# (path, a valid body, a body with a value of the wrong type, the field it names, the rule: JSON types are taken
+# strictly, so a string where a number or boolean belongs is a wrong type, never parsed)
 JSON_ENDPOINTS = [
-    ("/api/v1/events", VALID_EVENT, {**VALID_EVENT, "build": "forty-two"}, "build", "int_parsing"),
+    ("/api/v1/events", VALID_EVENT, {**VALID_EVENT, "build": "forty-two"}, "build", "int_type"),
     ("/api/v1/tasks", {"task": "why did api-service #42 fail?"}, {"task": 5}, "task", "string_type"),
     ("/api/v1/jobs/team/api-service/builds", {"parameters": {"A": "1"}}, {"parameters": "A=1"}, "parameters",
      "dict_type"),
     ("/api/v1/jobs/team/api-service/builds/7/abort", {"confirm": True}, {"confirm": "maybe"}, "confirm",
-     "bool_parsing"),
+     "bool_type"),
     ("/api/v1/jobs/team/api-service/builds/7/rebuild", {"confirm": False}, {"confirm": [1]}, "confirm",
      "bool_type"),
     ("/api/v1/plugins/git/install", {"confirm": False}, {"confirm": {"yes": 1}}, "confirm", "bool_type"),

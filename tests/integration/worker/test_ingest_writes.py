@@ -1,0 +1,118 @@
+"""What ingesting a build event writes, and how few round trips it takes: the event's idempotency record and
+the build's upsert go in one ordered bulkWrite (the record's unique id decides "new"), so a new event is one
+round trip, a repeat adds nothing, and concurrent deliveries queue one analysis between them. Real SecantusDB
+and a real worker."""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from typing import Any
+
+import pymongo
+from pymongo import monitoring
+
+from worker import task_names
+from worker.models import BuildEvent
+from worker.settings import Settings
+from worker.storage import ensure_indexes
+from worker.storage.repositories import BuildRepository
+
+
+class _Commands(monitoring.CommandListener):
+    """The commands a client sent, as ``"<command> <collection>"``."""
+
+    def __init__(self) -> None:
+        self.seen: Counter[str] = Counter()
+
+    def started(self, event: monitoring.CommandStartedEvent) -> None:
+        self.seen[f"{event.command_name} {event.command.get(event.command_name)}"] += 1
+
+    def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
+        pass
+
+    def failed(self, event: monitoring.CommandFailedEvent) -> None:
+        pass
+
+
+def _event(settings: Settings, **fields: Any) -> BuildEvent:
+    values = {"jenkins_url": settings.jenkins_url, "job": "web", "build": 7, "status": "SUCCESS", **fields}
+    return BuildEvent.model_validate(values)
+
+
+def test_a_new_event_is_one_round_trip_and_a_repeat_adds_nothing(settings: Settings) -> None:
+    commands = _Commands()
+    client: pymongo.MongoClient[dict[str, Any]] = pymongo.MongoClient(
+        settings.mongo_url, event_listeners=[commands]
+    )
+    try:
+        db = client[settings.mongo_db]
+        ensure_indexes(db)
+        builds = BuildRepository(db)
+        commands.seen.clear()
+        assert builds.upsert_event(_event(settings, event="started", status=None, commit="abc"))
+        # One command for the event record and the build (an insert, then a findAndModify, before).
+        assert commands.seen == Counter({"bulkWrite 1": 1})
+
+        commands.seen.clear()
+        assert builds.upsert_event(_event(settings, duration_ms=1200))
+        # Completed: the rollups count it (their own writes), without reading the build back.
+        assert commands.seen["bulkWrite 1"] == 1 and not any(
+            c.startswith(("find ", "findAndModify")) for c in commands.seen
+        )
+
+        assert not builds.upsert_event(_event(settings, event="started", status=None))
+        assert not builds.upsert_event(_event(settings, duration_ms=1200))
+        assert builds.upsert_event(_event(settings, duration_ms=900, attempt=2))
+        [stored] = db.builds.find({})
+        assert (stored["status"], stored["commit"], stored["duration_ms"]) == ("SUCCESS", "abc", 900)
+        assert db.build_events.count_documents({}) == 3
+    finally:
+        client.close()
+
+
+def test_concurrent_deliveries_of_one_event_create_it_once_and_of_two_events_both(settings: Settings) -> None:
+    client: pymongo.MongoClient[dict[str, Any]] = pymongo.MongoClient(settings.mongo_url)
+    try:
+        db = client[settings.mongo_db]
+        ensure_indexes(db)
+        builds = BuildRepository(db)
+        created: list[tuple[str, bool]] = []
+        start = threading.Barrier(8)
+
+        def deliver(event: BuildEvent) -> None:
+            start.wait()
+            created.append((event.event, builds.upsert_event(event)))
+
+        # Six deliveries of "completed" and two of "started", all at once, of a build nobody has seen yet.
+        events = [_event(settings, build=8)] * 6 + [
+            _event(settings, build=8, event="started", status=None)
+        ] * 2
+        threads = [threading.Thread(target=deliver, args=(event,)) for event in events]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert sorted(name for name, new in created if new) == ["completed", "started"]
+        [stored] = db.builds.find({"build": 8})
+        assert sorted(stored["events"]) == ["completed", "started"] and stored["status"] == "SUCCESS"
+        assert db.build_events.count_documents({"build": 8}) == 2
+    finally:
+        client.close()
+
+
+def test_an_ingested_event_keeps_no_task_record_and_a_redelivery_changes_nothing(
+    celery_worker: Any, settings: Settings, storage: Any
+) -> None:
+    from worker.celery_app import app
+
+    event = {"jenkins_url": settings.jenkins_url, "job": "web", "build": 9, "status": "SUCCESS"}
+    first = app.send_task(task_names.INGEST_EVENT, kwargs={"event": event})
+    assert first.get(timeout=30)["created"] is True
+    # The build is what a client polls (status_url); a task record would be two more writes per event.
+    assert storage.tasks.get(first.id) is None
+    assert storage.builds.get("web", 9)["status"] == "SUCCESS"
+    again = app.send_task(task_names.INGEST_EVENT, kwargs={"event": event})  # Jenkins sent it twice
+    assert again.get(timeout=30)["created"] is False
+    assert storage.tasks.get(again.id) is None
+    assert storage.db.builds.count_documents({"job": "web"}) == 1
