@@ -11,6 +11,7 @@
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 #include <structmember.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -264,6 +265,97 @@ static int compare_offsets(const void *a, const void *b) {
     return (x > y) - (x < y);
 }
 
+/* The distinct lines of one select_lines call: (hash, start, length) -> the bytes and key objects made for it
+ * (borrowed: the result lists hold them). Open addressing, kept at most half full. */
+typedef struct {
+    uint64_t hash;
+    Py_ssize_t start;
+    Py_ssize_t length;
+    PyObject *text; /* NULL: empty slot */
+    PyObject *key;
+} Interned;
+
+typedef struct {
+    Interned *slots;
+    const unsigned char *data;
+    Py_ssize_t capacity; /* a power of two */
+    Py_ssize_t used;
+} InternTable;
+
+static uint64_t line_hash(const unsigned char *p, Py_ssize_t n) {
+    uint64_t h = 0x9E3779B97F4A7C15ULL ^ (uint64_t)n;
+    while (n >= 8) {
+        uint64_t word;
+        memcpy(&word, p, 8);
+        h = (h ^ word) * 0xff51afd7ed558ccdULL;
+        h ^= h >> 32;
+        p += 8;
+        n -= 8;
+    }
+    uint64_t word = 0;
+    memcpy(&word, p, (size_t)n);
+    h = (h ^ word) * 0xc4ceb9fe1a85ec53ULL;
+    return h ^ (h >> 29);
+}
+
+static int intern_init(InternTable *table, const void *data) {
+    table->data = data;
+    table->capacity = 1024;
+    table->used = 0;
+    table->slots = PyMem_Calloc((size_t)table->capacity, sizeof(Interned));
+    if (table->slots == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    return 0;
+}
+
+/* The slot of the line at data[start:start + length]: its objects, or the empty slot to fill (hash and place
+ * set). NULL on error. */
+static Interned *intern_find(InternTable *table, const unsigned char *data, Py_ssize_t start, Py_ssize_t length) {
+    if (2 * (table->used + 1) > table->capacity) { /* grow first: the slot returned stays valid */
+        Py_ssize_t capacity = table->capacity * 2;
+        Interned *slots = PyMem_Calloc((size_t)capacity, sizeof(Interned));
+        if (slots == NULL) {
+            PyErr_NoMemory();
+            return NULL;
+        }
+        for (Py_ssize_t i = 0; i < table->capacity; i++) {
+            Interned *old = &table->slots[i];
+            if (old->text == NULL) continue;
+            Py_ssize_t j = (Py_ssize_t)(old->hash & (uint64_t)(capacity - 1));
+            while (slots[j].text != NULL) j = (j + 1) & (capacity - 1);
+            slots[j] = *old;
+        }
+        PyMem_Free(table->slots);
+        table->slots = slots;
+        table->capacity = capacity;
+    }
+    uint64_t hash = line_hash(data + start, length);
+    Py_ssize_t j = (Py_ssize_t)(hash & (uint64_t)(table->capacity - 1));
+    for (;;) {
+        Interned *slot = &table->slots[j];
+        if (slot->text == NULL) {
+            slot->hash = hash;
+            slot->start = start;
+            slot->length = length;
+            return slot;
+        }
+        if (slot->hash == hash && slot->length == length &&
+            memcmp(data + slot->start, data + start, (size_t)length) == 0) {
+            return slot;
+        }
+        j = (j + 1) & (table->capacity - 1);
+    }
+}
+
+static int intern_add(InternTable *table, Interned *slot, PyObject *text, PyObject *key) {
+    slot->text = text;
+    slot->key = key;
+    table->used++;
+    return 0;
+}
+
 static PyObject *select_lines(PyObject *module, PyObject *args) {
     Py_buffer view;
     PyObject *ends_arg;
@@ -274,6 +366,7 @@ static PyObject *select_lines(PyObject *module, PyObject *args) {
     Py_ssize_t *ends = NULL;
     Py_ssize_t count;
     int sorted = 1;
+    InternTable table = {NULL, NULL, 0, 0};
     if (Py_IS_TYPE(ends_arg, &EndsType)) { /* copied: sorting must not change the collector */
         Ends *collected = (Ends *)ends_arg;
         count = collected->size;
@@ -310,6 +403,7 @@ static PyObject *select_lines(PyObject *module, PyObject *args) {
     lines = PyList_New(0);
     keys = PyList_New(0);
     if (numbers == NULL || starts == NULL || lines == NULL || keys == NULL) goto fail;
+    if (intern_init(&table, view.buf) < 0) goto fail;
 
     const unsigned char *data = view.buf;
     Py_ssize_t size = view.len, pos = 0, line = 0, previous = -1;
@@ -329,10 +423,25 @@ static PyObject *select_lines(PyObject *module, PyObject *args) {
         Py_ssize_t stop = after ? after - data : size;
         PyObject *number = PyLong_FromSsize_t(line);
         PyObject *offset = PyLong_FromSsize_t(start);
-        PyObject *text = PyBytes_FromStringAndSize((const char *)data + start, stop - start);
-        /* A line without digits is its own key: the same object, whose hash the rule memo has computed. */
-        PyObject *key = has_digit(data + start, stop - start) ? masked(data + start, stop - start)
-                                                              : (Py_XINCREF(text), text);
+        PyObject *text, *key;
+        /* A line met before in this block is the same objects again: no copy, no key to mask, and the hashes
+         * the rule memo and the repeat table compute are cached in them (a failure repeated in a dense log). */
+        Interned *slot = intern_find(&table, data, start, stop - start);
+        if (slot == NULL) goto fail;
+        if (slot->text != NULL) {
+            text = Py_NewRef(slot->text);
+            key = Py_NewRef(slot->key);
+        } else {
+            text = PyBytes_FromStringAndSize((const char *)data + start, stop - start);
+            /* A line without digits is its own key: the same object, whose hash the rule memo has computed. */
+            key = has_digit(data + start, stop - start) ? masked(data + start, stop - start)
+                                                        : (Py_XINCREF(text), text);
+            if (text != NULL && key != NULL && intern_add(&table, slot, text, key) < 0) {
+                Py_DECREF(text);
+                Py_DECREF(key);
+                goto fail;
+            }
+        }
         int failed = number == NULL || offset == NULL || text == NULL || key == NULL ||
                      PyList_Append(numbers, number) < 0 || PyList_Append(starts, offset) < 0 ||
                      PyList_Append(lines, text) < 0 || PyList_Append(keys, key) < 0;
@@ -343,12 +452,14 @@ static PyObject *select_lines(PyObject *module, PyObject *args) {
         if (failed) goto fail;
     }
     Py_ssize_t newlines = line + count_newlines(data + pos, size - pos);
+    PyMem_Free(table.slots);
     PyMem_Free(ends);
     Py_XDECREF(ends_seq);
     PyBuffer_Release(&view);
     return Py_BuildValue("(nNNNN)", newlines, numbers, starts, lines, keys);
 
 fail:
+    PyMem_Free(table.slots);
     PyMem_Free(ends);
     Py_XDECREF(ends_seq);
     Py_XDECREF(numbers);

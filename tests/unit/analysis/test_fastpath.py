@@ -89,6 +89,17 @@ def test_select_lines_is_the_same_in_c_and_python() -> None:
         if rng.random() < 0.1:
             rng.shuffle(ends)  # out of order: sorted first by both
         assert compiled.select_lines(data, ends) == fastpath.select_lines_python(data, ends), (data, ends)
+    # The same lines again and again (a failure repeated): made once per call, equal all the same.
+    for _ in range(500):
+        data = b"\n".join(
+            rng.choice([b"E1 x", b"E 22 y", b"", b"E1 x ", b"z" * 20]) for _ in range(rng.randrange(1, 3000))
+        )
+        ends = sorted(rng.randrange(0, len(data) + 1) for _ in range(rng.randrange(0, 2000)))
+        selected = compiled.select_lines(data, ends)
+        assert selected == fastpath.select_lines_python(data, ends)
+        if len(set(selected[3])) < len(selected[3]):
+            text = selected[3][-1]
+            assert selected[3][selected[3].index(text)] is text  # one object per distinct line
 
 
 def test_select_lines_finds_each_matched_line_once_with_its_repeat_key() -> None:
