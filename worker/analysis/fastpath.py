@@ -28,6 +28,7 @@ COMPILED_API = (
     "select_lines",
     "line_text",
     "Ends",
+    "Patterns",
     "count_repeats",
     "BlockLines",
     "continue_block",
@@ -102,6 +103,34 @@ def end_collector() -> EndCollector:
         ends: EndCollector = compiled.Ends()
         return ends
     return _Ends()
+
+
+class PatternCollector(Protocol):
+    """A Hyperscan match handler that keeps the pattern id of every match; :meth:`patterns` gives them distinct
+    and sorted."""
+
+    def __call__(self, pattern: int, start: int, end: int, flags: int, context: object, /) -> None: ...
+
+    def patterns(self) -> tuple[int, ...]: ...
+
+
+class _Patterns(set[int]):
+    """:func:`pattern_collector` in pure Python."""
+
+    def __call__(self, pattern: int, _start: int, _end: int, _flags: int, _context: object, /) -> None:
+        self.add(pattern)
+
+    def patterns(self) -> tuple[int, ...]:
+        return tuple(sorted(self))
+
+
+def pattern_collector() -> PatternCollector:
+    """A new match handler for ``hyperscan.Database.scan`` keeping the pattern of each match (the compiled one,
+    ``_fast.Patterns``, without a Python call per match)."""
+    if compiled is not None:
+        found: PatternCollector = compiled.Patterns()
+        return found
+    return _Patterns()
 
 
 #: ``(newlines in the block, line indexes, line start offsets, line bytes, repeat keys)``: see

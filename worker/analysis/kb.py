@@ -131,6 +131,11 @@ class KnowledgeBase:
         assert self.scanner is not None, "knowledge base not compiled"
         return self.scanner.scan(data)
 
+    def scan_patterns(self, data: bytes) -> tuple[int, ...]:
+        """The distinct patterns matching in ``data`` (one line), sorted."""
+        assert self.scanner is not None, "knowledge base not compiled"
+        return self.scanner.scan_patterns(data)
+
     def scan_lines(self, joined: bytes) -> Iterator[tuple[int, int]]:
         """``(line_index, pattern_index)`` for every match in lines joined by ``\\n`` (a few selected lines
         scanned together), by the line where each match ends."""
@@ -181,6 +186,10 @@ class Scanner:
     def scan_ends(self, data: bytes) -> Sequence[int]:
         """The end offsets of :meth:`scan`'s matches, in the same order."""
         return [end for _pattern, end in self.scan(data)]
+
+    def scan_patterns(self, data: bytes) -> tuple[int, ...]:
+        """The distinct patterns of :meth:`scan`'s matches, sorted."""
+        return tuple(sorted({pattern for pattern, _end in self.scan(data)}))
 
 
 class HyperscanScanner(Scanner):
@@ -251,6 +260,16 @@ class HyperscanScanner(Scanner):
         return cast(
             "Sequence[int]", ends
         )  # a sequence of int (registered as one: see fastpath.end_collector)
+
+    def scan_patterns(self, data: bytes) -> tuple[int, ...]:
+        # The exact scan of each new selected line (selection.LineRules): the patterns collected in C when the
+        # engine's extension is built (fastpath.pattern_collector), without a Python frame per match.
+        scratch = getattr(self._local, "scratch", None)
+        if scratch is None:
+            scratch = self._local.scratch = self._hs.Scratch(self._db)
+        found = fastpath.pattern_collector()
+        self._db.scan(data, match_event_handler=found, scratch=scratch)
+        return found.patterns()
 
 
 _CACHE_KEEP = 8

@@ -359,3 +359,24 @@ def test_continue_block_is_the_same_in_c_and_python() -> None:
         grown += len(observed[0][0]) > 1
         assert observed[0] == observed[1], (data, start, kind)
     assert grown > 1000  # the blocks do grow
+
+
+@needs_compiled
+def test_the_compiled_pattern_collector_finds_what_a_python_one_does() -> None:
+    kb = load_knowledge_base()
+    checked = 0
+    for path in sorted(SAMPLES.glob("*.log")):
+        for line in fastpath.strip_ansi(path.read_bytes()).split(b"\n"):
+            with fastpath.use_compiled(True):
+                fast = kb.scan_patterns(line)
+            with fastpath.use_compiled(False):
+                pure = kb.scan_patterns(line)
+            assert fast == pure == tuple(sorted({p for p, _end in kb.scan(line)})), line
+            checked += bool(fast)
+    assert checked > 20  # lines with matches, some with several
+    found = compiled.Patterns()
+    for pattern in (7, 3, 7, 0):
+        found(pattern, 0, 1, 0, None)
+    assert found.patterns() == (0, 3, 7)
+    with pytest.raises(TypeError):
+        found(1, 2)
