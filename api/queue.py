@@ -28,6 +28,7 @@ import redis
 import redis.exceptions
 from celery import Celery
 from celery.utils.saferepr import saferepr
+from celery.utils.time import utcoffset
 from kombu.exceptions import BatchPublishError, OperationalError
 from redis.backoff import NoBackoff
 from redis.retry import Retry
@@ -226,7 +227,7 @@ class RedisPublisher:
         event = json.dumps(
             {
                 "hostname": self.hostname,
-                "utcoffset": -time.timezone // 3600,
+                "utcoffset": utcoffset(),
                 "pid": self.pid,
                 "clock": next(self.clock),
                 "uuid": task_id,

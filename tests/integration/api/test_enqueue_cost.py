@@ -111,22 +111,45 @@ def test_refused_events_spend_budget_and_guesses_are_limited_before_auth(
 def test_the_api_publishes_what_celery_would(
     make_app: Callable[..., Flask], redis_client: redis.Redis
 ) -> None:
-    """The task message the API writes itself has every header and property Celery's ``send_task`` writes,
-    with the same values where they are not per message (ids, tags)."""
+    """The task message and task-sent event the API writes itself have every field Celery's ``send_task``
+    writes, with the same values where they are not per message (ids, tags, times)."""
     app = make_app()
     queue: TaskQueue = app.extensions["langchain_jenkins"].queue
     kwargs: dict[str, Any] = {"event": {"job": "web", "build": 1}}
-    queue.send(INGEST_EVENT, kwargs, task_id="direct-1", request_id="req-1", summary="web #1")
-    queue._send_with_celery(INGEST_EVENT, kwargs, "celery-1", "req-1", "web #1")
+    pubsub = redis_client.pubsub(ignore_subscribe_messages=True)
+    pubsub.psubscribe("*celeryev*")
+    try:
+        queue.send(INGEST_EVENT, kwargs, task_id="direct-1", request_id="req-1", summary="web #1")
+        queue._send_with_celery(INGEST_EVENT, kwargs, "celery-1", "req-1", "web #1")
+        events: list[dict[str, Any]] = []
+        deadline = time.monotonic() + 10
+        while len(events) < 2 and time.monotonic() < deadline:
+            message = pubsub.get_message(timeout=1)
+            if message is not None:
+                events.append({"channel": message["channel"], **json.loads(message["data"])})
+    finally:
+        pubsub.close()
     celery_raw, direct_raw = redis_client.lrange(QUEUE, 0, -1)  # LPUSH: the newest first
     direct, by_celery = json.loads(direct_raw), json.loads(celery_raw)
-    assert direct.keys() == by_celery.keys()
+    direct_event, celery_event = events
+    assert direct_event["channel"] == celery_event["channel"]  # the fanout channel Flower listens on
+    per_message = {
+        "id", "root_id", "correlation_id", "delivery_tag", "reply_to", "origin", "uuid", "clock", "timestamp",
+        "hostname", "pid",
+    }  # fmt: skip
+    by_celery["properties"].pop("kwargsrepr")  # kombu copies send_task's extra option there too
+    for ours, theirs in ((direct, by_celery), (direct_event, celery_event)):
+        assert ours.keys() == theirs.keys()
+        for part in ("headers", "properties"):
+            assert ours[part].keys() == theirs[part].keys(), part
+            for key, value in theirs[part].items():
+                if key not in per_message:
+                    assert ours[part][key] == value, (part, key)
     assert base64.b64decode(direct["body"]) == base64.b64decode(by_celery["body"])
-    per_message = {"id", "root_id", "correlation_id", "delivery_tag", "reply_to", "origin"}
-    for part in ("headers", "properties"):
-        by_celery[part].pop("kwargsrepr", None) if part == "properties" else None  # kombu copies it there
-        assert direct[part].keys() == by_celery[part].keys(), part
-        for key, value in by_celery[part].items():
-            if key not in per_message:
-                assert direct[part][key] == value, (part, key)
+    ours_sent = json.loads(base64.b64decode(direct_event["body"]))
+    theirs_sent = json.loads(base64.b64decode(celery_event["body"]))
+    assert ours_sent.keys() == theirs_sent.keys()
+    assert {k: v for k, v in ours_sent.items() if k not in per_message} == {
+        k: v for k, v in theirs_sent.items() if k not in per_message
+    }
     assert direct["headers"]["id"] == direct["headers"]["root_id"] == direct["properties"]["correlation_id"]
