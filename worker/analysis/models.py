@@ -14,10 +14,9 @@ import json
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Annotated, Any, Literal, Self, get_args
 
-from annotated_types import Ge  # pydantic's own constraint vocabulary, importable without pydantic
-
 if TYPE_CHECKING:
-    from pydantic import TypeAdapter
+    from pydantic import GetCoreSchemaHandler, TypeAdapter
+    from pydantic_core import CoreSchema
 
 Category = Literal[
     "compilation",
@@ -34,7 +33,27 @@ Category = Literal[
 #: Every category, in the order the CLI documents them.
 CATEGORIES: tuple[str, ...] = get_args(Category)
 
-LineNumber = Annotated[int, Ge(1)]  # 1-based, counting '\n'
+
+class AtLeast:
+    """``annotated_types.Ge(bound)`` (pydantic's own constraint vocabulary), handed to pydantic only when it builds
+    a validator or a schema: importing ``annotated_types`` was ~7 ms of a `jenkins-ai analyze` run, which only
+    creates these objects. Pydantic validates and documents it exactly as ``Ge(bound)``."""
+
+    __slots__ = ("bound",)
+
+    def __init__(self, bound: int) -> None:
+        self.bound = bound
+
+    def __repr__(self) -> str:
+        return f"AtLeast({self.bound})"
+
+    def __get_pydantic_core_schema__(self, source: Any, handler: GetCoreSchemaHandler) -> CoreSchema:
+        from annotated_types import Ge
+
+        return handler(Annotated[source, Ge(self.bound)])
+
+
+LineNumber = Annotated[int, AtLeast(1)]  # 1-based, counting '\n'
 
 #: What ``model_dump(exclude=...)`` takes: field names, or field name -> True / what to exclude inside it.
 Exclude = set[str] | Mapping[str, Any] | None
@@ -99,7 +118,7 @@ class ExcerptBlock(_Model):
     new_lines: list[LineNumber] | None = None
     # How many times this failure occurs in the log: later identical ones (same lines once numbers, paths,
     # hashes and times are masked) are counted here instead of shown again. 1 in results stored before counts.
-    count: Annotated[int, Ge(1)] = 1
+    count: Annotated[int, AtLeast(1)] = 1
     first_line: LineNumber | None = None  # where it first occurs (None in results stored before counts)
 
 

@@ -31,6 +31,7 @@ import os
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 MASK = "<redacted>"
@@ -227,13 +228,38 @@ _LEFT_OUT = frozenset({"IPPublicDetector", "PrivateKeyDetector"})
 _TOKEN_CHAR = re.compile(r"[A-Za-z0-9_\-+=.~%]")
 
 
+_VERSION_LINE = re.compile(r"""^VERSION\s*=\s*['"]([^'"]+)['"]""", re.MULTILINE)
+
+
+def _detect_secrets_version() -> str | None:
+    """The installed detect-secrets' version, from its ``__version__.py`` without importing the package (its
+    ``__init__`` loads every plugin) or ``importlib.metadata`` (~10 ms of a CLI run: it parses the METADATA
+    file with the ``email`` package); ``importlib.metadata`` when that file does not say."""
+    from importlib.util import find_spec
+
+    spec = find_spec("detect_secrets")
+    if spec is None or spec.origin is None:  # pragma: no cover - a declared dependency
+        return None
+    try:
+        found = _VERSION_LINE.search(
+            (Path(spec.origin).parent / "__version__.py").read_text(encoding="utf-8")
+        )
+    except OSError:
+        found = None
+    if found is not None:
+        return found.group(1)
+    from importlib import metadata  # pragma: no cover - a detect-secrets without __version__.py
+
+    try:  # pragma: no cover
+        return metadata.version("detect-secrets")
+    except metadata.PackageNotFoundError:  # pragma: no cover
+        return None
+
+
 def _detect_secrets_patterns() -> list[tuple[str, str, int]]:
     """(detector, pattern, ``re`` flags) of every detect-secrets regex detector, cached per version."""
-    from importlib import metadata  # here: importing it costs a CLI run ~10 ms it rarely needs
-
-    try:
-        version = metadata.version("detect-secrets")
-    except metadata.PackageNotFoundError:  # pragma: no cover - a declared dependency
+    version = _detect_secrets_version()
+    if version is None:  # pragma: no cover - a declared dependency
         return []
     from worker.analysis.kb import _cache_dir  # the engine's cache folder (compiled rules live there too)
 
@@ -269,19 +295,30 @@ def _detect_secrets_patterns() -> list[tuple[str, str, int]]:
 
 
 class _Detector:
-    """One token-shape pattern, on google-re2 when it accepts the syntax (linear time), else on ``re``."""
+    """One token-shape pattern, on google-re2 when it accepts the syntax (linear time), else on ``re``.
+
+    Compiled when a text first needs it: the set in :class:`_Shapes` rules most detectors out for most texts,
+    and compiling all ~50 was ~4 ms of every `jenkins-ai analyze` run."""
 
     def __init__(self, name: str, pattern: str, flags: int) -> None:
         self.name = name
-        self._search: Callable[[str], Iterator[Any]]
-        try:
-            if flags & ~re.IGNORECASE:
-                raise ValueError("re2 takes no verbose, multi-line or dot-all flag")
-            import re2
+        self._pattern = pattern
+        self._flags = flags
+        self._compiled: Callable[[str], Iterator[Any]] | None = None
 
-            self._search = re2.compile(pattern, _re2_options(flags)).finditer
-        except Exception:  # lookarounds: the patterns re2 refuses are all bounded, so safe on ``re``
-            self._search = re.compile(pattern, flags).finditer
+    @property
+    def _search(self) -> Callable[[str], Iterator[Any]]:
+        if self._compiled is None:
+            pattern, flags = self._pattern, self._flags
+            try:
+                if flags & ~re.IGNORECASE:
+                    raise ValueError("re2 takes no verbose, multi-line or dot-all flag")
+                import re2
+
+                self._compiled = re2.compile(pattern, _re2_options(flags)).finditer
+            except Exception:  # lookarounds: the patterns re2 refuses are all bounded, so safe on ``re``
+                self._compiled = re.compile(pattern, flags).finditer
+        return self._compiled
 
     def spans(self, text: str) -> Iterator[tuple[int, int]]:
         for match in self._search(text):
