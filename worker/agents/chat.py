@@ -21,6 +21,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import logging
+import re
 import shlex
 import sys
 import threading
@@ -183,6 +184,26 @@ def _streaming(llm: BaseChatModel, terminal: Terminal) -> bool:
     return True
 
 
+def _unstreamed(answer: str, streamed: str) -> str:
+    """The part of ``answer`` still to print after ``streamed``: what follows the longest start of the answer,
+    cut at a line end outside a code block, that the stream ended with (spacing aside). That is the checked
+    Jenkinsfile the pipeline specialist puts after the model's words (``pipeline.finish``); an answer that
+    does not begin with what was streamed last (a replacement) is printed whole."""
+    tail = " ".join(streamed.split())
+    cuts: list[int] = []
+    fenced = False
+    for line in re.finditer(r"[^\n]*(?:\n|$)", answer):
+        if line.group().lstrip().startswith("```"):
+            fenced = not fenced
+        elif not fenced and line.end() > line.start():
+            cuts.append(line.end())
+    for cut in reversed(cuts):
+        head = " ".join(answer[:cut].split())
+        if head and tail.endswith(head):
+            return answer[cut:].strip()
+    return answer
+
+
 def _pending(result: TaskResult) -> list[str]:
     """What a result only planned (it would change Jenkins): these need the user's y."""
     if result.status != "needs_confirmation":
@@ -301,7 +322,9 @@ class ChatSession:
         if not streamed.strip():
             click.echo(answer)
         elif answer not in streamed:  # the supervisor added to or replaced what the model streamed
-            click.echo(f"\n{answer}")
+            rest = _unstreamed(answer, streamed)
+            if rest:
+                click.echo(f"\n{rest}")
         done = [a for a in result.actions if a.get("done")]
         for action in done:
             click.echo(f"Done: {action['action']} {action['target']} - {action.get('detail', '')}")

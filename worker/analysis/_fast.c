@@ -10,6 +10,8 @@
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
+#include <structmember.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -263,6 +265,97 @@ static int compare_offsets(const void *a, const void *b) {
     return (x > y) - (x < y);
 }
 
+/* The distinct lines of one select_lines call: (hash, start, length) -> the bytes and key objects made for it
+ * (borrowed: the result lists hold them). Open addressing, kept at most half full. */
+typedef struct {
+    uint64_t hash;
+    Py_ssize_t start;
+    Py_ssize_t length;
+    PyObject *text; /* NULL: empty slot */
+    PyObject *key;
+} Interned;
+
+typedef struct {
+    Interned *slots;
+    const unsigned char *data;
+    Py_ssize_t capacity; /* a power of two */
+    Py_ssize_t used;
+} InternTable;
+
+static uint64_t line_hash(const unsigned char *p, Py_ssize_t n) {
+    uint64_t h = 0x9E3779B97F4A7C15ULL ^ (uint64_t)n;
+    while (n >= 8) {
+        uint64_t word;
+        memcpy(&word, p, 8);
+        h = (h ^ word) * 0xff51afd7ed558ccdULL;
+        h ^= h >> 32;
+        p += 8;
+        n -= 8;
+    }
+    uint64_t word = 0;
+    memcpy(&word, p, (size_t)n);
+    h = (h ^ word) * 0xc4ceb9fe1a85ec53ULL;
+    return h ^ (h >> 29);
+}
+
+static int intern_init(InternTable *table, const void *data) {
+    table->data = data;
+    table->capacity = 1024;
+    table->used = 0;
+    table->slots = PyMem_Calloc((size_t)table->capacity, sizeof(Interned));
+    if (table->slots == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    return 0;
+}
+
+/* The slot of the line at data[start:start + length]: its objects, or the empty slot to fill (hash and place
+ * set). NULL on error. */
+static Interned *intern_find(InternTable *table, const unsigned char *data, Py_ssize_t start, Py_ssize_t length) {
+    if (2 * (table->used + 1) > table->capacity) { /* grow first: the slot returned stays valid */
+        Py_ssize_t capacity = table->capacity * 2;
+        Interned *slots = PyMem_Calloc((size_t)capacity, sizeof(Interned));
+        if (slots == NULL) {
+            PyErr_NoMemory();
+            return NULL;
+        }
+        for (Py_ssize_t i = 0; i < table->capacity; i++) {
+            Interned *old = &table->slots[i];
+            if (old->text == NULL) continue;
+            Py_ssize_t j = (Py_ssize_t)(old->hash & (uint64_t)(capacity - 1));
+            while (slots[j].text != NULL) j = (j + 1) & (capacity - 1);
+            slots[j] = *old;
+        }
+        PyMem_Free(table->slots);
+        table->slots = slots;
+        table->capacity = capacity;
+    }
+    uint64_t hash = line_hash(data + start, length);
+    Py_ssize_t j = (Py_ssize_t)(hash & (uint64_t)(table->capacity - 1));
+    for (;;) {
+        Interned *slot = &table->slots[j];
+        if (slot->text == NULL) {
+            slot->hash = hash;
+            slot->start = start;
+            slot->length = length;
+            return slot;
+        }
+        if (slot->hash == hash && slot->length == length &&
+            memcmp(data + slot->start, data + start, (size_t)length) == 0) {
+            return slot;
+        }
+        j = (j + 1) & (table->capacity - 1);
+    }
+}
+
+static int intern_add(InternTable *table, Interned *slot, PyObject *text, PyObject *key) {
+    slot->text = text;
+    slot->key = key;
+    table->used++;
+    return 0;
+}
+
 static PyObject *select_lines(PyObject *module, PyObject *args) {
     Py_buffer view;
     PyObject *ends_arg;
@@ -273,6 +366,7 @@ static PyObject *select_lines(PyObject *module, PyObject *args) {
     Py_ssize_t *ends = NULL;
     Py_ssize_t count;
     int sorted = 1;
+    InternTable table = {NULL, NULL, 0, 0};
     if (Py_IS_TYPE(ends_arg, &EndsType)) { /* copied: sorting must not change the collector */
         Ends *collected = (Ends *)ends_arg;
         count = collected->size;
@@ -309,6 +403,7 @@ static PyObject *select_lines(PyObject *module, PyObject *args) {
     lines = PyList_New(0);
     keys = PyList_New(0);
     if (numbers == NULL || starts == NULL || lines == NULL || keys == NULL) goto fail;
+    if (intern_init(&table, view.buf) < 0) goto fail;
 
     const unsigned char *data = view.buf;
     Py_ssize_t size = view.len, pos = 0, line = 0, previous = -1;
@@ -328,10 +423,25 @@ static PyObject *select_lines(PyObject *module, PyObject *args) {
         Py_ssize_t stop = after ? after - data : size;
         PyObject *number = PyLong_FromSsize_t(line);
         PyObject *offset = PyLong_FromSsize_t(start);
-        PyObject *text = PyBytes_FromStringAndSize((const char *)data + start, stop - start);
-        /* A line without digits is its own key: the same object, whose hash the rule memo has computed. */
-        PyObject *key = has_digit(data + start, stop - start) ? masked(data + start, stop - start)
-                                                              : (Py_XINCREF(text), text);
+        PyObject *text, *key;
+        /* A line met before in this block is the same objects again: no copy, no key to mask, and the hashes
+         * the rule memo and the repeat table compute are cached in them (a failure repeated in a dense log). */
+        Interned *slot = intern_find(&table, data, start, stop - start);
+        if (slot == NULL) goto fail;
+        if (slot->text != NULL) {
+            text = Py_NewRef(slot->text);
+            key = Py_NewRef(slot->key);
+        } else {
+            text = PyBytes_FromStringAndSize((const char *)data + start, stop - start);
+            /* A line without digits is its own key: the same object, whose hash the rule memo has computed. */
+            key = has_digit(data + start, stop - start) ? masked(data + start, stop - start)
+                                                        : (Py_XINCREF(text), text);
+            if (text != NULL && key != NULL && intern_add(&table, slot, text, key) < 0) {
+                Py_DECREF(text);
+                Py_DECREF(key);
+                goto fail;
+            }
+        }
         int failed = number == NULL || offset == NULL || text == NULL || key == NULL ||
                      PyList_Append(numbers, number) < 0 || PyList_Append(starts, offset) < 0 ||
                      PyList_Append(lines, text) < 0 || PyList_Append(keys, key) < 0;
@@ -342,12 +452,14 @@ static PyObject *select_lines(PyObject *module, PyObject *args) {
         if (failed) goto fail;
     }
     Py_ssize_t newlines = line + count_newlines(data + pos, size - pos);
+    PyMem_Free(table.slots);
     PyMem_Free(ends);
     Py_XDECREF(ends_seq);
     PyBuffer_Release(&view);
     return Py_BuildValue("(nNNNN)", newlines, numbers, starts, lines, keys);
 
 fail:
+    PyMem_Free(table.slots);
     PyMem_Free(ends);
     Py_XDECREF(ends_seq);
     Py_XDECREF(numbers);
@@ -373,19 +485,15 @@ fail:
 
 static inline int is_ascii_space(unsigned char c) { return c == ' ' || (c >= 0x09 && c <= 0x0d) || (c >= 0x1c && c <= 0x1f); }
 
-static PyObject *line_text(PyObject *module, PyObject *args) {
-    Py_buffer view;
-    Py_ssize_t start;
-    if (!PyArg_ParseTuple(args, "y*n:line_text", &view, &start)) {
-        return NULL;
-    }
-    const unsigned char *data = view.buf;
-    Py_ssize_t size = view.len;
+/* The line of `data` starting at `start`: its text when it is a plain decode (a new reference), else None; `*end_out`
+ * is the offset of its '\n' (or the size). NULL on error. */
+static PyObject *plain_text(const unsigned char *data, Py_ssize_t size, Py_ssize_t start, Py_ssize_t *end_out) {
     if (start < 0) start = 0;
     if (start > size) start = size;
     const unsigned char *p = data + start;
     const unsigned char *newline = memchr(p, '\n', (size_t)(size - start));
     Py_ssize_t end = newline ? newline - data : size;
+    *end_out = end;
     Py_ssize_t n = end - start;
     while (n > 0 && (p[n - 1] == '\r' || p[n - 1] == '\n')) n--;
     int plain = n <= MAX_LINE_CHARS && memchr(p, '\r', (size_t)n) == NULL && memchr(p, '\t', (size_t)n) == NULL &&
@@ -394,16 +502,520 @@ static PyObject *line_text(PyObject *module, PyObject *args) {
         while (n > 0 && is_ascii_space(p[n - 1])) n--;
         plain = n == 0 || p[n - 1] < 0x80;
     }
-    PyObject *text;
-    if (plain) {
-        text = PyUnicode_DecodeUTF8((const char *)p, n, "replace");
-    } else {
-        text = Py_None;
-        Py_INCREF(text);
+    if (plain) return PyUnicode_DecodeUTF8((const char *)p, n, "replace");
+    Py_RETURN_NONE;
+}
+
+static PyObject *line_text(PyObject *module, PyObject *args) {
+    Py_buffer view;
+    Py_ssize_t start;
+    if (!PyArg_ParseTuple(args, "y*n:line_text", &view, &start)) {
+        return NULL;
     }
+    Py_ssize_t end;
+    PyObject *text = plain_text(view.buf, view.len, start, &end);
     PyBuffer_Release(&view);
     if (text == NULL) return NULL;
     return Py_BuildValue("(Nn)", text, end);
+}
+
+/* ------------------------------------------------------------------------------------------------------------
+ * BlockLines(data, first_line, last_line): random access to the lines of one block by line number, and
+ * continue_block(cand, lines, last_line, tail): the continuation loop over them.
+ *
+ * Exactly worker/analysis/lines.py's BlockLines (same methods, same `texts` dict of the lines read so far) and
+ * growth.continue_block: a few hundred thousand lines per error-dense log are read and tested here, one
+ * Python call each in the pure twins. A line's offset is found from the nearest known one (the anchors: the
+ * block's first and last line, every selected line, every line located so far, and the line after the last
+ * one read), walking with memchr; the offsets depend on the bytes alone, so which anchor is used changes
+ * nothing. The predicates on a line's text (growth.continues, blocks.is_blank, the section rules) stay in
+ * Python: set_clean_line() and set_continuation() give them once (lines.py, growth.py).
+ */
+
+static PyObject *helper_clean_line = NULL;     /* reader.clean_line */
+static PyObject *helper_continues = NULL;      /* growth.continues(previous, text[, after_blank]) */
+static PyObject *helper_is_blank = NULL;       /* blocks.is_blank, for a line a runner prefix may start */
+static PyObject *helper_section_end = NULL;    /* SECTION_END.match(strip_prefix(text)) is not None */
+static PyObject *helper_ends_section = NULL;   /* blocks.ends_section(cand, text) */
+
+static PyObject *set_clean_line(PyObject *module, PyObject *arg) {
+    Py_XSETREF(helper_clean_line, Py_NewRef(arg));
+    Py_RETURN_NONE;
+}
+
+static Py_ssize_t max_section_lines = 0, max_block_lines = 0, max_continuation = 0;
+static int allow_blank_in_message = 1;
+
+static PyObject *set_continuation(PyObject *module, PyObject *args) {
+    PyObject *cont, *blank_of, *section_end, *ends_section_of;
+    Py_ssize_t section_lines, block_lines, continuation;
+    int allow_blank;
+    if (!PyArg_ParseTuple(args, "OOOOnnnp:set_continuation", &cont, &blank_of, &section_end, &ends_section_of,
+                          &section_lines, &block_lines, &continuation, &allow_blank)) {
+        return NULL;
+    }
+    Py_XSETREF(helper_continues, Py_NewRef(cont));
+    Py_XSETREF(helper_is_blank, Py_NewRef(blank_of));
+    Py_XSETREF(helper_section_end, Py_NewRef(section_end));
+    Py_XSETREF(helper_ends_section, Py_NewRef(ends_section_of));
+    max_section_lines = section_lines;
+    max_block_lines = block_lines;
+    max_continuation = continuation;
+    allow_blank_in_message = allow_blank;
+    Py_RETURN_NONE;
+}
+
+#define LINE_CACHE 1024 /* direct-mapped: the start of recently met lines (the one after each line read) */
+
+typedef struct {
+    PyObject_HEAD
+    PyObject *data; /* bytes */
+    const unsigned char *buf;
+    Py_ssize_t size;
+    Py_ssize_t first_line;
+    Py_ssize_t last_line;
+    PyObject *texts; /* dict: line number -> cleaned text of the lines read so far */
+    Py_ssize_t *anchor_lines; /* sorted */
+    Py_ssize_t *anchor_offsets;
+    Py_ssize_t anchors;
+    Py_ssize_t anchor_capacity;
+    Py_ssize_t cache_line[LINE_CACHE];
+    Py_ssize_t cache_offset[LINE_CACHE];
+} BlockLines;
+
+static PyTypeObject BlockLinesType;
+
+static int BlockLines_anchor(BlockLines *self, Py_ssize_t line, Py_ssize_t offset) {
+    Py_ssize_t lo = 0, hi = self->anchors;
+    while (lo < hi) { /* bisect_left */
+        Py_ssize_t mid = (lo + hi) / 2;
+        if (self->anchor_lines[mid] < line) lo = mid + 1;
+        else hi = mid;
+    }
+    Py_ssize_t slot = line & (LINE_CACHE - 1);
+    self->cache_line[slot] = line;
+    self->cache_offset[slot] = offset;
+    if (lo < self->anchors && self->anchor_lines[lo] == line) return 0; /* kept: as lines.py does */
+    if (self->anchors == self->anchor_capacity) {
+        Py_ssize_t capacity = self->anchor_capacity ? self->anchor_capacity * 2 : 64;
+        Py_ssize_t *l = PyMem_Realloc(self->anchor_lines, sizeof(Py_ssize_t) * (size_t)capacity);
+        if (l == NULL) return -1;
+        self->anchor_lines = l;
+        Py_ssize_t *o = PyMem_Realloc(self->anchor_offsets, sizeof(Py_ssize_t) * (size_t)capacity);
+        if (o == NULL) return -1;
+        self->anchor_offsets = o;
+        self->anchor_capacity = capacity;
+    }
+    memmove(self->anchor_lines + lo + 1, self->anchor_lines + lo, sizeof(Py_ssize_t) * (size_t)(self->anchors - lo));
+    memmove(self->anchor_offsets + lo + 1, self->anchor_offsets + lo,
+            sizeof(Py_ssize_t) * (size_t)(self->anchors - lo));
+    self->anchor_lines[lo] = line;
+    self->anchor_offsets[lo] = offset;
+    self->anchors++;
+    return 0;
+}
+
+/* The offset where line `line` starts (len(data) past the end), as lines.BlockLines.offset_of; -1 on error. */
+static Py_ssize_t BlockLines_offset(BlockLines *self, Py_ssize_t line) {
+    Py_ssize_t slot = line & (LINE_CACHE - 1);
+    if (self->cache_line[slot] == line) return self->cache_offset[slot];
+    const unsigned char *data = self->buf;
+    Py_ssize_t lo = 0, hi = self->anchors;
+    while (lo < hi) { /* bisect_right - 1 */
+        Py_ssize_t mid = (lo + hi) / 2;
+        if (self->anchor_lines[mid] <= line) lo = mid + 1;
+        else hi = mid;
+    }
+    Py_ssize_t i = lo - 1; /* the first line is always an anchor, and line >= first_line */
+    if (i < 0) i = 0;
+    Py_ssize_t below = self->anchor_lines[i], off = self->anchor_offsets[i];
+    if (below == line) return off;
+    if (i + 1 < self->anchors && self->anchor_lines[i + 1] - line < line - below) {
+        Py_ssize_t above = self->anchor_lines[i + 1];
+        off = self->anchor_offsets[i + 1];
+        for (Py_ssize_t k = 0; k < above - line; k++) { /* data.rfind(b"\n", 0, off - 1) + 1 */
+            Py_ssize_t p = off - 2;
+            while (p >= 0 && data[p] != '\n') p--;
+            off = p + 1;
+        }
+    } else {
+        for (Py_ssize_t k = 0; k < line - below; k++) {
+            const unsigned char *nl =
+                off < self->size ? memchr(data + off, '\n', (size_t)(self->size - off)) : NULL;
+            if (nl == NULL) return self->size;
+            off = nl - data + 1;
+        }
+    }
+    if (BlockLines_anchor(self, line, off) < 0) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    return off;
+}
+
+/* The cleaned text of the line starting at `start` (a new reference), and where it ends; NULL on error. */
+static PyObject *text_at(const unsigned char *data, Py_ssize_t size, Py_ssize_t start, Py_ssize_t *end_out);
+
+/* Line `number`'s text: a borrowed reference from `texts`, Py_None outside the block, NULL on error. */
+static PyObject *BlockLines_get_line(BlockLines *self, Py_ssize_t number) {
+    PyObject *key = PyLong_FromSsize_t(number);
+    if (key == NULL) return NULL;
+    PyObject *text = PyDict_GetItemWithError(self->texts, key);
+    if (text != NULL || PyErr_Occurred()) {
+        Py_DECREF(key);
+        return text;
+    }
+    if (number < self->first_line || number > self->last_line) {
+        Py_DECREF(key);
+        return Py_None;
+    }
+    Py_ssize_t off = BlockLines_offset(self, number);
+    if (off < 0 || off >= self->size) {
+        Py_DECREF(key);
+        return off < 0 ? NULL : Py_None;
+    }
+    Py_ssize_t end;
+    text = text_at(self->buf, self->size, off, &end);
+    if (text == NULL) {
+        Py_DECREF(key);
+        return NULL;
+    }
+    int failed = PyDict_SetItem(self->texts, key, text);
+    Py_DECREF(key);
+    Py_DECREF(text); /* the dict holds it */
+    if (failed < 0) return NULL;
+    Py_ssize_t slot = (number + 1) & (LINE_CACHE - 1); /* the next line starts there: reading on is cheap */
+    self->cache_line[slot] = number + 1;
+    self->cache_offset[slot] = end + 1;
+    return text;
+}
+
+static PyObject *BlockLines_new(PyTypeObject *type, PyObject *args, PyObject *kwargs) {
+    PyObject *data;
+    Py_ssize_t first_line, last_line;
+    static char *kwlist[] = {"data", "first_line", "last_line", NULL};
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O!nn:BlockLines", kwlist, &PyBytes_Type, &data, &first_line,
+                                     &last_line)) {
+        return NULL;
+    }
+    BlockLines *self = (BlockLines *)type->tp_alloc(type, 0);
+    if (self == NULL) return NULL;
+    self->data = Py_NewRef(data);
+    self->buf = (const unsigned char *)PyBytes_AS_STRING(data);
+    self->size = PyBytes_GET_SIZE(data);
+    self->first_line = first_line;
+    self->last_line = last_line;
+    for (Py_ssize_t i = 0; i < LINE_CACHE; i++) self->cache_line[i] = PY_SSIZE_T_MIN;
+    self->texts = PyDict_New();
+    if (self->texts == NULL || BlockLines_anchor(self, first_line, 0) < 0) goto fail;
+    if (last_line > first_line) {
+        Py_ssize_t p = self->size - 2; /* data.rfind(b"\n", 0, len(data) - 1) + 1 */
+        while (p >= 0 && self->buf[p] != '\n') p--;
+        if (BlockLines_anchor(self, last_line, p + 1) < 0) goto fail;
+    }
+    return (PyObject *)self;
+fail:
+    if (!PyErr_Occurred()) PyErr_NoMemory();
+    Py_DECREF(self);
+    return NULL;
+}
+
+static void BlockLines_dealloc(BlockLines *self) {
+    Py_XDECREF(self->data);
+    Py_XDECREF(self->texts);
+    PyMem_Free(self->anchor_lines);
+    PyMem_Free(self->anchor_offsets);
+    Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+static PyObject *BlockLines_add_anchor(BlockLines *self, PyObject *args) {
+    Py_ssize_t line, offset;
+    if (!PyArg_ParseTuple(args, "nn:add_anchor", &line, &offset)) return NULL;
+    if (BlockLines_anchor(self, line, offset) < 0) return PyErr_NoMemory();
+    Py_RETURN_NONE;
+}
+
+static PyObject *BlockLines_offset_of(BlockLines *self, PyObject *arg) {
+    Py_ssize_t line = PyLong_AsSsize_t(arg);
+    if (line == -1 && PyErr_Occurred()) return NULL;
+    Py_ssize_t off = BlockLines_offset(self, line);
+    return off < 0 ? NULL : PyLong_FromSsize_t(off);
+}
+
+static PyObject *BlockLines_line(BlockLines *self, PyObject *arg) {
+    Py_ssize_t number = PyLong_AsSsize_t(arg);
+    if (number == -1 && PyErr_Occurred()) return NULL;
+    PyObject *text = BlockLines_get_line(self, number);
+    return text == NULL ? NULL : Py_NewRef(text);
+}
+
+static PyObject *BlockLines_get(BlockLines *self, PyObject *args) {
+    Py_ssize_t first, last;
+    if (!PyArg_ParseTuple(args, "nn:get", &first, &last)) return NULL;
+    PyObject *out = PyList_New(0);
+    if (out == NULL) return NULL;
+    if (first < self->first_line) first = self->first_line;
+    if (last > self->last_line) last = self->last_line;
+    for (Py_ssize_t number = first; number <= last; number++) {
+        PyObject *text = BlockLines_get_line(self, number);
+        if (text == NULL) {
+            Py_DECREF(out);
+            return NULL;
+        }
+        if (text == Py_None) break;
+        if (PyList_Append(out, text) < 0) {
+            Py_DECREF(out);
+            return NULL;
+        }
+    }
+    return out;
+}
+
+static PyMethodDef BlockLines_methods[] = {
+    {"add_anchor", (PyCFunction)BlockLines_add_anchor, METH_VARARGS, "add_anchor(line, offset): line starts there."},
+    {"offset_of", (PyCFunction)BlockLines_offset_of, METH_O, "offset_of(line) -> the offset where it starts."},
+    {"line", (PyCFunction)BlockLines_line, METH_O, "line(number) -> its cleaned text, None outside the block."},
+    {"get", (PyCFunction)BlockLines_get, METH_VARARGS, "get(first, last) -> the cleaned text of those lines."},
+    {NULL, NULL, 0, NULL},
+};
+
+static PyMemberDef BlockLines_members[] = {
+    {"data", T_OBJECT_EX, offsetof(BlockLines, data), READONLY, "the block's bytes"},
+    {"first_line", T_PYSSIZET, offsetof(BlockLines, first_line), READONLY, "its first line's number"},
+    {"last_line", T_PYSSIZET, offsetof(BlockLines, last_line), READONLY, "its last line's number"},
+    {"texts", T_OBJECT_EX, offsetof(BlockLines, texts), READONLY, "the cleaned text of each line read, by number"},
+    {NULL, 0, 0, 0, NULL},
+};
+
+static PyTypeObject BlockLinesType = {
+    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "worker.analysis._fast.BlockLines",
+    .tp_doc = "BlockLines(data, first_line, last_line): the lines of one block by number (see lines.py).",
+    .tp_basicsize = sizeof(BlockLines),
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_new = BlockLines_new,
+    .tp_dealloc = (destructor)BlockLines_dealloc,
+    .tp_methods = BlockLines_methods,
+    .tp_members = BlockLines_members,
+};
+
+/* The cleaned text of the line starting at `start` (a new reference) and the offset of its end; NULL on error. */
+static PyObject *text_at(const unsigned char *data, Py_ssize_t size, Py_ssize_t start, Py_ssize_t *end_out) {
+    Py_ssize_t end;
+    PyObject *text = plain_text(data, size, start, &end);
+    *end_out = end;
+    if (text != Py_None) return text;
+    Py_DECREF(text);
+    if (helper_clean_line == NULL) {
+        PyErr_SetString(PyExc_RuntimeError, "_fast.set_clean_line() was not called");
+        return NULL;
+    }
+    PyObject *raw = PyBytes_FromStringAndSize((const char *)data + start, end - start);
+    if (raw == NULL) return NULL;
+    text = PyObject_CallOneArg(helper_clean_line, raw);
+    Py_DECREF(raw);
+    return text;
+}
+
+
+/* growth.line_at: line `number` from the block or the tail ring before it; a new reference (None: neither). */
+static PyObject *line_at(BlockLines *lines, PyObject *tail, Py_ssize_t number) {
+    if (number >= lines->first_line) {
+        PyObject *text = BlockLines_get_line(lines, number);
+        return text == NULL ? NULL : Py_NewRef(text);
+    }
+    Py_ssize_t back = lines->first_line - number;
+    Py_ssize_t size = PyObject_Length(tail);
+    if (size < 0) return NULL;
+    if (back > size) Py_RETURN_NONE;
+    return PySequence_GetItem(tail, size - back);
+}
+
+/* growth.blank: 1, 0, or -1 on error. */
+static int blank(PyObject *text) {
+    Py_ssize_t n = PyUnicode_GET_LENGTH(text);
+    if (n == 0) return 1;
+    int kind = PyUnicode_KIND(text);
+    const void *chars = PyUnicode_DATA(text);
+    Py_UCS4 c = PyUnicode_READ(kind, chars, 0);
+    if ((c >= '0' && c <= '9') || c == '[' || c == '#' || c == 0xfeff) { /* reader.PREFIX_FIRST */
+        PyObject *result = PyObject_CallOneArg(helper_is_blank, text);
+        if (result == NULL) return -1;
+        int truth = PyObject_IsTrue(result);
+        Py_DECREF(result);
+        return truth;
+    }
+    for (Py_ssize_t i = 0; i < n; i++) { /* not text.strip() */
+        if (!Py_UNICODE_ISSPACE(PyUnicode_READ(kind, chars, i))) return 0;
+    }
+    return 1;
+}
+
+static int truth_of(PyObject *result) {
+    if (result == NULL) return -1;
+    int truth = PyObject_IsTrue(result);
+    Py_DECREF(result);
+    return truth;
+}
+
+static int continues(PyObject *previous, PyObject *text, int after_blank) {
+    return truth_of(after_blank ? PyObject_CallFunctionObjArgs(helper_continues, previous, text, Py_True, NULL)
+                                : PyObject_CallFunctionObjArgs(helper_continues, previous, text, NULL));
+}
+
+static int ends_section(PyObject *cand, PyObject *until, PyObject *text) {
+    if (until == Py_None) return 0;
+    return truth_of(PyObject_CallFunctionObjArgs(helper_ends_section, cand, text, NULL));
+}
+
+static PyObject *settle(PyObject *cand) {
+    static PyObject *settled_name = NULL;
+    if (settled_name == NULL && (settled_name = PyUnicode_InternFromString("settled")) == NULL) return NULL;
+    if (PyObject_SetAttr(cand, settled_name, Py_True) < 0) return NULL;
+    Py_RETURN_NONE;
+}
+
+static PyObject *get_attr(PyObject *object, const char *name, PyObject **interned) {
+    if (*interned == NULL && (*interned = PyUnicode_InternFromString(name)) == NULL) return NULL;
+    return PyObject_GetAttr(object, *interned);
+}
+
+/* continue_block(cand, lines, last_line, tail): growth.continue_block, lines read from a BlockLines. */
+static PyObject *continue_block(PyObject *module, PyObject *args) {
+    PyObject *cand, *tail;
+    BlockLines *lines;
+    Py_ssize_t last_line;
+    if (!PyArg_ParseTuple(args, "OO!nO:continue_block", &cand, &BlockLinesType, &lines, &last_line, &tail)) {
+        return NULL;
+    }
+    if (helper_continues == NULL) {
+        PyErr_SetString(PyExc_RuntimeError, "_fast.set_continuation() was not called");
+        return NULL;
+    }
+    static PyObject *n_settled, *n_lines, *n_start, *n_until, *n_last_hit, *n_section, *n_last_text;
+    PyObject *value = get_attr(cand, "settled", &n_settled);
+    int settled = truth_of(value);
+    if (settled != 0) return settled < 0 ? NULL : Py_NewRef(Py_None);
+    PyObject *texts = NULL, *until = NULL, *last_text = NULL, *result = NULL, *text = NULL, *following = NULL;
+    texts = get_attr(cand, "lines", &n_lines);
+    if (texts == NULL) goto done;
+    if (!PyList_Check(texts)) {
+        PyErr_SetString(PyExc_TypeError, "continue_block: cand.lines must be a list");
+        goto done;
+    }
+    value = get_attr(cand, "start", &n_start);
+    if (value == NULL) goto done;
+    Py_ssize_t start = PyLong_AsSsize_t(value);
+    Py_DECREF(value);
+    if (start == -1 && PyErr_Occurred()) goto done;
+    if (start + PyList_GET_SIZE(texts) - 1 >= last_line) { /* the usual case: nothing new to read */
+        result = Py_NewRef(Py_None);
+        goto done;
+    }
+    until = get_attr(cand, "until", &n_until);
+    if (until == NULL) goto done;
+    Py_ssize_t limit = until != Py_None ? max_section_lines : max_block_lines;
+    int follow = until == Py_None;
+    value = get_attr(cand, "last_hit", &n_last_hit);
+    if (value == NULL) goto done;
+    Py_ssize_t last_hit = PyLong_AsSsize_t(value);
+    Py_DECREF(value);
+    if (last_hit == -1 && PyErr_Occurred()) goto done;
+    int section = truth_of(get_attr(cand, "section", &n_section));
+    if (section < 0) goto done;
+    last_text = get_attr(cand, "last_text", &n_last_text);
+    if (last_text == NULL) goto done;
+    for (;;) {
+        Py_CLEAR(text);
+        Py_CLEAR(following);
+        Py_ssize_t count = PyList_GET_SIZE(texts);
+        Py_ssize_t end = start + count - 1;
+        if (end >= last_line) break;
+        if (count >= limit || (follow && end - last_hit >= max_continuation)) {
+            result = settle(cand);
+            goto done;
+        }
+        text = line_at(lines, tail, end + 1);
+        if (text == NULL) goto done;
+        int is_blank = 0;
+        if (text != Py_None) {
+            if (!PyUnicode_Check(text)) {
+                PyErr_SetString(PyExc_TypeError, "continue_block: a line is not a str");
+                goto done;
+            }
+            is_blank = blank(text);
+            if (is_blank < 0) goto done;
+        }
+        if (text != Py_None && allow_blank_in_message && is_blank) {
+            /* A blank line inside a message when what follows still continues it. */
+            if (end + 2 > last_line) break; /* decide when the next line is available */
+            following = line_at(lines, tail, end + 2);
+            if (following == NULL) goto done;
+            int joined = 0;
+            if (following != Py_None) {
+                if (!PyUnicode_Check(following)) {
+                    PyErr_SetString(PyExc_TypeError, "continue_block: a line is not a str");
+                    goto done;
+                }
+                int b = blank(following);
+                if (b < 0) goto done;
+                if (!b) {
+                    if (section) {
+                        int e = truth_of(PyObject_CallOneArg(helper_section_end, following));
+                        if (e < 0) goto done;
+                        joined = !e;
+                    }
+                    if (!joined) {
+                        joined = continues(last_text, following, 1);
+                        if (joined < 0) goto done;
+                    }
+                }
+            }
+            if (joined) {
+                if (PyList_Append(texts, text) < 0 || PyList_Append(texts, following) < 0) goto done;
+                int e = ends_section(cand, until, following);
+                if (e < 0) goto done;
+                if (e) {
+                    result = settle(cand);
+                    goto done;
+                }
+                continue;
+            }
+        }
+        if (section && text != Py_None && !is_blank) {
+            int e = truth_of(PyObject_CallOneArg(helper_section_end, text));
+            if (e < 0) goto done;
+            if (e) { /* the next report, or the next part of the run */
+                result = settle(cand);
+                goto done;
+            }
+            if (PyList_Append(texts, text) < 0) goto done;
+            e = ends_section(cand, until, text);
+            if (e < 0) goto done;
+            if (e) {
+                result = settle(cand);
+                goto done;
+            }
+            continue;
+        }
+        int goes_on = 0;
+        if (text != Py_None) {
+            goes_on = continues(last_text, text, 0);
+            if (goes_on < 0) goto done;
+        }
+        if (!goes_on) {
+            result = settle(cand);
+            goto done;
+        }
+        if (PyList_Append(texts, text) < 0) goto done;
+    }
+    result = Py_NewRef(Py_None);
+done:
+    Py_XDECREF(text);
+    Py_XDECREF(following);
+    Py_XDECREF(texts);
+    Py_XDECREF(until);
+    Py_XDECREF(last_text);
+    return result;
 }
 
 /* ------------------------------------------------------------------------------------------------------------
@@ -647,6 +1259,12 @@ static PyMethodDef methods[] = {
      "count_repeats(numbers, starts, keys, rules, index, first_line, step, repeats, ghosts, max_section, "
      "continuation_reach) -> index\n\n"
      "Counts the run of repeats from `index` on while no block is open (see worker.analysis.fastpath)."},
+    {"set_clean_line", set_clean_line, METH_O, "set_clean_line(clean_line): reader.clean_line, for BlockLines."},
+    {"set_continuation", set_continuation, METH_VARARGS,
+     "set_continuation(continues, is_blank, section_end, ends_section, max_section_lines, max_block_lines, "
+     "max_continuation, allow_blank_in_message): what continue_block asks Python (see worker.analysis.growth)."},
+    {"continue_block", continue_block, METH_VARARGS,
+     "continue_block(cand, lines, last_line, tail): growth.continue_block over a BlockLines."},
     {NULL, NULL, 0, NULL},
 };
 
@@ -655,12 +1273,11 @@ static struct PyModuleDef module = {
 };
 
 PyMODINIT_FUNC PyInit__fast(void) {
-    if (PyType_Ready(&EndsType) < 0) return NULL;
+    if (PyType_Ready(&EndsType) < 0 || PyType_Ready(&BlockLinesType) < 0) return NULL;
     PyObject *m = PyModule_Create(&module);
     if (m == NULL) return NULL;
-    Py_INCREF(&EndsType);
-    if (PyModule_AddObject(m, "Ends", (PyObject *)&EndsType) < 0) {
-        Py_DECREF(&EndsType);
+    if (PyModule_AddObjectRef(m, "Ends", (PyObject *)&EndsType) < 0 ||
+        PyModule_AddObjectRef(m, "BlockLines", (PyObject *)&BlockLinesType) < 0) {
         Py_DECREF(m);
         return NULL;
     }

@@ -23,7 +23,17 @@ from typing import Any, Protocol
 
 #: What this module uses of the compiled one: a build from an older ``_fast.c`` (an in-place build not redone
 #: after an update) lacks some of it and is not used.
-COMPILED_API = ("strip_ansi", "select_lines", "line_text", "Ends", "count_repeats")
+COMPILED_API = (
+    "strip_ansi",
+    "select_lines",
+    "line_text",
+    "Ends",
+    "count_repeats",
+    "BlockLines",
+    "continue_block",
+    "set_clean_line",
+    "set_continuation",
+)
 
 
 def _load_compiled() -> ModuleType | None:

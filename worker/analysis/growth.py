@@ -11,7 +11,10 @@ from __future__ import annotations
 
 import functools
 
+from worker.analysis import fastpath
 from worker.analysis.blocks import (
+    MAX_BLOCK_LINES,
+    MAX_SECTION_LINES,
     SECTION_END,
     Candidate,
     Hit,
@@ -159,8 +162,14 @@ def continue_block(cand: Candidate, lines: BlockLines, last_line: int, state: St
 
     The engine's most repeated Python loop (a dense log reads ~2 lines here per hit): what does not change while
     it runs (the block's start, last hit, section rule and line limit) is read once, and a line already read in
-    this block is taken from :attr:`lines.BlockLines.texts` without a call.
+    this block is taken from :attr:`lines.BlockLines.texts` without a call. With the compiled
+    :class:`lines.BlockLines` (:func:`lines.block_lines`) the same loop runs in C (``_fast.continue_block``), asking
+    Python only the predicates on a line's text (:func:`continues`, :func:`blocks.is_blank` of a line a runner
+    prefix may start, the section rules).
     """
+    if lines.__class__ is not BlockLines:  # the compiled one
+        _continue_compiled(cand, lines, last_line, state.tail)
+        return
     if cand.settled:
         return
     texts = cand.lines
@@ -217,6 +226,25 @@ def continue_block(cand: Candidate, lines: BlockLines, last_line: int, state: St
             cand.settled = True
             return
         texts.append(text)
+
+
+def section_end(text: str) -> bool:
+    """A titled separator line: the next report, or the next part of the run (it ends a report section)."""
+    return SECTION_END.match(strip_prefix(text)) is not None
+
+
+if fastpath._compiled_module is not None:
+    _continue_compiled = fastpath._compiled_module.continue_block
+    fastpath._compiled_module.set_continuation(
+        continues,
+        is_blank,
+        section_end,
+        ends_section,
+        MAX_SECTION_LINES,
+        MAX_BLOCK_LINES,
+        MAX_CONTINUATION,
+        ALLOW_BLANK_IN_MESSAGE,
+    )
 
 
 def extend_open(state: StreamState, lines: BlockLines, last_line: int) -> None:

@@ -26,8 +26,18 @@ def line_text(data: bytes, start: int) -> tuple[str, int]:
     return clean_line(data[start:end]), end
 
 
+def block_lines(data: bytes, first_line: int, last_line: int) -> BlockLines:
+    """The lines of one block: the compiled :class:`BlockLines` when the extension is in use (same methods, same
+    :attr:`BlockLines.texts`; :func:`growth.continue_block` then runs its loop in C too), else the class below."""
+    compiled = fastpath.compiled
+    if compiled is not None:
+        made: BlockLines = compiled.BlockLines(data, first_line, last_line)
+        return made
+    return BlockLines(data, first_line, last_line)
+
+
 class BlockLines:
-    """Random access to the lines of one block by line number.
+    """Random access to the lines of one block by line number (pure Python; see :func:`block_lines`).
 
     Line starts are found from *anchors* (lines whose offset is known: the block's first and last line and every
     matched line), walking with ``find``/``rfind`` from the nearest one, so only the few lines around evidence
@@ -112,3 +122,7 @@ class BlockLines:
                 break
             out.append(text)
         return out
+
+
+if fastpath._compiled_module is not None:
+    fastpath._compiled_module.set_clean_line(clean_line)  # for the lines that are not a plain decode

@@ -23,7 +23,7 @@ from worker.analysis.growth import (
     joins_open,
     on_hit,
 )
-from worker.analysis.lines import BlockLines
+from worker.analysis.lines import block_lines
 from worker.analysis.selection import REPEAT_KEYS
 from worker.analysis.steps import structure
 from worker.analysis.stream_state import TAIL_LINES, StreamState
@@ -40,7 +40,7 @@ def scan_block(state: StreamState, data: bytes) -> None:
     newlines, numbers, starts, raw_lines, repeat_keys = select_lines(data, kb.trigger_ends(data))
     ends_with_newline = data.endswith(b"\n")
     last_line = first_line + newlines - (1 if ends_with_newline else 0)
-    lines = BlockLines(data, first_line, max(first_line, last_line))
+    lines = block_lines(data, first_line, max(first_line, last_line))
 
     # Stage 2: what each selected line means (every pattern scanned only over lines not seen before); a repeat
     # of a failure already seen is counted on its first occurrence before any block work.

@@ -167,3 +167,27 @@ def test_llm_session_streams_the_answer_and_ctrl_c_cancels_only_the_turn(
     # Nothing of the cancelled turn reached the screen after "Cancelled."
     after = chat.transcript.split("Cancelled.", 1)[1]
     assert "slow answer" not in after and "[log," not in after and "TurnCancelled" not in after
+
+
+def test_a_streamed_pipeline_answer_shows_its_words_once_and_then_the_jenkinsfile(
+    start_chat: Callable[..., Terminal], llm_stub: StubLLM
+) -> None:
+    # The model streams its words; the supervisor then puts the checked Jenkinsfile after them (pipeline.finish).
+    # Only what was not streamed is printed after the stream: the words are not shown a second time.
+    prose = "This pipeline builds the crate with cargo, lints it with clippy and runs its tests."
+    llm_stub.script(route_reply("pipeline"), prose)
+    chat = start_chat(llm_stub=llm_stub)
+    chat.expect(r"LLM gpt-4o-mini, streaming")
+    chat.expect(PROMPT)
+    chat.sendline("generate a Jenkinsfile for a Rust project with lint")
+    chat.expect(r"```groovy\n")
+    chat.expect(r"cargo clippy --all-targets --locked -- -D warnings")
+    chat.expect(r"\[pipeline, llm, 0\.90; LLM 2 calls")
+    chat.expect(PROMPT)
+    chat.ctrl_d()
+    assert chat.wait() == 0, chat.transcript[-2000:]
+    assert llm_stub.requests[-1].get("stream") is True  # the words were streamed
+    assert chat.transcript.count(prose) == 1, chat.transcript[-3000:]
+    # The words come before the Jenkinsfile, as in the answer `ask` prints.
+    assert chat.transcript.index(prose) < chat.transcript.index("```groovy")
+    assert chat.transcript.count("```groovy") == 1

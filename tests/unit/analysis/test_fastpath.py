@@ -89,6 +89,17 @@ def test_select_lines_is_the_same_in_c_and_python() -> None:
         if rng.random() < 0.1:
             rng.shuffle(ends)  # out of order: sorted first by both
         assert compiled.select_lines(data, ends) == fastpath.select_lines_python(data, ends), (data, ends)
+    # The same lines again and again (a failure repeated): made once per call, equal all the same.
+    for _ in range(500):
+        data = b"\n".join(
+            rng.choice([b"E1 x", b"E 22 y", b"", b"E1 x ", b"z" * 20]) for _ in range(rng.randrange(1, 3000))
+        )
+        ends = sorted(rng.randrange(0, len(data) + 1) for _ in range(rng.randrange(0, 2000)))
+        selected = compiled.select_lines(data, ends)
+        assert selected == fastpath.select_lines_python(data, ends)
+        if len(set(selected[3])) < len(selected[3]):
+            text = selected[3][-1]
+            assert selected[3][selected[3].index(text)] is text  # one object per distinct line
 
 
 def test_select_lines_finds_each_matched_line_once_with_its_repeat_key() -> None:
@@ -252,3 +263,99 @@ def test_a_build_from_an_older_source_is_not_used(monkeypatch: pytest.MonkeyPatc
     if compiled is not None:
         monkeypatch.setitem(sys.modules, "worker.analysis._fast", compiled)
         assert fastpath._load_compiled() is compiled
+
+
+# Lines that make the continuation rules take every branch: blank and prefix-only lines, stack frames, indented
+# detail, tags, list items, report separators and the line ending a section, lines that are not a plain decode.
+BLOCK_LINES = [
+    b"",
+    b"   ",
+    b"2024-01-02T03:04:05Z ",
+    b"[12:00:01] ",
+    b"ERROR: something failed:",
+    b"    at com.example.Foo.bar(Foo.java:12)",
+    b"Caused by: java.lang.IllegalStateException",
+    b"  indented detail",
+    b"[error] compile failed",
+    b"[error]   detail",
+    b"[info] - a test",
+    b"npm ERR! code 1",
+    b"  1) failing test",
+    b"  \xe2\x9c\x93 passing test",
+    b"____ test_b ____",
+    b"---- Captured log ----",
+    b"tests/test_x.py:12: AssertionError",
+    b"plain words",
+    b"tab\there",
+    b"progress 10%\rprogress 100%",
+    b"\xff\xfe bad utf-8",
+    b"\xc2\xa0",
+]
+
+
+def _block(rng: random.Random) -> tuple[bytes, int, int]:
+    count = rng.randrange(1, 60)
+    data = b"\n".join(rng.choice(BLOCK_LINES) for _ in range(count))
+    if rng.random() < 0.7:
+        data += b"\n"
+    first_line = rng.randrange(1, 500)
+    last_line = first_line + data.count(b"\n") - (1 if data.endswith(b"\n") else 0)
+    return data, first_line, max(first_line, last_line)
+
+
+@needs_compiled
+def test_block_lines_are_the_same_in_c_and_python() -> None:
+    rng = random.Random(13)
+    for _ in range(3000):
+        data, first_line, last_line = _block(rng)
+        pure, fast = (
+            lines.BlockLines(data, first_line, last_line),
+            compiled.BlockLines(data, first_line, last_line),
+        )
+        assert (fast.data, fast.first_line, fast.last_line) == (data, first_line, last_line)
+        starts = [0] + [i + 1 for i, byte in enumerate(data) if byte == 10]
+        for _ in range(rng.randrange(0, 5)):  # anchors, as the selected lines give them
+            number = rng.randrange(first_line, last_line + 1)
+            pure.add_anchor(number, starts[number - first_line])
+            fast.add_anchor(number, starts[number - first_line])
+        for _ in range(20):
+            number = rng.randrange(first_line - 3, last_line + 4)
+            if rng.random() < 0.5:
+                assert fast.line(number) == pure.line(number), (data, number)
+            elif first_line <= number <= last_line:
+                assert fast.offset_of(number) == pure.offset_of(number), (data, number)
+            low = rng.randrange(first_line - 3, last_line + 4)
+            high = low + rng.randrange(0, 8)
+            assert fast.get(low, high) == pure.get(low, high), (data, low, high)
+        assert fast.texts == pure.texts
+
+
+@needs_compiled
+def test_continue_block_is_the_same_in_c_and_python() -> None:
+    from worker.analysis import growth
+    from worker.analysis.blocks import Candidate
+    from worker.analysis.blocks import compiled as compile_regex
+
+    rng = random.Random(17)
+    grown = 0
+    for _ in range(4000):
+        data, first_line, last_line = _block(rng)
+        tail = deque(clean_line(rng.choice(BLOCK_LINES)) for _ in range(rng.randrange(0, 6)))
+        start = rng.randrange(first_line - len(tail), last_line + 1)
+        kind = rng.random()
+        ends = sorted(rng.randrange(start, last_line + 3) for _ in range(rng.randrange(1, 4)))
+        observed = []
+        for block_lines in (compiled.BlockLines, lines.BlockLines):
+            state = types.SimpleNamespace(tail=tail)
+            lines_of = block_lines(data, first_line, last_line)
+            cand = Candidate(start=start, first_hit=start, last_hit=start, step=0)
+            cand.lines = [growth.line_at(state, lines_of, start) or ""]  # type: ignore[arg-type]
+            cand.last_text = cand.lines[-1]
+            cand.section = kind < 0.4
+            cand.until = compile_regex(r"^\S+\.py:\d+: \w+Error$") if kind < 0.2 else None
+            for upto in ends:  # as blocks of the log end, and hits come
+                growth.continue_block(cand, lines_of, upto, state)  # type: ignore[arg-type]
+            observed.append((cand.lines, cand.settled))
+        grown += len(observed[0][0]) > 1
+        assert observed[0] == observed[1], (data, start, kind)
+    assert grown > 1000  # the blocks do grow
