@@ -21,6 +21,8 @@ from celery import Celery
 from flask import Flask, Response, current_app, g, request
 from flask_limiter import Limiter, RateLimitExceeded
 from flask_limiter.util import get_remote_address
+from limits import parse_many
+from limits.storage import RedisStorage
 
 from api import auth
 from api.blueprints import analyze, builds, docs, events, health, jenkins, metrics, pages, plugins, tasks
@@ -28,6 +30,7 @@ from api.errors import APIError, error_response, register_error_handlers
 from api.metrics import REQUEST_SECONDS, REQUESTS
 from api.openapi import operation_of, required_scope
 from api.proxy import trust_proxies
+from api.queue import RateCharge
 from api.services import EXTENSION_KEY, Services, services
 from api.validation import BoundedInt, check_path_bounds
 from worker.links import PAGE_PATH
@@ -38,6 +41,11 @@ from worker.storage import StorageUnavailable
 log = get_logger(__name__)
 
 API_PREFIX = "/api/v1"
+#: Flask-Limiter's key prefix for this API's budgets in Redis.
+RATE_LIMIT_KEY_PREFIX = "langchain_jenkins_api"
+#: Routes whose rate-limit hit is taken in the same Redis script as their publish (one round trip): the view
+#: passes ``g.rate_charge`` to ``TaskQueue.send`` (and to ``TaskQueue.charge`` when it refuses the request).
+CHARGED_IN_PUBLISH = frozenset({"events.post_event"})
 REQUEST_ID_HEADER = "X-Request-ID"
 #: Client-supplied request ids are echoed only if harmless in logs and headers.
 REQUEST_ID_PATTERN = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
@@ -118,7 +126,7 @@ def _create_limiter(app: Flask, settings: Settings) -> Limiter:
         storage_uri=settings.redis_url,
         storage_options={"socket_connect_timeout": 1, "socket_timeout": 1},
         strategy="moving-window",
-        key_prefix="langchain_jenkins_api",
+        key_prefix=RATE_LIMIT_KEY_PREFIX,
         # A Redis outage must not turn requests into 500s: limits then hold per process, in memory, until
         # Redis answers again (checked with backoff), and any other limiter failure lets the request through.
         in_memory_fallback=[settings.rate_limit],
@@ -140,15 +148,49 @@ def _create_limiter(app: Flask, settings: Settings) -> Limiter:
             headers={"Retry-After": str(retry_after)},
         )
 
+    # The one application limit, as ``limits`` stores it, for the routes that take their hit in their publish.
+    items = parse_many(settings.rate_limit)
+    charged_limit = items[0] if len(items) == 1 else None  # several limits ("10/second;100/minute"): not here
+
     @limiter.request_filter
-    def outside_the_api() -> bool:
+    def not_limited_here() -> bool:
         # Probes and scrapes are never limited. A filter, not ``limiter.exempt(health.bp)``: Flask-Limiter's
         # in-memory fallback ignores blueprint exemptions, and a liveness probe answered 429 restarts pods.
         # Analysis pages are limited (per client address, and their feedback form per link).
-        return not _is_api_path(request.path) and not request.path.startswith(PAGE_PATH)
+        if not _is_api_path(request.path) and not request.path.startswith(PAGE_PATH):
+            return True
+        # A build event from a caller allowed to send one: the view takes the same hit, on the same key, in
+        # its publish's Redis script (one round trip, not two). Anyone else is limited here, before auth.
+        if request.endpoint in CHARGED_IN_PUBLISH and charged_limit is not None:
+            charge = _charge_in_publish(settings, charged_limit)
+            if charge is not None:
+                g.rate_charge = charge
+                return True
+        return False
 
     app.register_error_handler(RateLimitExceeded, on_rate_limited)
     return limiter
+
+
+def _charge_in_publish(settings: Settings, limit: Any) -> RateCharge | None:
+    """This request's rate-limit hit for its publish script, or None when Flask-Limiter must take it: the
+    broker is not the limiter's Redis, or the caller has no valid token with the route's scope (a guess or a
+    403 is limited before authentication, per client address)."""
+    queue = services().queue
+    if not queue.charges_in_publish or settings.queue_url != settings.redis_url:
+        return None
+    principal = _principal_or_none(settings)
+    if principal is None or request.endpoint is None:
+        return None
+    if not principal.allows(required_scope(operation_of(current_app.view_functions[request.endpoint]))):
+        return None
+    key = limit.key_for(RATE_LIMIT_KEY_PREFIX, f"sub:{principal.subject}", "global")  # Flask-Limiter's scope
+    return RateCharge(
+        key=f"{RedisStorage.PREFIX}:{key}",
+        amount=limit.amount,
+        expiry=limit.get_expiry(),
+        description=str(limit),
+    )
 
 
 def _is_api_path(path: str) -> bool:

@@ -27,7 +27,12 @@ class Services:
 
     def __init__(self, settings: Settings, *, celery: Celery | None = None, db: Any = None) -> None:
         self.settings = settings
-        self.queue = TaskQueue(celery if celery is not None else create_celery_client(settings))
+        # A redis:// or rediss:// broker: the API writes task messages itself (api.queue.RedisPublisher).
+        direct = settings.queue_url.startswith(("redis://", "rediss://"))
+        self.queue = TaskQueue(
+            celery if celery is not None else create_celery_client(settings),
+            direct_url=settings.queue_url if direct else None,
+        )
         self._storage: Storage | None = Storage(db) if db is not None else None
         self._redis: redis.Redis | None = None
         self._lock = threading.Lock()
@@ -67,7 +72,7 @@ class Services:
             self._redis.close()
         if self._storage is not None:
             self._storage.close()
-        self.queue.celery.close()
+        self.queue.close()
 
 
 def services() -> Services:

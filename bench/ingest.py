@@ -9,15 +9,20 @@ Starts its own Redis, SecantusDB and Jenkins double on free loopback ports, then
 1. raw Celery: for each count in ``--clients`` (1 and 8), that many threads call ``send_task`` on a no-op task
    (``bench/_noop.py``) until ``--events`` are sent (or ``--seconds`` pass); a worker with the same
    ``--concurrency`` runs them; rate = tasks / time until the last one ran;
-2. the real path: the same threads POST as many completed-build events (each a new build) to ``/api/v1/events``;
-   rate = events / time until the last build is stored in MongoDB. Enqueue latency is each POST's answer time
-   (202 means queued in Redis). Each phase also prints the CPU time per event of the API, the worker,
-   SecantusDB and Redis (every process of each), i.e. where the machine's time went. With ``--minutes``, events are then sent for that long at 80 % of the measured
-   rate (so no backlog grows). The worker's and the API's RSS (every process of each) are printed after a
-   warm-up, after the run and after the sustained run; then the API's ``/metrics`` size and answer time.
+2. the API alone (no worker runs yet: nothing else competes for the CPU): the same threads POST as many
+   completed-build events (each a new build) to ``/api/v1/events``; enqueue latency is each POST's answer time
+   (202 means queued in Redis), and the API's and Redis' CPU time per event is printed;
+3. the worker alone: it is started and drains that backlog into MongoDB (SecantusDB): its rate, and the CPU
+   time per event of the worker and SecantusDB;
+4. end to end: the same senders with the worker running; rate = events / time until the last build is stored
+   in MongoDB, with each process's CPU time per event (API, worker, SecantusDB, Redis: every process of each),
+   i.e. where the machine's time went. With ``--minutes``, events are then sent for that long at 80 % of the
+   measured rate (so no backlog grows), printing the API's and the worker's RSS (every process of each) once a
+   minute, so a plateau can be told from growth. RSS is also printed after the warm-up and after the runs; then
+   the API's ``/metrics`` size and answer time.
 
     python -m bench.ingest                     # ~60 s on an idle machine
-    python -m bench.ingest --minutes 10        # sustained: 10 minutes of events, RSS before/after
+    python -m bench.ingest --minutes 10        # sustained: 10 minutes of events, RSS each minute
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
+import signal
 import socket
 import statistics
 import subprocess
@@ -89,6 +95,19 @@ def _tree_cpu_seconds(pid: int) -> float:
         except (FileNotFoundError, ProcessLookupError):
             continue
     return total
+
+
+def _signal_tree(pid: int, signum: int) -> None:
+    """Send ``signum`` to a process and its descendants (SIGSTOP/SIGCONT: pause and resume the worker)."""
+    todo = [pid]
+    while todo:
+        current = todo.pop()
+        try:
+            os.kill(current, signum)
+            for task in Path(f"/proc/{current}/task").iterdir():
+                todo.extend(int(c) for c in (task / "children").read_text().split())
+        except (FileNotFoundError, ProcessLookupError):
+            continue
 
 
 def _percentile(values: list[float], p: float) -> float:
@@ -244,7 +263,7 @@ def main() -> None:
         noop_worker.terminate()
         noop_worker.wait(timeout=60)
 
-        # 2. The real path.
+        # 2. The API alone: events pile up in Redis while the worker is paused (SIGSTOP), competing for no CPU.
         start("api", [str(jenkins_ai), "serve", "--host", "127.0.0.1", "--port", str(api_port),
                       "--workers", str(args.api_workers)])  # fmt: skip
         start(
@@ -255,7 +274,7 @@ def main() -> None:
         builds = mongo["bench_ingest"].builds
         sessions = threading.local()
         headers = {"Authorization": f"Bearer {TOKEN}"}
-        run_id = 1  # warm-up builds 10M+n, the measured ones 20M+n
+        run_id = 1  # warm-up builds 10M+n, the measured ones 20M+n, ...
 
         def post(n: int) -> None:
             session = getattr(sessions, "s", None) or requests.Session()
@@ -266,31 +285,71 @@ def main() -> None:
             if response.status_code != 202:
                 raise SystemExit(f"event refused: {response.status_code} {response.text[:300]}")
 
-        # Warm-up: every API and worker process has served a few events (imports, connections, indexes).
+        def cpu_now(names: tuple[str, ...]) -> dict[str, float]:
+            return {name: _tree_cpu_seconds(procs[name].pid) for name in names}
+
+        def cpu_line(before: dict[str, float], count: int) -> str:
+            """Where the machine's time went: CPU ms per event of each process (and its children)."""
+            return "    CPU ms per event: " + ", ".join(
+                f"{name} {1000 * (_tree_cpu_seconds(procs[name].pid) - was) / max(count, 1):.2f}"
+                for name, was in before.items()
+            )
+
+        # Warm-up: every API and worker process has handled a few events (imports, connections, indexes).
         sent, _ = _flood(max(client_counts), 3, post, limit=max(client_counts) * 5)
         _drain(lambda: builds.estimated_document_count(), sent, timeout=300)
+        _signal_tree(procs["worker"].pid, signal.SIGSTOP)
+        backlog = 0
+        for clients in client_counts:
+            run_id += 1
+            cpu = cpu_now(("api", "redis"))
+            started = time.monotonic()
+            sent, latencies = _flood(clients, args.seconds, post, limit=args.events)
+            _report(f"API alone, {clients} sender(s)", sent, started, time.monotonic(), latencies)
+            print(cpu_line(cpu, sent))
+            backlog += sent
+
+        # 3. The worker alone: it drains that backlog.
+        base = builds.estimated_document_count()
+        cpu = cpu_now(("worker", "mongo", "redis"))
+        started = time.monotonic()
+        _signal_tree(procs["worker"].pid, signal.SIGCONT)
+        finished = _drain(lambda: builds.estimated_document_count() - base, backlog, timeout=7200)
+        print(f"{'worker alone (backlog)':24s} {backlog:6d} in {finished - started:6.1f} s = "
+              f"{backlog / (finished - started):7.1f}/s")  # fmt: skip
+        print(cpu_line(cpu, backlog))
 
         def measure(
-            label: str, clients: int, seconds: float, rate: float | None, limit: int
+            label: str, clients: int, seconds: float, rate: float | None, limit: int, sample_every: float = 0
         ) -> tuple[float, list[float]]:
             nonlocal run_id
             run_id += 1
             base = builds.estimated_document_count()
-            cpu = {name: _tree_cpu_seconds(procs[name].pid) for name in ("api", "worker", "mongo", "redis")}
+            cpu = cpu_now(("api", "worker", "mongo", "redis"))
             started = time.monotonic()
-            sent, latencies = _flood(clients, seconds, post, rate, limit)
-            finished = _drain(lambda: builds.estimated_document_count() - base, sent, timeout=7200)
+            stop = threading.Event()
+
+            def sample() -> None:  # RSS over time: a plateau, or growth
+                while not stop.wait(sample_every):
+                    print(f"    at {(time.monotonic() - started) / 60:4.1f} min: RSS API "
+                          f"{_tree_rss_mb(procs['api'].pid):.1f} MB, worker {_tree_rss_mb(procs['worker'].pid):.1f} MB;"
+                          f" {builds.estimated_document_count() - base} stored", flush=True)  # fmt: skip
+
+            sampler = threading.Thread(target=sample, daemon=True)
+            if sample_every:
+                sampler.start()
+            try:
+                sent, latencies = _flood(clients, seconds, post, rate, limit)
+                finished = _drain(lambda: builds.estimated_document_count() - base, sent, timeout=7200)
+            finally:
+                stop.set()
             rate = _report(label, sent, started, finished, latencies)
-            # Where the machine's time went: CPU ms per event of each process (and its children).
-            per_event = {
-                name: 1000 * (_tree_cpu_seconds(procs[name].pid) - before) / max(sent, 1)
-                for name, before in cpu.items()
-            }
-            print("    CPU ms per event: " + ", ".join(f"{n} {v:.2f}" for n, v in per_event.items()))
+            print(cpu_line(cpu, sent))
             return rate, latencies
 
         rss = [(_tree_rss_mb(procs["api"].pid), _tree_rss_mb(procs["worker"].pid))]
         print(f"RSS after warm-up: API {rss[0][0]:.1f} MB, worker {rss[0][1]:.1f} MB")
+        # 4. End to end.
         rates: dict[int, float] = {}
         for clients in client_counts:
             rates[clients], latencies = measure(
@@ -306,7 +365,7 @@ def main() -> None:
             clients = max(client_counts)
             rate = args.rate or 0.8 * rates[clients]
             print(f"sustained: {args.minutes:g} min at {rate:.1f} events/s, {clients} senders")
-            measure("sustained", clients, args.minutes * 60, rate, 10**9)
+            measure("sustained", clients, args.minutes * 60, rate, 10**9, sample_every=60)
             rss.append((_tree_rss_mb(procs["api"].pid), _tree_rss_mb(procs["worker"].pid)))
         for index, name in enumerate(("API", "worker")):
             figures = " -> ".join(f"{r[index]:.1f}" for r in rss)
@@ -321,6 +380,8 @@ def main() -> None:
             series = sum(1 for line in text.splitlines() if line and not line.startswith("#"))
         print(f"API /metrics: {series} series, answered in {statistics.median(times):.1f} ms (median of 5)")
     finally:
+        if "worker" in procs:
+            _signal_tree(procs["worker"].pid, signal.SIGCONT)  # if it was left paused
         for proc in procs.values():
             proc.terminate()
         for proc in procs.values():

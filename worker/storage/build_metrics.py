@@ -142,9 +142,13 @@ _KNOWN_PERIODS: set[tuple[str, str, datetime, str]] = set()  # (collection, leve
 
 def _updates(
     changes: Iterable[tuple[Contribution, int]],
+    *,
+    namespaces: tuple[str, str] | None = None,
 ) -> tuple[list[UpdateOne], dict[tuple[str, datetime, str], UpdateOne]]:
     """``$inc`` upserts of the (level, period, controller, job) rollups touched by ``changes`` (contribution,
-    +1 or -1), and of their periods' versions."""
+    +1 or -1), and of their periods' versions; with ``namespaces`` (the rollups' and the periods' collections)
+    for a client-level bulkWrite."""
+    rollups_ns, periods_ns = namespaces or (None, None)
     merged: dict[tuple[str, datetime, str, str], Document] = defaultdict(dict)
     for contribution, sign in changes:
         for level, size in LEVELS:
@@ -163,12 +167,25 @@ def _updates(
                 {"_id": f"{period}|{job}"},
                 {"$inc": inc, "$setOnInsert": {**on_insert, "job": job}},
                 upsert=True,
+                namespace=rollups_ns,
             )
         )
         periods[(level, start, url)] = UpdateOne(
-            {"_id": period}, {"$inc": {"v": 1}, "$setOnInsert": on_insert}, upsert=True
+            {"_id": period}, {"$inc": {"v": 1}, "$setOnInsert": on_insert}, upsert=True, namespace=periods_ns
         )
     return rollups, periods
+
+
+@dataclass
+class FirstCount:
+    """What counting a build for the first time writes (see :meth:`BuildRollups.first_count`)."""
+
+    #: The build as counted (for :meth:`BuildRollups.record` when it was counted before).
+    build: Document
+    mark: InsertOne[Document]
+    #: The rollups' ``$inc`` upserts, then the periods' bumps that are due.
+    updates: list[UpdateOne]
+    periods: dict[tuple[str, datetime, str], UpdateOne]
 
 
 class BuildRollups:
@@ -208,21 +225,45 @@ class BuildRollups:
         rollups, periods = _updates(changes)
         # Rollups first, then the periods' versions: a reader that packs in between is outdated by the bump.
         self._rollups.bulk_write(rollups, ordered=False)
+        bumps = self._bumps(periods)
+        if bumps:
+            self._periods.bulk_write(bumps, ordered=False)
+            self.periods_written(periods)
+        return True
+
+    def first_count(self, build: Document) -> FirstCount | None:
+        """The writes that count a build completing for the first time, for the caller's own client-level
+        bulkWrite (ordered; one round trip with the build's own writes): its mark's insert, then the rollups'
+        ``$inc`` and the periods' bumps. None when the build does not count (not completed). If the mark's insert
+        fails as a duplicate (counted before), what follows it must not run: call :meth:`record` instead; once
+        they ran, :meth:`periods_written` with ``periods``."""
+        new = Contribution.of(build)
+        if new is None:
+            return None
+        mark = InsertOne(
+            {"_id": _key(build["jenkins_url"], build["job"], build["build"]), "v": 1, **new.mark()},
+            namespace=self._marks.full_name,
+        )
+        rollups, periods = _updates([(new, 1)], namespaces=(self._rollups.full_name, self._periods.full_name))
+        return FirstCount(build, mark, [*rollups, *self._bumps(periods)], periods)
+
+    def _bumps(self, periods: dict[tuple[str, datetime, str], UpdateOne]) -> list[UpdateOne]:
+        """Of the periods' version bumps, those to write: a period that is still open cannot have been packed,
+        so its document only has to exist, which this process remembers (one write per period and process
+        instead of one per build). An ended one gets its bump."""
         now = datetime.now(UTC)
-        # A period that is still open cannot have been packed: its document only has to exist, which this process
-        # remembers (one write per period and process instead of one per build). An ended one gets its bump.
         where = self._periods.full_name
-        bumps = [
+        return [
             update
             for (level, start, url), update in periods.items()
             if start + _SIZES[level] <= now or (where, level, start, url) not in _KNOWN_PERIODS
         ]
-        if bumps:
-            self._periods.bulk_write(bumps, ordered=False)
-            if len(_KNOWN_PERIODS) > 10_000:
-                _KNOWN_PERIODS.clear()
-            _KNOWN_PERIODS.update((where, *period) for period in periods)
-        return True
+
+    def periods_written(self, periods: dict[tuple[str, datetime, str], UpdateOne]) -> None:
+        """Remember that these periods' documents exist (see :meth:`_bumps`)."""
+        if len(_KNOWN_PERIODS) > 10_000:
+            _KNOWN_PERIODS.clear()
+        _KNOWN_PERIODS.update((self._periods.full_name, *period) for period in periods)
 
     def rebuild(self, *, batch: int = 5000) -> int:
         """Drop the rollups and marks and recompute them from every completed build; returns the builds counted.

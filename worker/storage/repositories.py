@@ -7,19 +7,21 @@ natural keys (``jenkins_url, job, build`` and ``task_id``) so every write is an 
 from __future__ import annotations
 
 import builtins
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import BaseModel
-from pymongo import DESCENDING, InsertOne, UpdateOne
+from pymongo import DESCENDING, InsertOne, UpdateMany, UpdateOne
 from pymongo.database import Database
 from pymongo.errors import ClientBulkWriteException, DuplicateKeyError
 
 from worker.models import BuildEvent
-from worker.storage.build_metrics import BuildRollups
+from worker.storage.build_metrics import BuildRollups, FirstCount
 
 Document = dict[str, Any]
+#: A write for a client-level bulkWrite (it names its collection: ``namespace="db.collection"``).
+ClientWrite = InsertOne[Document] | UpdateOne | UpdateMany
 
 #: How many recent analyses of a category are compared by text similarity (bounded work per lookup).
 SIMILARITY_WINDOW = 500
@@ -47,6 +49,27 @@ def to_json_ready(doc: Mapping[str, Any] | None) -> Document | None:
     return result
 
 
+def _analysis_status(
+    job: str, build: int, status: str, jenkins_url: str, error: str | None
+) -> tuple[Document, Document]:
+    key = {"jenkins_url": jenkins_url, "job": job, "build": build}
+    now = _now()
+    return key, {
+        "$set": {"analysis_status": status, "analysis_error": error, "updated_at": now},
+        "$setOnInsert": {**key, "created_at": now, "status": "FAILURE", "events": {}},
+    }
+
+
+def _resolved(
+    jenkins_url: str, job: str, fixed_in_build: int, commit: str | None
+) -> tuple[Document, Document]:
+    fix = f"fixed in build #{fixed_in_build}" + (f" (commit {commit})" if commit else "")
+    query = {"jenkins_url": jenkins_url, "job": job, "build": {"$lt": fixed_in_build}, "resolution": None}
+    return query, {
+        "$set": {"resolution": {"build": fixed_in_build, "commit": commit, "fix": fix, "at": _now()}}
+    }
+
+
 class BuildRepository:
     """One record per build; the events seen for it are kept inside, keyed by event name."""
 
@@ -56,15 +79,20 @@ class BuildRepository:
         self._analyses = db.analyses
         self._rollups = BuildRollups(db)
 
-    def upsert_event(self, event: BuildEvent) -> bool:
+    def upsert_event(self, event: BuildEvent, *, if_new: Sequence[ClientWrite] = ()) -> bool:
         """Record ``event``; returns whether it was new (False for a repeat).
 
         "New" is decided by inserting the event under a unique ``_id``: of two deliveries of the same event,
         however concurrent, exactly one insert succeeds, so exactly one caller goes on to queue an analysis.
         (The unique index is the arbiter: SecantusDB's findAndModify is not isolated, so "the build lacked the
-        event before this update" would not be.) The event record and the build's upsert travel in one
-        ordered ``bulkWrite`` command, one round trip: when the insert fails as a repeat the update is not
-        run, and the repeat then refreshes the build on its own (a rare path, so two more round trips).
+        event before this update" would not be.)
+
+        Everything a new event writes travels in one ordered client-level ``bulkWrite``, one round trip: the
+        event record, the build's upsert, for a completed build the rollups' mark and ``$inc`` (its status,
+        duration and completion time are known without reading the build back), then ``if_new`` (writes of the
+        caller's, with their namespace: the analysis marked pending, the job's failures resolved). Ordered, so
+        when the record's insert fails as a repeat nothing else runs; the repeat then refreshes the build and
+        its count on its own (a rare path, so a few more round trips), and does not run ``if_new``.
         """
         key = {"jenkins_url": event.jenkins_url, "job": event.job, "build": event.build}
         now = _now()
@@ -99,42 +127,70 @@ class BuildRepository:
         if "status" not in update_set:  # a field may be in $set or $setOnInsert, never both
             on_insert["status"] = event.status or "IN_PROGRESS"
         update = {"$set": update_set, "$setOnInsert": on_insert}
-        created = self._record_and_update(record, key, update)
+        # The rollups count status, duration and completion time: when this event sets all three they are
+        # known without reading the build back.
+        counted = event.event == "completed" and event.status is not None and event.duration_ms is not None
+        first = self._rollups.first_count({**key, **update_set}) if counted else None
+        created = self._write_new(record, key, update, first, if_new)
         if not created:
             # A repeat: refresh the build, which may have been written but not counted the first time.
             self._update(key, update)
-        if event.event == "completed":
-            # The rollups count status, duration and completion time: when this event set all three they are
-            # known without reading the build back; otherwise the stored build says what they are now.
-            if created and event.status is not None and event.duration_ms is not None:
-                build: Document | None = {**key, **update_set}
-            else:
-                build = self._col.find_one(key)
-            self._rollups.record(build or {})  # the build statistics' rollups (worker.storage.build_metrics)
+        if event.event == "completed" and (not created or first is None):
+            # The stored build says what status, duration and completion time count now.
+            self._rollups.record(self._col.find_one(key) or {})
         return created
 
-    def _record_and_update(self, record: Document, key: Document, update: Document) -> bool:
-        """Insert the event ``record`` and, only if that succeeded, upsert the build: one ordered bulkWrite.
-        Returns whether the record was new."""
-        db = self._col.database
-        try:
-            db.client.bulk_write(
-                [
-                    InsertOne(record, namespace=self._events.full_name),
-                    UpdateOne(key, update, upsert=True, namespace=self._col.full_name),
-                ],
-                ordered=True,
-            )
-        except ClientBulkWriteException as exc:
-            # pymongo types them as WriteError; they are the server's documents ({"idx", "code", ...}).
-            errors: list[Mapping[str, Any]] = list(exc.details.get("writeErrors") or [])
-            if exc.error is not None or not errors or any(e.get("code") != 11000 for e in errors):
-                raise
-            if errors[0].get("idx") == 0:
-                return False  # the event is recorded already: a repeat
-            # The record is new but the build's insert lost a race with another first event of the same
-            # build: the build exists now, so update it.
-            self._update(key, update)
+    def _write_new(
+        self,
+        record: Document,
+        key: Document,
+        update: Document,
+        first: FirstCount | None,
+        if_new: Sequence[ClientWrite],
+    ) -> bool:
+        """Insert the event ``record`` and, only if that succeeded, upsert the build, count it (``first``) and
+        run ``if_new``: one ordered bulkWrite. Returns whether the record was new."""
+        writes: list[ClientWrite] = [
+            InsertOne(record, namespace=self._events.full_name),
+            UpdateOne(key, update, upsert=True, namespace=self._col.full_name),
+        ]
+        mark_at = len(writes)
+        if first is not None:
+            writes += [first.mark, *first.updates]
+        rest_at = len(writes)
+        writes += if_new
+        client = self._col.database.client
+        start, races = 0, 0
+        while start < len(writes):
+            try:
+                client.bulk_write(writes[start:], ordered=True)
+            except ClientBulkWriteException as exc:
+                # pymongo types them as WriteError; they are the server's documents ({"idx", "code", ...}).
+                errors: list[Mapping[str, Any]] = list(exc.details.get("writeErrors") or [])
+                if exc.error is not None or not errors or any(e.get("code") != 11000 for e in errors):
+                    raise
+                failed = start + int(errors[0].get("idx", 0))
+                if failed == 0:
+                    return False  # the event is recorded already: a repeat
+                if failed == 1:
+                    # The record is new but the build's insert lost a race with another first event of the
+                    # same build: the build exists now, so update it, and go on.
+                    self._update(key, update)
+                    start = 2
+                elif first is not None and failed == mark_at:
+                    # Counted before (the build's earlier completed event): the rollups move it if it changed.
+                    self._rollups.record(first.build)
+                    first, start = None, rest_at
+                else:
+                    # An upsert lost a race with a concurrent insert of the same document: run it again.
+                    races += 1
+                    if races > 3:
+                        raise
+                    start = failed
+                continue
+            break
+        if first is not None:
+            self._rollups.periods_written(first.periods)
         return True
 
     def _update(self, key: Document, update: Document) -> None:
@@ -170,16 +226,14 @@ class BuildRepository:
     ) -> None:
         """Mark the analysis of a build ``pending``, ``done`` or ``failed`` (creating the build if unseen);
         ``analysis_error`` says why it failed (cleared by any other status)."""
-        key = {"jenkins_url": jenkins_url, "job": job, "build": build}
-        now = _now()
-        self._col.update_one(
-            key,
-            {
-                "$set": {"analysis_status": status, "analysis_error": error, "updated_at": now},
-                "$setOnInsert": {**key, "created_at": now, "status": "FAILURE", "events": {}},
-            },
-            upsert=True,
-        )
+        self._col.update_one(*_analysis_status(job, build, status, jenkins_url, error), upsert=True)
+
+    def analysis_status_write(
+        self, job: str, build: int, status: str, *, jenkins_url: str, error: str | None = None
+    ) -> UpdateOne:
+        """:meth:`set_analysis_status` as a write for a client-level bulkWrite (``upsert_event``'s ``if_new``)."""
+        query, update = _analysis_status(job, build, status, jenkins_url, error)
+        return UpdateOne(query, update, upsert=True, namespace=self._col.full_name)
 
     def history(
         self, job: str, limit: int = 50, *, jenkins_url: str | None = None
@@ -262,17 +316,14 @@ class AnalysisRepository:
 
     def mark_resolved(self, jenkins_url: str, job: str, fixed_in_build: int, commit: str | None) -> int:
         """A green build fixes the job's open failures before it: record which build (and commit) fixed them."""
-        fix = f"fixed in build #{fixed_in_build}" + (f" (commit {commit})" if commit else "")
-        result = self._col.update_many(
-            {
-                "jenkins_url": jenkins_url,
-                "job": job,
-                "build": {"$lt": fixed_in_build},
-                "resolution": None,
-            },
-            {"$set": {"resolution": {"build": fixed_in_build, "commit": commit, "fix": fix, "at": _now()}}},
-        )
+        result = self._col.update_many(*_resolved(jenkins_url, job, fixed_in_build, commit))
         return int(result.modified_count)
+
+    def resolved_write(
+        self, jenkins_url: str, job: str, fixed_in_build: int, commit: str | None
+    ) -> UpdateMany:
+        """:meth:`mark_resolved` as a write for a client-level bulkWrite (``upsert_event``'s ``if_new``)."""
+        return UpdateMany(*_resolved(jenkins_url, job, fixed_in_build, commit), namespace=self._col.full_name)
 
     def find_similar(
         self,

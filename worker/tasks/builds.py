@@ -13,6 +13,7 @@ from worker.celery_app import app
 from worker.jenkins import JenkinsClient
 from worker.logging import get_logger
 from worker.models import BuildEvent, JobName
+from worker.storage.repositories import ClientWrite
 from worker.tasks.base import LangchainJenkinsTask, parse_payload, resolve_controller
 
 log = get_logger(__name__)
@@ -36,12 +37,22 @@ def ingest_event(self: LangchainJenkinsTask, event: dict[str, Any]) -> dict[str,
         update={"jenkins_url": resolve_controller(self.ctx.settings, parsed.jenkins_url).url}
     )
     storage = self.ctx.storage
-    created = storage.builds.upsert_event(parsed)
+    # In the event's own bulkWrite (one MongoDB round trip in all), run only if the event is new: a failure's
+    # analysis marked pending, or a green build resolving the job's earlier failures.
+    if_new: list[ClientWrite] = []
+    if parsed.needs_analysis:
+        if_new.append(
+            storage.builds.analysis_status_write(
+                parsed.job, parsed.build, "pending", jenkins_url=parsed.jenkins_url
+            )
+        )
+    elif parsed.event == "completed" and parsed.status == "SUCCESS":
+        if_new.append(
+            storage.analyses.resolved_write(parsed.jenkins_url, parsed.job, parsed.build, parsed.commit)
+        )
+    created = storage.builds.upsert_event(parsed, if_new=if_new)
     analysis_task_id: str | None = None
     if created and parsed.needs_analysis:
-        storage.builds.set_analysis_status(
-            parsed.job, parsed.build, "pending", jenkins_url=parsed.jenkins_url
-        )
         result = self.app.send_task(
             task_names.ANALYZE_BUILD,
             kwargs={
@@ -52,10 +63,6 @@ def ingest_event(self: LangchainJenkinsTask, event: dict[str, Any]) -> dict[str,
             },
         )
         analysis_task_id = result.id
-    elif created and parsed.event == "completed" and parsed.status == "SUCCESS":
-        fixed = storage.analyses.mark_resolved(parsed.jenkins_url, parsed.job, parsed.build, parsed.commit)
-        if fixed:
-            log.info("failures resolved by a green build", job=parsed.job, build=parsed.build, count=fixed)
     log.info(
         "build event ingested", job=parsed.job, build=parsed.build, build_event=parsed.event, created=created
     )

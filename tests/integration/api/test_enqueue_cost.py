@@ -7,12 +7,16 @@ import base64
 import json
 import time
 from collections.abc import Callable
+from typing import Any
 
 import redis
 import requests
+from flask import Flask
 
-from tests.integration.api.conftest import AUTH, LiveServer, QueuedTask
+from api.queue import TaskQueue
+from tests.integration.api.conftest import AUTH, QUEUE, LiveServer, QueuedTask
 from tests.integration.api.test_validation import VALID_EVENT
+from worker.task_names import INGEST_EVENT
 
 
 def _reads(redis_client: redis.Redis) -> int:
@@ -20,7 +24,7 @@ def _reads(redis_client: redis.Redis) -> int:
     return int(redis_client.info("stats")["total_reads_processed"])
 
 
-def test_an_event_costs_two_redis_round_trips_the_rate_limit_and_one_publish(
+def test_an_event_costs_one_redis_round_trip_for_the_rate_limit_and_the_publish(
     live_server: LiveServer, redis_client: redis.Redis
 ) -> None:
     session = requests.Session()
@@ -32,9 +36,9 @@ def test_an_event_costs_two_redis_round_trips_the_rate_limit_and_one_publish(
         before = _reads(redis_client)
         response = session.post(url, json={**VALID_EVENT, "build": build}, headers=AUTH, timeout=10)
         assert response.status_code == 202
-        # The rate limit's script, then the task message and its task-sent event in one pipeline (three round
-        # trips before: the event was published on its own); the INFO above is the one read more.
-        assert _reads(redis_client) - before - 1 == 2
+        # One script takes the rate limit's hit and pushes the task message and its task-sent event (two round
+        # trips before: Flask-Limiter's script, then kombu's pipeline); the INFO above is the one read more.
+        assert _reads(redis_client) - before - 1 == 1
 
 
 def test_the_task_sent_event_still_reaches_flower(live_server: LiveServer, redis_client: redis.Redis) -> None:
@@ -66,3 +70,86 @@ def test_what_flower_shows_of_an_event_is_the_build_not_its_parameters(
     [message] = queued()
     assert message.headers["kwargsrepr"] == "completed FAILURE team/api-service #42"
     assert message.kwargs["event"]["parameters"] == {"DEPLOY_PASSWORD": "hunter2-not-for-flower"}
+
+
+def test_events_spend_the_budget_every_other_route_spends(
+    make_app: Callable[..., Flask], jwt_for: Callable[..., str], queued: Callable[[], list[QueuedTask]]
+) -> None:
+    """The event's hit is taken in its publish script, on Flask-Limiter's own key: one budget per caller."""
+    client = make_app(RATE_LIMIT="3/minute").test_client()
+    alice = {"Authorization": f"Bearer {jwt_for('alice')}"}
+    builds = "/api/v1/jobs/team/api-service/builds"
+    assert client.post("/api/v1/events", json=VALID_EVENT, headers=alice).status_code == 202
+    assert client.get(builds, headers=alice).status_code == 200
+    assert client.post("/api/v1/events", json={**VALID_EVENT, "build": 43}, headers=alice).status_code == 202
+    limited = client.post("/api/v1/events", json={**VALID_EVENT, "build": 44}, headers=alice)
+    assert limited.status_code == 429
+    error = limited.get_json()["error"]
+    assert error["code"] == "rate_limited" and "3 per 1 minute" in error["message"]
+    assert 1 <= int(limited.headers["Retry-After"]) <= 60
+    assert client.get(builds, headers=alice).status_code == 429  # spent by the events too
+    assert [task.kwargs["event"]["build"] for task in queued()] == [42, 43]  # the refused one is not queued
+    bob = {"Authorization": f"Bearer {jwt_for('bob')}"}
+    assert client.post("/api/v1/events", json={**VALID_EVENT, "build": 45}, headers=bob).status_code == 202
+
+
+def test_refused_events_spend_budget_and_guesses_are_limited_before_auth(
+    make_app: Callable[..., Flask], queued: Callable[[], list[QueuedTask]]
+) -> None:
+    client = make_app(RATE_LIMIT="2/minute").test_client()
+    bad = {**VALID_EVENT, "build": "42"}  # a string: 422
+    statuses = [client.post("/api/v1/events", json=bad, headers=AUTH).status_code for _ in range(2)]
+    statuses.append(client.post("/api/v1/events", json=VALID_EVENT, headers=AUTH).status_code)
+    assert statuses == [422, 422, 429]
+    assert client.post("/api/v1/events", json=bad, headers=AUTH).status_code == 429  # no budget: 429 first
+    guess = {"Authorization": "Bearer guess"}
+    guesses = [client.post("/api/v1/events", json=VALID_EVENT, headers=guess).status_code for _ in range(3)]
+    assert guesses == [401, 401, 429]
+    assert queued() == []
+
+
+def test_the_api_publishes_what_celery_would(
+    make_app: Callable[..., Flask], redis_client: redis.Redis
+) -> None:
+    """The task message and task-sent event the API writes itself have every field Celery's ``send_task``
+    writes, with the same values where they are not per message (ids, tags, times)."""
+    app = make_app()
+    queue: TaskQueue = app.extensions["langchain_jenkins"].queue
+    kwargs: dict[str, Any] = {"event": {"job": "web", "build": 1}}
+    pubsub = redis_client.pubsub(ignore_subscribe_messages=True)
+    pubsub.psubscribe("*celeryev*")
+    try:
+        queue.send(INGEST_EVENT, kwargs, task_id="direct-1", request_id="req-1", summary="web #1")
+        queue._send_with_celery(INGEST_EVENT, kwargs, "celery-1", "req-1", "web #1")
+        events: list[dict[str, Any]] = []
+        deadline = time.monotonic() + 10
+        while len(events) < 2 and time.monotonic() < deadline:
+            message = pubsub.get_message(timeout=1)
+            if message is not None:
+                events.append({"channel": message["channel"], **json.loads(message["data"])})
+    finally:
+        pubsub.close()
+    celery_raw, direct_raw = redis_client.lrange(QUEUE, 0, -1)  # LPUSH: the newest first
+    direct, by_celery = json.loads(direct_raw), json.loads(celery_raw)
+    direct_event, celery_event = events
+    assert direct_event["channel"] == celery_event["channel"]  # the fanout channel Flower listens on
+    per_message = {
+        "id", "root_id", "correlation_id", "delivery_tag", "reply_to", "origin", "uuid", "clock", "timestamp",
+        "hostname", "pid",
+    }  # fmt: skip
+    by_celery["properties"].pop("kwargsrepr")  # kombu copies send_task's extra option there too
+    for ours, theirs in ((direct, by_celery), (direct_event, celery_event)):
+        assert ours.keys() == theirs.keys()
+        for part in ("headers", "properties"):
+            assert ours[part].keys() == theirs[part].keys(), part
+            for key, value in theirs[part].items():
+                if key not in per_message:
+                    assert ours[part][key] == value, (part, key)
+    assert base64.b64decode(direct["body"]) == base64.b64decode(by_celery["body"])
+    ours_sent = json.loads(base64.b64decode(direct_event["body"]))
+    theirs_sent = json.loads(base64.b64decode(celery_event["body"]))
+    assert ours_sent.keys() == theirs_sent.keys()
+    assert {k: v for k, v in ours_sent.items() if k not in per_message} == {
+        k: v for k, v in theirs_sent.items() if k not in per_message
+    }
+    assert direct["headers"]["id"] == direct["headers"]["root_id"] == direct["properties"]["correlation_id"]

@@ -16,7 +16,7 @@ from worker import task_names
 from worker.models import BuildEvent
 from worker.settings import Settings
 from worker.storage import ensure_indexes
-from worker.storage.repositories import BuildRepository
+from worker.storage.repositories import AnalysisRepository, BuildRepository
 
 
 class _Commands(monitoring.CommandListener):
@@ -49,24 +49,34 @@ def test_a_new_event_is_one_round_trip_and_a_repeat_adds_nothing(settings: Setti
         db = client[settings.mongo_db]
         ensure_indexes(db)
         builds = BuildRepository(db)
+        db.analyses.insert_one(
+            {"jenkins_url": settings.jenkins_url, "job": "web", "build": 6, "resolution": None}
+        )
         commands.seen.clear()
         assert builds.upsert_event(_event(settings, event="started", status=None, commit="abc"))
         # One command for the event record and the build (an insert, then a findAndModify, before).
         assert commands.seen == Counter({"bulkWrite 1": 1})
 
         commands.seen.clear()
-        assert builds.upsert_event(_event(settings, duration_ms=1200))
-        # Completed: the rollups count it (their own writes), without reading the build back.
-        assert commands.seen["bulkWrite 1"] == 1 and not any(
-            c.startswith(("find ", "findAndModify")) for c in commands.seen
-        )
+        resolve = AnalysisRepository(db).resolved_write(settings.jenkins_url or "", "web", 7, "abc")
+        assert builds.upsert_event(_event(settings, duration_ms=1200), if_new=[resolve])
+        # Completed: the record, the build, the rollups' mark and counts and the caller's own write (a green
+        # build resolving earlier failures) in the same one command; nothing read back.
+        assert commands.seen == Counter({"bulkWrite 1": 1})
+        assert db.analyses.find_one({"build": 6})["resolution"]["build"] == 7
 
+        db.analyses.update_one({"build": 6}, {"$set": {"resolution": None}})
         assert not builds.upsert_event(_event(settings, event="started", status=None))
-        assert not builds.upsert_event(_event(settings, duration_ms=1200))
+        assert not builds.upsert_event(_event(settings, duration_ms=1200), if_new=[resolve])
+        assert db.analyses.find_one({"build": 6})["resolution"] is None  # a repeat runs no if_new write
+        # The next attempt is a new event of a build counted before: the rollups move it, not count it twice.
         assert builds.upsert_event(_event(settings, duration_ms=900, attempt=2))
         [stored] = db.builds.find({})
         assert (stored["status"], stored["commit"], stored["duration_ms"]) == ("SUCCESS", "abc", 900)
         assert db.build_events.count_documents({}) == 3
+        for level in ("hour", "day"):
+            [rollup] = db.build_rollups.find({"level": level})
+            assert (rollup["n"], rollup["sum"]) == ({"SUCCESS": 1}, 900)
     finally:
         client.close()
 
