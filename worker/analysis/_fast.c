@@ -1288,12 +1288,10 @@ static PyObject *join_hit(PyObject *module, PyObject *args) {
     Py_DECREF(number);
     if (failed < 0) goto fail;
     Py_ssize_t count = PyList_GET_SIZE(texts);
-    if (count == 0) {
-        PyErr_SetString(PyExc_IndexError, "list index out of range");
-        goto fail;
-    }
-    PyObject *last = PyList_GET_ITEM(texts, count - 1); /* borrowed: held by the list */
-    Py_INCREF(last);
+    /* No text when every line of the block is older than the tail ring (replayed repeats far above this block):
+     * "", as for a new block (growth.on_hit). */
+    PyObject *last = count > 0 ? Py_NewRef(PyList_GET_ITEM(texts, count - 1)) : PyUnicode_New(0, 0);
+    if (last == NULL) goto fail;
     /* The hit is detail under a header (the block's message ends with a colon, the hit is indented): the header
      * still rules. */
     last_text = get_attr(cand, "last_text", &n_last_text);

@@ -72,12 +72,13 @@ def on_hit(state: StreamState, lines: BlockLines, hit: Hit) -> None:
         elif joins_open(state, lines, hit.line, hit.section):
             _extend_to(cand, lines, hit.line, state)
             cand.last_hit = hit.line
-            if not (announces_detail(cand.last_text) and strip_prefix(cand.lines[-1])[:1].isspace()):
-                cand.last_text = cand.lines[
-                    -1
-                ]  # else the hit is detail under a header: the header still rules
+            # No text when every line of the block is older than the tail ring (replayed repeats far above
+            # this block): "", as for a new block (below).
+            last = cand.lines[-1] if cand.lines else ""
+            if not (announces_detail(cand.last_text) and strip_prefix(last)[:1].isspace()):
+                cand.last_text = last  # else the hit is detail under a header: the header still rules
             cand.hits.append(hit)
-            cand.settled = ends_section(cand, cand.lines[-1])
+            cand.settled = ends_section(cand, last)
             cand.section = cand.section or hit.section
             return
         state.close_open()

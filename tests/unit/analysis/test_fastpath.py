@@ -443,3 +443,29 @@ def test_hits_grow_the_same_blocks_in_c_and_python() -> None:
         joined += sum(len(c[4]) > 1 for c in observed[0])
         assert observed[0] == observed[1], (data, hits, kinds)
     assert joined > 300  # hits do join open blocks
+
+
+@pytest.mark.parametrize("compiled_lines", [True, False])
+def test_a_hit_joining_a_block_older_than_the_tail_ring_has_no_text(compiled_lines: bool) -> None:
+    # Replayed repeats (ghosts) may lie further above a block than the tail ring reaches: the block they start
+    # has no lines, and a second hit on it joined it by indexing its last line (IndexError, in C and Python,
+    # once on 40 MB of the error-dense log analysed in 1 MB chunks). Both now take "" as a new block does.
+    from worker.analysis import growth
+    from worker.analysis.stream_state import StreamState
+
+    if compiled_lines and compiled is None:
+        pytest.skip("the compiled extension is not built")
+    block_lines = compiled.BlockLines if compiled_lines else lines.BlockLines
+    data = b"".join(b"line %d\n" % n for n in range(20))
+    first_line = 1000
+    state = StreamState(load_knowledge_base())
+    state.tail.extend([f"tail {n}" for n in range(5)])  # lines 995..999
+    lines_of = block_lines(data, first_line, first_line + 19)
+    for line in (900, 900, 901):  # far above the tail ring: no text
+        growth.on_hit(state, lines_of, Hit(line, 2.0, [], False, None))
+    growth.on_hit(state, lines_of, Hit(1002, 2.0, [], False, None))  # a new block, with text
+    state.close_open()
+    observed = [
+        (c.start, c.lines, c.last_hit, c.last_text, [h.line for h in c.hits]) for c in state.candidates()
+    ]
+    assert observed == [(901, [], 901, "", [900, 900, 901]), (1002, ["line 2"], 1002, "line 2", [1002])]
