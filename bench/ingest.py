@@ -329,11 +329,21 @@ def main() -> None:
             started = time.monotonic()
             stop = threading.Event()
 
-            def sample() -> None:  # RSS over time: a plateau, or growth
+            def sample() -> None:
+                """RSS over time (a plateau, or growth), and each process's CPU per event stored since the last
+                sample (SecantusDB's grows with its collections)."""
+                last_cpu, last_stored = dict(cpu), 0
                 while not stop.wait(sample_every):
+                    stored = builds.estimated_document_count() - base
+                    now_cpu = cpu_now(tuple(cpu))
+                    per_event = ", ".join(
+                        f"{name} {1000 * (now_cpu[name] - last_cpu[name]) / max(stored - last_stored, 1):.2f}"
+                        for name in now_cpu
+                    )
+                    last_cpu, last_stored = now_cpu, stored
                     print(f"    at {(time.monotonic() - started) / 60:4.1f} min: RSS API "
                           f"{_tree_rss_mb(procs['api'].pid):.1f} MB, worker {_tree_rss_mb(procs['worker'].pid):.1f} MB;"
-                          f" {builds.estimated_document_count() - base} stored", flush=True)  # fmt: skip
+                          f" {stored} stored; CPU ms per event: {per_event}", flush=True)  # fmt: skip
 
             sampler = threading.Thread(target=sample, daemon=True)
             if sample_every:
