@@ -6,9 +6,12 @@ Usage::
     python -m bench.speed --rss-gb 0           # without the 1 GB memory run
     python -m bench.speed --pure               # the pure-Python hot loop instead of the compiled one
     python -m bench.speed --keep /tmp/lj-speed # keep (and reuse) the logs it writes
+    python -m bench.speed --startup-only       # only the start-up of `jenkins-ai analyze` (wall and CPU)
+    python -m bench.speed --startup-tree /before --startup-tree .  # two checkouts' start-up, interleaved
     PYTHONPATH=/other/checkout python bench/speed.py --cpu-of FILE  # CPU seconds of one analysis of FILE by
                                                # that checkout's engine (one process per run: interleave two
-                                               # checkouts' runs and take the min of each)
+                                               # checkouts' runs and take the min of each; a small log is
+                                               # analysed first, untimed, as in a worker)
 
 What it prints, each measured in the same run over the same file (median of ``--repeat`` runs, interleaved,
 so a busy machine slows every contender alike):
@@ -21,8 +24,9 @@ so a busy machine slows every contender alike):
 * **generated** -- a synthetic, match-sparse Jenkins log (earlier issues' benchmark; never the headline);
 * **memory** -- peak RSS growth of a child process streaming >= 1 GB of the real logs, measured from after
   start-up (Linux ``clear_refs``), and its peak RSS minus that of a child analysing an empty log;
-* **start-up** -- wall time of ``jenkins-ai analyze`` on an empty file in fresh processes (hyperfine when
-  installed), byte-compiled modules cached as after any first run.
+* **start-up** -- wall and CPU time of ``jenkins-ai analyze`` on an empty file in fresh processes (hyperfine
+  when installed), byte-compiled modules and the rule caches warm as after any first run
+  (``--startup-only``; ``--startup-tree A --startup-tree B`` interleaves two checkouts' runs).
 
 Needs the shared data (``$LJ_SHARED_DIR`` or ``../shared``) for the real logs. Not a test: a machine's load
 changes the figures; the ratios, measured together, change much less.
@@ -140,13 +144,16 @@ def memory(path: Path, empty: Path) -> None:
     )
 
 
-def startup(empty: Path, runs: int) -> None:
-    """Wall time of ``jenkins-ai analyze`` on an empty file, fresh processes, bytecode cached."""
+def startup(empty: Path, runs: int, trees: list[Path] | None = None) -> None:
+    """Wall and CPU time of ``jenkins-ai analyze`` on an empty file, fresh processes, bytecode cached.
+
+    ``trees``: checkouts to compare (each run with its own ``PYTHONPATH``, their runs interleaved so a busy
+    machine slows each alike); by default this one, with hyperfine when installed."""
     env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
     command = [sys.executable, "-m", "worker.cli", "analyze", str(empty)]
-    subprocess.run(command, cwd=REPO_ROOT, env=env, check=True, capture_output=True)  # writes the .pyc files
     script = shutil.which("jenkins-ai")
-    if shutil.which("hyperfine") and script:
+    if trees is None and shutil.which("hyperfine") and script:
+        subprocess.run(command, cwd=REPO_ROOT, env=env, check=True, capture_output=True)  # writes the .pyc
         with tempfile.NamedTemporaryFile(suffix=".json") as report:
             subprocess.run(
                 ["hyperfine", "-N", "-w", "3", "-r", str(runs), "--export-json", report.name,
@@ -157,18 +164,35 @@ def startup(empty: Path, runs: int) -> None:
         print(
             f"start-up, `jenkins-ai analyze` on an empty file (hyperfine, {runs} runs): mean "
             f"{result['mean']:.3f} s ± {result['stddev']:.3f}, median {result['median']:.3f} s, "
-            f"min {result['min']:.3f} s"
+            f"min {result['min']:.3f} s; CPU mean {result['user'] + result['system']:.3f} s"
         )
         return
-    walls = []
+    checkouts = trees or [REPO_ROOT]
+    envs = {tree: {**env, "PYTHONPATH": str(tree)} for tree in checkouts}
+    for tree in checkouts:  # writes the .pyc files (and the caches under ~/.cache)
+        subprocess.run(command, cwd=tree, env=envs[tree], check=True, capture_output=True)
+    walls: dict[Path, list[float]] = {tree: [] for tree in checkouts}
+    cpus: dict[Path, list[float]] = {tree: [] for tree in checkouts}
+    load = os.getloadavg()[0]
     for _ in range(runs):
-        started = time.perf_counter()
-        subprocess.run(command, cwd=REPO_ROOT, env=env, check=True, capture_output=True)
-        walls.append(time.perf_counter() - started)
-    print(
-        f"start-up, `python -m worker.cli analyze` on an empty file ({runs} runs): median "
-        f"{statistics.median(walls):.3f} s, min {min(walls):.3f} s"
-    )
+        for tree in checkouts:
+            started = time.perf_counter()
+            child = subprocess.Popen(
+                command, cwd=tree, env=envs[tree], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+            )
+            _, status, usage = os.wait4(child.pid, 0)
+            walls[tree].append(time.perf_counter() - started)
+            cpus[tree].append(usage.ru_utime + usage.ru_stime)
+            if status != 0:
+                raise RuntimeError(f"{command} in {tree} failed (wait status {status})")
+    load = (load + os.getloadavg()[0]) / 2
+    for tree in checkouts:
+        print(
+            f"start-up, `python -m worker.cli analyze` on an empty file ({runs} runs"
+            f"{', ' + str(tree) if trees else ''}): wall median {statistics.median(walls[tree]):.3f} s, "
+            f"min {min(walls[tree]):.3f} s; CPU median {statistics.median(cpus[tree]):.3f} s, "
+            f"min {min(cpus[tree]):.3f} s (load average ~{load:.1f})"
+        )
 
 
 def cpu_of(path: Path, pure: bool) -> None:
@@ -180,6 +204,9 @@ def cpu_of(path: Path, pure: bool) -> None:
     if pure:
         fastpath.compiled = None
     kb = load_knowledge_base()
+    # A small log first, untimed: what the first analysis of a process builds once (the redaction's detectors,
+    # ~0.1 s) is start-up, not throughput; measure()'s median leaves it out the same way.
+    analyze_path(REPO_ROOT / "samples" / "logs" / "maven-test-failure.log", knowledge_base=kb)
     _, cpu = _timed(lambda: analyze_path(path, knowledge_base=kb))
     print(f"{cpu:.3f} {Path(worker.analysis.__file__).parent.parent.parent}")
 
@@ -194,6 +221,15 @@ def main() -> None:
     parser.add_argument("--rss-gb", type=float, default=1.0, help="real logs streamed for memory (0: skip)")
     parser.add_argument("--repeat", type=int, default=3, help="timed runs of each contender (median)")
     parser.add_argument("--startup-runs", type=int, default=20)
+    parser.add_argument("--startup-only", action="store_true", help="only the start-up figures")
+    parser.add_argument(
+        "--startup-tree",
+        type=Path,
+        action="append",
+        default=None,
+        help="a checkout whose start-up to measure, interleaved with the others given (repeatable; "
+        "implies --startup-only)",
+    )
     parser.add_argument("--keep", type=Path, default=None, help="directory for the logs (kept and reused)")
     parser.add_argument("--pure", action="store_true", help="the pure-Python hot loop, not the compiled one")
     parser.add_argument(
@@ -202,6 +238,13 @@ def main() -> None:
     args = parser.parse_args()
     if args.cpu_of is not None:
         cpu_of(args.cpu_of, args.pure)
+        return
+    if args.startup_only or args.startup_tree:
+        with tempfile.TemporaryDirectory(prefix="lj-startup-") as folder:
+            empty = Path(folder) / "empty.log"
+            empty.write_bytes(b"")
+            trees = [tree.resolve() for tree in args.startup_tree] if args.startup_tree else None
+            startup(empty, args.startup_runs, trees)
         return
 
     from worker.analysis import fastpath, load_knowledge_base

@@ -62,6 +62,12 @@ _FUNCTION_XML = re.compile(
 _INVOKE = re.compile(
     r"<invoke\s+name=[\"']?([\w.-]+)[\"']?\s*>(.*?)(?:</invoke>|(?=<invoke\b)|$)", re.S | re.I
 )
+#: The forms that name the tool in the opening tag, with what to say when the arguments cannot be read; read
+#: in this order (a block read by an earlier form is not read again).
+_NAMED_CALLS: tuple[tuple[re.Pattern[str], str], ...] = (
+    (_FUNCTION_EQ, "the arguments of <function={name}> cannot be read"),
+    (_INVOKE, 'the parameters of <invoke name="{name}"> cannot be read'),
+)
 _PARAM_EQ = re.compile(
     r"<parameter=\s*[\"']?([\w.-]+)[\"']?\s*>(.*?)(?:</parameter>|(?=<parameter=)|$)", re.S
 )
@@ -264,24 +270,16 @@ def _markup_calls(text: str, tool_names: Iterable[str]) -> list[_Found]:
             )
         else:
             add(m.start(), m.end(), _json_calls(body, explicit=True, form="<tool_call>"))
-    for m in _FUNCTION_EQ.finditer(text):
-        name, body = m.group(1), m.group(2)
-        args = _markup_args(body)
-        call = (
-            _Found(name, args[0], from_markup=args[1])
-            if args is not None
-            else _Found(name, None, problem=f"the arguments of <function={name}> cannot be read")
-        )
-        add(m.start(), m.end(), [call])
-    for m in _INVOKE.finditer(text):
-        name, body = m.group(1), m.group(2)
-        args = _markup_args(body)
-        call = (
-            _Found(name, args[0], from_markup=args[1])
-            if args is not None
-            else _Found(name, None, problem=f'the parameters of <invoke name="{name}"> cannot be read')
-        )
-        add(m.start(), m.end(), [call])
+    for pattern, unreadable in _NAMED_CALLS:
+        for m in pattern.finditer(text):
+            name, body = m.group(1), m.group(2)
+            args = _markup_args(body)
+            call = (
+                _Found(name, args[0], from_markup=args[1])
+                if args is not None
+                else _Found(name, None, problem=unreadable.format(name=name))
+            )
+            add(m.start(), m.end(), [call])
     for m in _FUNCTION_XML.finditer(text):
         add(m.start(), m.end(), [_xml_function(m.group(2), m.group(3), f"<{m.group(1)}>")])
     for m in _MISTRAL.finditer(text):

@@ -260,6 +260,175 @@ static PyTypeObject EndsType = {
     .tp_as_sequence = &Ends_as_sequence,
 };
 
+/* ------------------------------------------------------------------------------------------------------------
+ * Patterns: a Hyperscan match handler that keeps the pattern id of every match, in C; patterns() gives them
+ * distinct and sorted. The knowledge base's exact scan of each new selected line (selection.LineRules) needs
+ * only which patterns matched; a Python handler there cost a frame per match and a set per line.
+ */
+
+typedef struct {
+    PyObject_HEAD
+    unsigned int *ids;
+    Py_ssize_t size;
+    Py_ssize_t capacity;
+} Patterns;
+
+static void Patterns_dealloc(Patterns *self) {
+    PyMem_Free(self->ids);
+    Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+static PyObject *Patterns_call(Patterns *self, PyObject *args, PyObject *kwargs) {
+    if (!PyTuple_Check(args) || PyTuple_GET_SIZE(args) < 3 || (kwargs != NULL && PyDict_GET_SIZE(kwargs) > 0)) {
+        PyErr_SetString(PyExc_TypeError, "Patterns(id, from, to, flags, context): a Hyperscan match handler");
+        return NULL;
+    }
+    unsigned long id = PyLong_AsUnsignedLong(PyTuple_GET_ITEM(args, 0));
+    if (id == (unsigned long)-1 && PyErr_Occurred()) return NULL;
+    if (self->size == self->capacity) {
+        Py_ssize_t capacity = self->capacity ? self->capacity * 2 : 16;
+        unsigned int *grown = PyMem_Realloc(self->ids, sizeof(unsigned int) * (size_t)capacity);
+        if (grown == NULL) return PyErr_NoMemory();
+        self->ids = grown;
+        self->capacity = capacity;
+    }
+    self->ids[self->size++] = (unsigned int)id;
+    Py_RETURN_NONE; /* None: Hyperscan goes on scanning */
+}
+
+static int compare_ids(const void *a, const void *b) {
+    unsigned int x = *(const unsigned int *)a, y = *(const unsigned int *)b;
+    return (x > y) - (x < y);
+}
+
+static PyObject *Patterns_patterns(Patterns *self, PyObject *unused) {
+    if (self->size > 1) qsort(self->ids, (size_t)self->size, sizeof(unsigned int), compare_ids);
+    Py_ssize_t distinct = 0;
+    for (Py_ssize_t i = 0; i < self->size; i++) {
+        if (distinct == 0 || self->ids[distinct - 1] != self->ids[i]) self->ids[distinct++] = self->ids[i];
+    }
+    self->size = distinct;
+    PyObject *out = PyTuple_New(distinct);
+    if (out == NULL) return NULL;
+    for (Py_ssize_t i = 0; i < distinct; i++) {
+        PyObject *id = PyLong_FromUnsignedLong(self->ids[i]);
+        if (id == NULL) {
+            Py_DECREF(out);
+            return NULL;
+        }
+        PyTuple_SET_ITEM(out, i, id);
+    }
+    return out;
+}
+
+static PyMethodDef Patterns_methods[] = {
+    {"patterns", (PyCFunction)Patterns_patterns, METH_NOARGS, "patterns() -> the distinct ids matched, sorted."},
+    {NULL, NULL, 0, NULL},
+};
+
+static PyTypeObject PatternsType = {
+    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "worker.analysis._fast.Patterns",
+    .tp_doc = "Patterns() -> a Hyperscan match handler keeping every match's pattern id (see patterns()).",
+    .tp_basicsize = sizeof(Patterns),
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_new = PyType_GenericNew,
+    .tp_dealloc = (destructor)Patterns_dealloc,
+    .tp_call = (ternaryfunc)Patterns_call,
+    .tp_methods = Patterns_methods,
+};
+
+/* ------------------------------------------------------------------------------------------------------------
+ * Matches: a Hyperscan match handler that keeps (pattern id, end offset) of every match, in C; by_line(data)
+ * gives (line index, pattern) for each, in the order reported: exactly kb.Scanner.scan_lines's walk (a match
+ * belongs to the line holding its last byte; the lines are counted forward from the last match's). The echo
+ * lines of every failed step's last lines are found so (blocks.echo_lines).
+ */
+
+typedef struct {
+    PyObject_HEAD
+    unsigned int *ids;
+    Py_ssize_t *ends;
+    Py_ssize_t size;
+    Py_ssize_t capacity;
+} Matches;
+
+static void Matches_dealloc(Matches *self) {
+    PyMem_Free(self->ids);
+    PyMem_Free(self->ends);
+    Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+static PyObject *Matches_call(Matches *self, PyObject *args, PyObject *kwargs) {
+    if (!PyTuple_Check(args) || PyTuple_GET_SIZE(args) < 3 || (kwargs != NULL && PyDict_GET_SIZE(kwargs) > 0)) {
+        PyErr_SetString(PyExc_TypeError, "Matches(id, from, to, flags, context): a Hyperscan match handler");
+        return NULL;
+    }
+    unsigned long id = PyLong_AsUnsignedLong(PyTuple_GET_ITEM(args, 0));
+    if (id == (unsigned long)-1 && PyErr_Occurred()) return NULL;
+    Py_ssize_t end = PyLong_AsSsize_t(PyTuple_GET_ITEM(args, 2));
+    if (end == -1 && PyErr_Occurred()) return NULL;
+    if (self->size == self->capacity) {
+        Py_ssize_t capacity = self->capacity ? self->capacity * 2 : 64;
+        unsigned int *ids = PyMem_Realloc(self->ids, sizeof(unsigned int) * (size_t)capacity);
+        if (ids == NULL) return PyErr_NoMemory();
+        self->ids = ids;
+        Py_ssize_t *ends = PyMem_Realloc(self->ends, sizeof(Py_ssize_t) * (size_t)capacity);
+        if (ends == NULL) return PyErr_NoMemory();
+        self->ends = ends;
+        self->capacity = capacity;
+    }
+    self->ids[self->size] = (unsigned int)id;
+    self->ends[self->size] = end;
+    self->size++;
+    Py_RETURN_NONE; /* None: Hyperscan goes on scanning */
+}
+
+static PyObject *Matches_by_line(Matches *self, PyObject *arg) {
+    Py_buffer view;
+    if (PyObject_GetBuffer(arg, &view, PyBUF_SIMPLE) < 0) return NULL;
+    const unsigned char *data = view.buf;
+    PyObject *out = PyList_New(self->size);
+    if (out == NULL) {
+        PyBuffer_Release(&view);
+        return NULL;
+    }
+    Py_ssize_t pos = 0, index = 0;
+    for (Py_ssize_t i = 0; i < self->size; i++) {
+        Py_ssize_t last = self->ends[i] - 1; /* the match's last byte is on the match's line */
+        if (last > view.len) last = view.len;
+        if (last > pos) {
+            index += count_newlines(data + pos, last - pos);
+            pos = last;
+        }
+        PyObject *pair = Py_BuildValue("(nI)", index, self->ids[i]);
+        if (pair == NULL) {
+            Py_DECREF(out);
+            PyBuffer_Release(&view);
+            return NULL;
+        }
+        PyList_SET_ITEM(out, i, pair);
+    }
+    PyBuffer_Release(&view);
+    return out;
+}
+
+static PyMethodDef Matches_methods[] = {
+    {"by_line", (PyCFunction)Matches_by_line, METH_O,
+     "by_line(data) -> [(line index, pattern id)] of every match, in the order reported."},
+    {NULL, NULL, 0, NULL},
+};
+
+static PyTypeObject MatchesType = {
+    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "worker.analysis._fast.Matches",
+    .tp_doc = "Matches() -> a Hyperscan match handler keeping every match's pattern id and end (see by_line()).",
+    .tp_basicsize = sizeof(Matches),
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_new = PyType_GenericNew,
+    .tp_dealloc = (destructor)Matches_dealloc,
+    .tp_call = (ternaryfunc)Matches_call,
+    .tp_methods = Matches_methods,
+};
+
 static int compare_offsets(const void *a, const void *b) {
     Py_ssize_t x = *(const Py_ssize_t *)a, y = *(const Py_ssize_t *)b;
     return (x > y) - (x < y);
@@ -1273,10 +1442,15 @@ static struct PyModuleDef module = {
 };
 
 PyMODINIT_FUNC PyInit__fast(void) {
-    if (PyType_Ready(&EndsType) < 0 || PyType_Ready(&BlockLinesType) < 0) return NULL;
+    if (PyType_Ready(&EndsType) < 0 || PyType_Ready(&PatternsType) < 0 || PyType_Ready(&MatchesType) < 0 ||
+        PyType_Ready(&BlockLinesType) < 0) {
+        return NULL;
+    }
     PyObject *m = PyModule_Create(&module);
     if (m == NULL) return NULL;
     if (PyModule_AddObjectRef(m, "Ends", (PyObject *)&EndsType) < 0 ||
+        PyModule_AddObjectRef(m, "Patterns", (PyObject *)&PatternsType) < 0 ||
+        PyModule_AddObjectRef(m, "Matches", (PyObject *)&MatchesType) < 0 ||
         PyModule_AddObjectRef(m, "BlockLines", (PyObject *)&BlockLinesType) < 0) {
         Py_DECREF(m);
         return NULL;

@@ -28,6 +28,8 @@ COMPILED_API = (
     "select_lines",
     "line_text",
     "Ends",
+    "Patterns",
+    "Matches",
     "count_repeats",
     "BlockLines",
     "continue_block",
@@ -102,6 +104,76 @@ def end_collector() -> EndCollector:
         ends: EndCollector = compiled.Ends()
         return ends
     return _Ends()
+
+
+class PatternCollector(Protocol):
+    """A Hyperscan match handler that keeps the pattern id of every match; :meth:`patterns` gives them distinct
+    and sorted."""
+
+    def __call__(self, pattern: int, start: int, end: int, flags: int, context: object, /) -> None: ...
+
+    def patterns(self) -> tuple[int, ...]: ...
+
+
+class _Patterns(set[int]):
+    """:func:`pattern_collector` in pure Python."""
+
+    def __call__(self, pattern: int, _start: int, _end: int, _flags: int, _context: object, /) -> None:
+        self.add(pattern)
+
+    def patterns(self) -> tuple[int, ...]:
+        return tuple(sorted(self))
+
+
+def pattern_collector() -> PatternCollector:
+    """A new match handler for ``hyperscan.Database.scan`` keeping the pattern of each match (the compiled one,
+    ``_fast.Patterns``, without a Python call per match)."""
+    if compiled is not None:
+        found: PatternCollector = compiled.Patterns()
+        return found
+    return _Patterns()
+
+
+class MatchCollector(Protocol):
+    """A Hyperscan match handler that keeps the pattern and end offset of every match; :meth:`by_line` gives
+    ``(line index, pattern)`` for each (see :func:`lines_of_matches`)."""
+
+    def __call__(self, pattern: int, start: int, end: int, flags: int, context: object, /) -> None: ...
+
+    def by_line(self, data: bytes, /) -> list[tuple[int, int]]: ...
+
+
+class _Matches(list[tuple[int, int]]):
+    """:func:`match_collector` in pure Python."""
+
+    def __call__(self, pattern: int, _start: int, end: int, _flags: int, _context: object, /) -> None:
+        self.append((pattern, end))
+
+    def by_line(self, data: bytes, /) -> list[tuple[int, int]]:
+        return lines_of_matches(data, self)
+
+
+def lines_of_matches(data: bytes, matches: Sequence[tuple[int, int]]) -> list[tuple[int, int]]:
+    """``(line index, pattern)`` of each ``(pattern, end offset)`` match in ``data``, in the order given: a match
+    belongs to the line holding its last byte, the lines counted forward from the previous match's."""
+    out: list[tuple[int, int]] = []
+    pos = index = 0
+    for pattern, end in matches:
+        last = end - 1  # the match's last byte is on the match's line
+        if last > pos:
+            index += data.count(b"\n", pos, last)
+            pos = last
+        out.append((index, pattern))
+    return out
+
+
+def match_collector() -> MatchCollector:
+    """A new match handler for ``hyperscan.Database.scan`` keeping each match's pattern and end (the compiled
+    one, ``_fast.Matches``, without a Python call per match)."""
+    if compiled is not None:
+        found: MatchCollector = compiled.Matches()
+        return found
+    return _Matches()
 
 
 #: ``(newlines in the block, line indexes, line start offsets, line bytes, repeat keys)``: see

@@ -34,7 +34,7 @@ import os
 import re
 import tempfile
 import threading
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from functools import cached_property, lru_cache
 from pathlib import Path
@@ -131,17 +131,16 @@ class KnowledgeBase:
         assert self.scanner is not None, "knowledge base not compiled"
         return self.scanner.scan(data)
 
-    def scan_lines(self, joined: bytes) -> Iterator[tuple[int, int]]:
+    def scan_patterns(self, data: bytes) -> tuple[int, ...]:
+        """The distinct patterns matching in ``data`` (one line), sorted."""
+        assert self.scanner is not None, "knowledge base not compiled"
+        return self.scanner.scan_patterns(data)
+
+    def scan_lines(self, joined: bytes) -> list[tuple[int, int]]:
         """``(line_index, pattern_index)`` for every match in lines joined by ``\\n`` (a few selected lines
         scanned together), by the line where each match ends."""
-        pos = 0
-        index = 0
-        for pattern, end in self.scan(joined):
-            last = end - 1  # the match's last byte is on the match's line
-            if last > pos:
-                index += joined.count(b"\n", pos, last)
-                pos = last
-            yield index, pattern
+        assert self.scanner is not None, "knowledge base not compiled"
+        return self.scanner.scan_lines(joined)
 
     def scan_triggers(self, data: bytes) -> list[tuple[int, int]]:
         """Matches of the trigger patterns, in order of end offset: the lines they end on are the point (the
@@ -181,6 +180,14 @@ class Scanner:
     def scan_ends(self, data: bytes) -> Sequence[int]:
         """The end offsets of :meth:`scan`'s matches, in the same order."""
         return [end for _pattern, end in self.scan(data)]
+
+    def scan_patterns(self, data: bytes) -> tuple[int, ...]:
+        """The distinct patterns of :meth:`scan`'s matches, sorted."""
+        return tuple(sorted({pattern for pattern, _end in self.scan(data)}))
+
+    def scan_lines(self, joined: bytes) -> list[tuple[int, int]]:
+        """``(line index, pattern)`` of :meth:`scan`'s matches in ``joined`` (lines joined by ``\\n``)."""
+        return fastpath.lines_of_matches(joined, self.scan(joined))
 
 
 class HyperscanScanner(Scanner):
@@ -251,6 +258,25 @@ class HyperscanScanner(Scanner):
         return cast(
             "Sequence[int]", ends
         )  # a sequence of int (registered as one: see fastpath.end_collector)
+
+    def scan_patterns(self, data: bytes) -> tuple[int, ...]:
+        # The exact scan of each new selected line (selection.LineRules): the patterns collected in C when the
+        # engine's extension is built (fastpath.pattern_collector), without a Python frame per match.
+        scratch = getattr(self._local, "scratch", None)
+        if scratch is None:
+            scratch = self._local.scratch = self._hs.Scratch(self._db)
+        found = fastpath.pattern_collector()
+        self._db.scan(data, match_event_handler=found, scratch=scratch)
+        return found.patterns()
+
+    def scan_lines(self, joined: bytes) -> list[tuple[int, int]]:
+        # The echo lines of each failed step's last lines (blocks.echo_lines): the matches collected in C.
+        scratch = getattr(self._local, "scratch", None)
+        if scratch is None:
+            scratch = self._local.scratch = self._hs.Scratch(self._db)
+        found = fastpath.match_collector()
+        self._db.scan(joined, match_event_handler=found, scratch=scratch)
+        return found.by_line(joined)
 
 
 _CACHE_KEEP = 8

@@ -49,11 +49,22 @@ _PREFIX_RE = re.compile(
 PREFIX_FIRST = frozenset("0123456789[#\ufeff")
 
 
+#: Lines whose prefix was stripped lately: the continuation rules test a line several times (as the line, then as
+#: the one before the next; blank or not), ~3 regex substitutions per distinct line of a real log. Bounded.
+_STRIPPED: dict[str, str] = {}
+_STRIPPED_MAX = 4096
+
+
 def strip_prefix(text: str) -> str:
     """The tool's own output: without the runner's timestamp or ``##[error]`` prefix."""
     if not text or text[0] not in PREFIX_FIRST:
         return text
-    return _PREFIX_RE.sub("", text, count=1)
+    stripped = _STRIPPED.get(text)
+    if stripped is None:
+        if len(_STRIPPED) >= _STRIPPED_MAX:
+            _STRIPPED.clear()
+        stripped = _STRIPPED[text] = _PREFIX_RE.sub("", text, count=1)
+    return stripped
 
 
 def iter_blocks(chunks: Iterable[bytes], block_size: int = BLOCK_SIZE) -> Iterator[bytes]:

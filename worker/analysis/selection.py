@@ -75,15 +75,15 @@ class LineRules:
                 unknown.append(i)
             else:
                 memo[lines[i]] = rule
-        scan = self.kb.scan
+        scan_patterns = self.kb.scan_patterns
         for i in unknown:
             rule = memo.get(lines[i])  # the same new line earlier in this block
             if rule is None:
-                # One scan per line (as fast as one over the lines joined: the matches cost, not the calls):
-                # a pattern that can match a newline (\s, [^x]) must not join two lines into one match, or a
-                # line's rule would depend on the line scanned before it.
-                patterns = tuple(sorted({pattern for pattern, _end in scan(lines[i])}))
-                rule = memo[lines[i]] = self._rule(patterns)
+                # One scan per line: a pattern that can match a newline (\s, [^x]) must not join two lines into
+                # one match, or a line's rule would depend on the line scanned before it. (Joined lines are not
+                # even scanned alike by patterns that cannot: with "^\s+Failure/Error: " in the database,
+                # Hyperscan 5 reports "^\s+at [\w$.]+\(...\)" on the first of two stack frame lines only.)
+                rule = memo[lines[i]] = self._rule(scan_patterns(lines[i]))
             found[i] = rule
         if len(memo) > MEMO_LINES // 2:
             self._old, self._by_line = memo, {}

@@ -359,3 +359,45 @@ def test_continue_block_is_the_same_in_c_and_python() -> None:
         grown += len(observed[0][0]) > 1
         assert observed[0] == observed[1], (data, start, kind)
     assert grown > 1000  # the blocks do grow
+
+
+@needs_compiled
+def test_the_compiled_pattern_collector_finds_what_a_python_one_does() -> None:
+    kb = load_knowledge_base()
+    checked = 0
+    for path in sorted(SAMPLES.glob("*.log")):
+        for line in fastpath.strip_ansi(path.read_bytes()).split(b"\n"):
+            with fastpath.use_compiled(True):
+                fast = kb.scan_patterns(line)
+            with fastpath.use_compiled(False):
+                pure = kb.scan_patterns(line)
+            assert fast == pure == tuple(sorted({p for p, _end in kb.scan(line)})), line
+            checked += bool(fast)
+    assert checked > 20  # lines with matches, some with several
+    found = compiled.Patterns()
+    for pattern in (7, 3, 7, 0):
+        found(pattern, 0, 1, 0, None)
+    assert found.patterns() == (0, 3, 7)
+    with pytest.raises(TypeError):
+        found(1, 2)
+
+
+@needs_compiled
+def test_the_compiled_match_collector_gives_the_lines_a_python_one_does() -> None:
+    kb = load_knowledge_base()
+    for path in sorted(SAMPLES.glob("*.log")):
+        lines_of = fastpath.strip_ansi(path.read_bytes()).split(b"\n")
+        for first in range(0, len(lines_of), 7):  # a few lines joined, as a failed step's last lines are
+            joined = b"\n".join(lines_of[first : first + 20])
+            with fastpath.use_compiled(True):
+                fast = kb.scan_lines(joined)
+            with fastpath.use_compiled(False):
+                pure = kb.scan_lines(joined)
+            assert fast == pure == fastpath.lines_of_matches(joined, kb.scan(joined)), path.name
+    found = compiled.Matches()
+    for pattern, end in ((4, 2), (1, 6), (2, 5), (3, 9)):  # out of order: counted forward, as in Python
+        found(pattern, 0, end, 0, None)
+    data = b"a\nbc\nde\nf"
+    assert found.by_line(data) == fastpath.lines_of_matches(data, [(4, 2), (1, 6), (2, 5), (3, 9)])
+    with pytest.raises(TypeError):
+        found(1, 2)

@@ -229,9 +229,10 @@ class PipelineHarness {
             Process process = builder.start()
             StringBuffer stdout = new StringBuffer()
             StringBuffer stderr = new StringBuffer()
-            process.consumeProcessOutput(stdout, stderr)
+            // waitForProcessOutput(out, err) joins its reader threads; consumeProcessOutput + waitFor did not, so
+            // under load the output could be read before the threads had appended it (an empty curl answer).
+            process.waitForProcessOutput(stdout, stderr)
             int exitCode = process.waitFor()
-            process.waitForProcessOutput()
             if (stderr) {
                 console.addAll(stderr.toString().readLines())
             }
