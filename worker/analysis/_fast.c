@@ -715,14 +715,21 @@ static PyObject *set_clean_line(PyObject *module, PyObject *arg) {
 static Py_ssize_t max_section_lines = 0, max_block_lines = 0, max_continuation = 0;
 static int allow_blank_in_message = 1;
 
+static PyObject *helper_announces_detail = NULL; /* blocks.announces_detail */
+static PyObject *helper_strip_prefix = NULL;      /* reader.strip_prefix */
+static Py_ssize_t merge_gap = 0;
+
 static PyObject *set_continuation(PyObject *module, PyObject *args) {
-    PyObject *cont, *blank_of, *section_end, *ends_section_of;
-    Py_ssize_t section_lines, block_lines, continuation;
+    PyObject *cont, *blank_of, *section_end, *ends_section_of, *announces, *strip;
+    Py_ssize_t section_lines, block_lines, continuation, gap;
     int allow_blank;
-    if (!PyArg_ParseTuple(args, "OOOOnnnp:set_continuation", &cont, &blank_of, &section_end, &ends_section_of,
-                          &section_lines, &block_lines, &continuation, &allow_blank)) {
+    if (!PyArg_ParseTuple(args, "OOOOOOnnnnp:set_continuation", &cont, &blank_of, &section_end, &ends_section_of,
+                          &announces, &strip, &section_lines, &block_lines, &continuation, &gap, &allow_blank)) {
         return NULL;
     }
+    Py_XSETREF(helper_announces_detail, Py_NewRef(announces));
+    Py_XSETREF(helper_strip_prefix, Py_NewRef(strip));
+    merge_gap = gap;
     Py_XSETREF(helper_continues, Py_NewRef(cont));
     Py_XSETREF(helper_is_blank, Py_NewRef(blank_of));
     Py_XSETREF(helper_section_end, Py_NewRef(section_end));
@@ -1048,18 +1055,8 @@ static PyObject *get_attr(PyObject *object, const char *name, PyObject **interne
     return PyObject_GetAttr(object, *interned);
 }
 
-/* continue_block(cand, lines, last_line, tail): growth.continue_block, lines read from a BlockLines. */
-static PyObject *continue_block(PyObject *module, PyObject *args) {
-    PyObject *cand, *tail;
-    BlockLines *lines;
-    Py_ssize_t last_line;
-    if (!PyArg_ParseTuple(args, "OO!nO:continue_block", &cand, &BlockLinesType, &lines, &last_line, &tail)) {
-        return NULL;
-    }
-    if (helper_continues == NULL) {
-        PyErr_SetString(PyExc_RuntimeError, "_fast.set_continuation() was not called");
-        return NULL;
-    }
+/* growth.continue_block, lines read from a BlockLines: Py_None (a new reference), or NULL on error. */
+static PyObject *continue_c(PyObject *cand, BlockLines *lines, Py_ssize_t last_line, PyObject *tail) {
     static PyObject *n_settled, *n_lines, *n_start, *n_until, *n_last_hit, *n_section, *n_last_text;
     PyObject *value = get_attr(cand, "settled", &n_settled);
     int settled = truth_of(value);
@@ -1184,6 +1181,158 @@ done:
     Py_XDECREF(texts);
     Py_XDECREF(until);
     Py_XDECREF(last_text);
+    return result;
+}
+
+/* continue_block(cand, lines, last_line, tail): growth.continue_block, lines read from a BlockLines. */
+static PyObject *continue_block(PyObject *module, PyObject *args) {
+    PyObject *cand, *tail;
+    BlockLines *lines;
+    Py_ssize_t last_line;
+    if (!PyArg_ParseTuple(args, "OO!nO:continue_block", &cand, &BlockLinesType, &lines, &last_line, &tail)) {
+        return NULL;
+    }
+    if (helper_continues == NULL) {
+        PyErr_SetString(PyExc_RuntimeError, "_fast.set_continuation() was not called");
+        return NULL;
+    }
+    return continue_c(cand, lines, last_line, tail);
+}
+
+static int set_attr(PyObject *object, const char *name, PyObject **interned, PyObject *value) {
+    if (*interned == NULL && (*interned = PyUnicode_InternFromString(name)) == NULL) return -1;
+    return PyObject_SetAttr(object, *interned, value);
+}
+
+static int ssize_attr(PyObject *object, const char *name, PyObject **interned, Py_ssize_t *out) {
+    PyObject *value = get_attr(object, name, interned);
+    if (value == NULL) return -1;
+    *out = PyLong_AsSsize_t(value);
+    Py_DECREF(value);
+    return (*out == -1 && PyErr_Occurred()) ? -1 : 0;
+}
+
+/* Append growth._text(state, lines, first, last) to `texts`: the lines from the tail ring before the block (those
+ * older than the ring left out), then from the block. */
+static int extend_text(PyObject *texts, BlockLines *lines, PyObject *tail, Py_ssize_t first, Py_ssize_t last) {
+    if (first < lines->first_line) {
+        Py_ssize_t size = PyObject_Length(tail);
+        if (size < 0) return -1;
+        Py_ssize_t oldest = lines->first_line - size;
+        Py_ssize_t upto = last < lines->first_line - 1 ? last : lines->first_line - 1;
+        for (Py_ssize_t n = first > oldest ? first : oldest; n <= upto; n++) {
+            PyObject *text = PySequence_GetItem(tail, n - oldest);
+            if (text == NULL) return -1;
+            int failed = PyList_Append(texts, text);
+            Py_DECREF(text);
+            if (failed < 0) return -1;
+        }
+    }
+    Py_ssize_t from = first > lines->first_line ? first : lines->first_line;
+    Py_ssize_t to = last < lines->last_line ? last : lines->last_line;
+    for (Py_ssize_t n = from; n <= to; n++) {
+        PyObject *text = BlockLines_get_line(lines, n);
+        if (text == NULL) return -1;
+        if (text == Py_None) break;
+        if (PyList_Append(texts, text) < 0) return -1;
+    }
+    return 0;
+}
+
+/* join_hit(cand, lines, line, section, hit, tail) -> bool: growth.on_hit's test and work when a block is open
+ * (joins_open, then _extend_to, the block's last hit and message, its hits, settled and section); False, with
+ * the block only continued up to the line before, when the hit does not join it. */
+static PyObject *join_hit(PyObject *module, PyObject *args) {
+    PyObject *cand, *hit, *tail;
+    BlockLines *lines;
+    Py_ssize_t line_no;
+    int section;
+    if (!PyArg_ParseTuple(args, "OO!npOO:join_hit", &cand, &BlockLinesType, &lines, &line_no, &section, &hit,
+                          &tail)) {
+        return NULL;
+    }
+    if (helper_continues == NULL || helper_announces_detail == NULL) {
+        PyErr_SetString(PyExc_RuntimeError, "_fast.set_continuation() was not called");
+        return NULL;
+    }
+    static PyObject *n_until, *n_settled, *n_start, *n_lines, *n_last_hit, *n_last_text, *n_hits, *n_section;
+    PyObject *done = continue_c(cand, lines, line_no - 1, tail); /* joins_open: the block continued first */
+    if (done == NULL) return NULL;
+    Py_DECREF(done);
+    PyObject *until = NULL, *texts = NULL, *last_text = NULL, *result = NULL, *hits = NULL, *stripped = NULL;
+    until = get_attr(cand, "until", &n_until);
+    if (until == NULL) goto fail;
+    int complete = 0;
+    if (until != Py_None) {
+        complete = truth_of(get_attr(cand, "settled", &n_settled));
+        if (complete < 0) goto fail;
+    }
+    Py_ssize_t start;
+    if (ssize_attr(cand, "start", &n_start, &start) < 0) goto fail;
+    texts = get_attr(cand, "lines", &n_lines);
+    if (texts == NULL) goto fail;
+    if (!PyList_Check(texts)) {
+        PyErr_SetString(PyExc_TypeError, "join_hit: cand.lines must be a list");
+        goto fail;
+    }
+    Py_ssize_t end = start + PyList_GET_SIZE(texts) - 1;
+    Py_ssize_t limit = until != Py_None ? max_section_lines : max_block_lines;
+    if (!(line_no - end <= merge_gap && line_no - start < limit && !section && !complete)) {
+        result = Py_NewRef(Py_False);
+        goto fail; /* not an error: the common exit */
+    }
+    if (line_no > end && extend_text(texts, lines, tail, end + 1, line_no) < 0) goto fail; /* _extend_to */
+    PyObject *number = PyLong_FromSsize_t(line_no);
+    if (number == NULL) goto fail;
+    int failed = set_attr(cand, "last_hit", &n_last_hit, number);
+    Py_DECREF(number);
+    if (failed < 0) goto fail;
+    Py_ssize_t count = PyList_GET_SIZE(texts);
+    if (count == 0) {
+        PyErr_SetString(PyExc_IndexError, "list index out of range");
+        goto fail;
+    }
+    PyObject *last = PyList_GET_ITEM(texts, count - 1); /* borrowed: held by the list */
+    Py_INCREF(last);
+    /* The hit is detail under a header (the block's message ends with a colon, the hit is indented): the header
+     * still rules. */
+    last_text = get_attr(cand, "last_text", &n_last_text);
+    if (last_text == NULL) goto fail_last;
+    int keep = truth_of(PyObject_CallOneArg(helper_announces_detail, last_text));
+    if (keep < 0) goto fail_last;
+    if (keep) {
+        stripped = PyObject_CallOneArg(helper_strip_prefix, last);
+        if (stripped == NULL) goto fail_last;
+        if (!PyUnicode_Check(stripped)) {
+            PyErr_SetString(PyExc_TypeError, "join_hit: strip_prefix must return a str");
+            goto fail_last;
+        }
+        keep = PyUnicode_GET_LENGTH(stripped) > 0 && Py_UNICODE_ISSPACE(PyUnicode_READ_CHAR(stripped, 0));
+    }
+    if (!keep && set_attr(cand, "last_text", &n_last_text, last) < 0) goto fail_last;
+    hits = get_attr(cand, "hits", &n_hits);
+    if (hits == NULL || PyList_Append(hits, hit) < 0) goto fail_last;
+    int settled = ends_section(cand, until, last);
+    if (settled < 0 || set_attr(cand, "settled", &n_settled, settled ? Py_True : Py_False) < 0) goto fail_last;
+    if (section) { /* cand.section = cand.section or hit.section */
+        if (set_attr(cand, "section", &n_section, Py_True) < 0) goto fail_last;
+    } else {
+        PyObject *was = get_attr(cand, "section", &n_section);
+        if (was == NULL) goto fail_last;
+        int truth = PyObject_IsTrue(was);
+        failed = truth < 0 || (!truth && set_attr(cand, "section", &n_section, Py_False) < 0);
+        Py_DECREF(was);
+        if (failed) goto fail_last;
+    }
+    result = Py_NewRef(Py_True);
+fail_last:
+    Py_DECREF(last);
+fail:
+    Py_XDECREF(until);
+    Py_XDECREF(texts);
+    Py_XDECREF(last_text);
+    Py_XDECREF(hits);
+    Py_XDECREF(stripped);
     return result;
 }
 
@@ -1430,10 +1579,12 @@ static PyMethodDef methods[] = {
      "Counts the run of repeats from `index` on while no block is open (see worker.analysis.fastpath)."},
     {"set_clean_line", set_clean_line, METH_O, "set_clean_line(clean_line): reader.clean_line, for BlockLines."},
     {"set_continuation", set_continuation, METH_VARARGS,
-     "set_continuation(continues, is_blank, section_end, ends_section, max_section_lines, max_block_lines, "
-     "max_continuation, allow_blank_in_message): what continue_block asks Python (see worker.analysis.growth)."},
+     "set_continuation(continues, is_blank, section_end, ends_section, announces_detail, strip_prefix, "
+     "max_section_lines, max_block_lines, max_continuation, merge_gap, allow_blank_in_message): what continue_block asks Python (see worker.analysis.growth)."},
     {"continue_block", continue_block, METH_VARARGS,
      "continue_block(cand, lines, last_line, tail): growth.continue_block over a BlockLines."},
+    {"join_hit", join_hit, METH_VARARGS,
+     "join_hit(cand, lines, line, section, hit, tail) -> bool: growth.on_hit with a block open (see growth)."},
     {NULL, NULL, 0, NULL},
 };
 

@@ -33,6 +33,7 @@ COMPILED_API = (
     "count_repeats",
     "BlockLines",
     "continue_block",
+    "join_hit",
     "set_clean_line",
     "set_continuation",
 )

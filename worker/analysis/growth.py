@@ -66,7 +66,10 @@ def on_hit(state: StreamState, lines: BlockLines, hit: Hit) -> None:
         state.step_cause[state.step] = 1
     cand = state.open
     if cand is not None:
-        if joins_open(state, lines, hit.line, hit.section):
+        if lines.__class__ is not BlockLines:  # the compiled one: the same test and work, in C
+            if _join_compiled(cand, lines, hit.line, hit.section, hit, state.tail):
+                return
+        elif joins_open(state, lines, hit.line, hit.section):
             _extend_to(cand, lines, hit.line, state)
             cand.last_hit = hit.line
             if not (announces_detail(cand.last_text) and strip_prefix(cand.lines[-1])[:1].isspace()):
@@ -235,14 +238,18 @@ def section_end(text: str) -> bool:
 
 if fastpath._compiled_module is not None:
     _continue_compiled = fastpath._compiled_module.continue_block
+    _join_compiled = fastpath._compiled_module.join_hit
     fastpath._compiled_module.set_continuation(
         continues,
         is_blank,
         section_end,
         ends_section,
+        announces_detail,
+        strip_prefix,
         MAX_SECTION_LINES,
         MAX_BLOCK_LINES,
         MAX_CONTINUATION,
+        MERGE_GAP,
         ALLOW_BLANK_IN_MESSAGE,
     )
 

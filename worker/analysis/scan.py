@@ -49,9 +49,9 @@ def scan_block(state: StreamState, data: bytes) -> None:
     count = len(numbers)
     index = 0
     while index < count:
-        if state.open is None:
+        if state.open is None and rules[index].plain:
             # The hot path of a dense log: repeats with no open block to extend are counted and remembered,
-            # a run at a time (compiled).
+            # a run at a time (compiled; a run starts with a plain rule, else there is none).
             done = count_repeats(
                 numbers, starts, repeat_keys, rules, index, first_line, state.step, repeats, state.ghosts,
                 MAX_SECTION_LINES, CONTINUATION_REACH,

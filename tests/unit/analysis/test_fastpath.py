@@ -401,3 +401,45 @@ def test_the_compiled_match_collector_gives_the_lines_a_python_one_does() -> Non
     assert found.by_line(data) == fastpath.lines_of_matches(data, [(4, 2), (1, 6), (2, 5), (3, 9)])
     with pytest.raises(TypeError):
         found(1, 2)
+
+
+@needs_compiled
+def test_hits_grow_the_same_blocks_in_c_and_python() -> None:
+    from worker.analysis import growth
+    from worker.analysis.stream_state import StreamState
+
+    kb = load_knowledge_base()
+    rng = random.Random(19)
+    joined = 0
+    for _ in range(1500):
+        data, first_line, last_line = _block(rng)
+        tail = [clean_line(rng.choice(BLOCK_LINES)) for _ in range(rng.randrange(0, 6))]
+        hits = sorted(
+            {rng.randrange(first_line - len(tail), last_line + 1) for _ in range(rng.randrange(1, 8))}
+        )
+        kinds = [(rng.random() < 0.2, r"^\S+\.py:\d+: \w+Error$" if rng.random() < 0.1 else "") for _ in hits]
+        observed = []
+        for block_lines in (compiled.BlockLines, lines.BlockLines):
+            state = StreamState(kb)
+            state.tail.extend(tail)
+            lines_of = block_lines(data, first_line, last_line)
+            for line, (section, until) in zip(hits, kinds, strict=True):
+                growth.on_hit(state, lines_of, Hit(line, 2.0, [], section or bool(until), until))  # type: ignore[arg-type]
+            state.close_open()
+            observed.append(
+                [
+                    (
+                        c.start,
+                        c.lines,
+                        c.last_hit,
+                        c.last_text,
+                        [h.line for h in c.hits],
+                        c.settled,
+                        c.section,
+                    )
+                    for c in state.candidates()
+                ]
+            )
+        joined += sum(len(c[4]) > 1 for c in observed[0])
+        assert observed[0] == observed[1], (data, hits, kinds)
+    assert joined > 300  # hits do join open blocks
