@@ -5,7 +5,10 @@ The API is thin: it authenticates, rate-limits and validates a request, hands wo
 waits for a worker. Creating the app connects to nothing; clients are made on first use (``api.services``).
 
 Request pipeline, in order: request id -> rate limit (keyed by token subject, else client address) -> bearer
-authentication (everything under ``/api/v1``) -> view -> metrics and an access-log line.
+authentication (everything under ``/api/v1``) -> view -> metrics and an access-log line. One exception keeps the
+order's effect: a build event (``CHARGED_IN_PUBLISH``) from a caller whose token is valid and has the route's
+scope takes the same hit on the same key inside its publish (one Redis round trip for both), or, when refused
+before publishing (a bad body), on its own; anyone else's event is limited before authentication as above.
 """
 
 from __future__ import annotations

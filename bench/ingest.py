@@ -155,10 +155,15 @@ def _flood(
     return len(latencies), latencies
 
 
-def _drain(done: object, target: int, timeout: float) -> float:
-    """Wait until ``done()`` reaches ``target``; returns when (monotonic)."""
+def _drain(done: object, target: int, timeout: float, idle: object = None) -> float:
+    """Wait until ``done()`` reaches ``target``; returns when (monotonic). ``idle()``, when given, is a cheap
+    test that must hold first (the queue is empty): counting builds costs SecantusDB a scan of the collection,
+    so polling it alone would slow down the very drain it times, more so as the collection grows."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
+        if idle is not None and not idle():  # type: ignore[operator]
+            time.sleep(0.02)
+            continue
         if done() >= target:  # type: ignore[operator]
             return time.monotonic()
         time.sleep(0.2)
@@ -285,6 +290,11 @@ def main() -> None:
             if response.status_code != 202:
                 raise SystemExit(f"event refused: {response.status_code} {response.text[:300]}")
 
+        def queue_idle() -> bool:
+            """No task waits or runs: the queue and kombu's unacknowledged set (acks_late: a task is acknowledged
+            once its build is stored) are empty."""
+            return int(r.llen("celery")) == 0 and int(r.hlen("unacked")) == 0  # type: ignore[arg-type]
+
         def cpu_now(names: tuple[str, ...]) -> dict[str, float]:
             return {name: _tree_cpu_seconds(procs[name].pid) for name in names}
 
@@ -314,7 +324,7 @@ def main() -> None:
         cpu = cpu_now(("worker", "mongo", "redis"))
         started = time.monotonic()
         _signal_tree(procs["worker"].pid, signal.SIGCONT)
-        finished = _drain(lambda: builds.estimated_document_count() - base, backlog, timeout=7200)
+        finished = _drain(lambda: builds.estimated_document_count() - base, backlog, 7200, queue_idle)
         print(f"{'worker alone (backlog)':24s} {backlog:6d} in {finished - started:6.1f} s = "
               f"{backlog / (finished - started):7.1f}/s")  # fmt: skip
         print(cpu_line(cpu, backlog))
@@ -329,18 +339,28 @@ def main() -> None:
             started = time.monotonic()
             stop = threading.Event()
 
-            def sample() -> None:  # RSS over time: a plateau, or growth
+            def sample() -> None:
+                """RSS over time (a plateau, or growth), and each process's CPU per event stored since the last
+                sample (SecantusDB's grows with its collections)."""
+                last_cpu, last_stored = dict(cpu), 0
                 while not stop.wait(sample_every):
+                    stored = builds.estimated_document_count() - base
+                    now_cpu = cpu_now(tuple(cpu))
+                    per_event = ", ".join(
+                        f"{name} {1000 * (now_cpu[name] - last_cpu[name]) / max(stored - last_stored, 1):.2f}"
+                        for name in now_cpu
+                    )
+                    last_cpu, last_stored = now_cpu, stored
                     print(f"    at {(time.monotonic() - started) / 60:4.1f} min: RSS API "
                           f"{_tree_rss_mb(procs['api'].pid):.1f} MB, worker {_tree_rss_mb(procs['worker'].pid):.1f} MB;"
-                          f" {builds.estimated_document_count() - base} stored", flush=True)  # fmt: skip
+                          f" {stored} stored; CPU ms per event: {per_event}", flush=True)  # fmt: skip
 
             sampler = threading.Thread(target=sample, daemon=True)
             if sample_every:
                 sampler.start()
             try:
                 sent, latencies = _flood(clients, seconds, post, rate, limit)
-                finished = _drain(lambda: builds.estimated_document_count() - base, sent, timeout=7200)
+                finished = _drain(lambda: builds.estimated_document_count() - base, sent, 7200, queue_idle)
             finally:
                 stop.set()
             rate = _report(label, sent, started, finished, latencies)

@@ -32,13 +32,16 @@ def test_an_event_costs_one_redis_round_trip_for_the_rate_limit_and_the_publish(
     assert (
         session.post(url, json=VALID_EVENT, headers=AUTH, timeout=10).status_code == 202
     )  # connections made
-    for build in range(43, 46):
+    reads = []
+    for build in range(43, 51):
         before = _reads(redis_client)
         response = session.post(url, json={**VALID_EVENT, "build": build}, headers=AUTH, timeout=10)
         assert response.status_code == 202
-        # One script takes the rate limit's hit and pushes the task message and its task-sent event (two round
-        # trips before: Flask-Limiter's script, then kombu's pipeline); the INFO above is the one read more.
-        assert _reads(redis_client) - before - 1 == 1
+        reads.append(_reads(redis_client) - before - 1)  # the INFO above is the one read more
+    # One script takes the rate limit's hit and pushes the task message and its task-sent event (two round trips
+    # before: Flask-Limiter's script, then kombu's pipeline). The fewest of eight: other clients of this Redis
+    # (a worker of an earlier test polling its queue) may add reads to a sample on a loaded machine, never remove.
+    assert min(reads) == 1, reads
 
 
 def test_the_task_sent_event_still_reaches_flower(live_server: LiveServer, redis_client: redis.Redis) -> None:
