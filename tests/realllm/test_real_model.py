@@ -30,7 +30,7 @@ import pytest
 from tests.integration.agents.conftest import agent_settings
 from tests.realllm.conftest import RealLLM, record
 from worker.agents import build_chat_model, run_confirmed, run_task
-from worker.agents.answer import GUARD_PREFIXES
+from worker.agents.answer import GUARD_PREFIXES, without_tool_talk
 from worker.agents.grounding import NO_EVIDENCE, unsupported_facts
 from worker.agents.models import TaskResult
 from worker.agents.supervisor import ALL_TOOL_NAMES
@@ -145,7 +145,8 @@ def ask(real_llm: RealLLM, jenkins_double: Any, services_for: Any, confirmations
         props = {
             "words": bool(answer.strip())
             and not looks_like_tool_call(answer, ALL_TOOL_NAMES)
-            and not has_template_tokens(answer),
+            and not has_template_tokens(answer)
+            and without_tool_talk(answer, ALL_TOOL_NAMES)[1] == 0,
             "clean": not any(g in answer for g in GUARD_PREFIXES) and not repeated_paragraph(answer),
             "confirmation": confirmed
             or (not made and (result.status == "needs_confirmation") == bool(result.plan)),

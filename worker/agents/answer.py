@@ -2,7 +2,9 @@
 
 Small models echo what the loop told them ("Already done in this task, not repeated: ...", "(The same call was
 already made ...)"), repeat a paragraph or a tool result twice, and leak template tokens. :func:`clean_answer`
-removes all of that; code blocks (a Jenkinsfile) pass through untouched.
+removes all of that; code blocks (a Jenkinsfile) pass through untouched. They also tell the user to call the
+loop's own tools ("you can use the `generate_jenkinsfile` function with the following parameters:"), which no
+user can: :func:`without_tool_talk` removes those sentences.
 """
 
 from __future__ import annotations
@@ -73,6 +75,44 @@ def clean_answer(text: str) -> str:
         position = block.end()
     parts += _prose_paragraphs(text[position:], seen)
     return "\n\n".join(parts).strip()
+
+
+def without_tool_talk(text: str, tool_names: Iterable[str]) -> tuple[str, int]:
+    """``text`` without the prose sentences that name one of the loop's tools, and how many went.
+
+    A name counts only where it is written as an identifier: a snake_case name anywhere, any name in backticks or
+    called with ``(`` — so "I would rebuild api-service #42" stays while "call `rebuild`" goes. Code blocks pass
+    untouched (a Jenkinsfile never names our tools, and a user's quoted text is theirs).
+    """
+    names = sorted(set(tool_names), key=len, reverse=True)
+    if not names:
+        return text, 0
+    spelled = "|".join(re.escape(name) for name in names)
+    snake = "|".join(re.escape(name) for name in names if "_" in name)
+    pattern = rf"`(?:{spelled})`|\b(?:{spelled})\("
+    if snake:
+        pattern += rf"|\b(?:{snake})\b"
+    named = re.compile(pattern)
+    removed = 0
+
+    def prose(part: str) -> str:
+        nonlocal removed
+        lines: list[str] = []
+        for line in part.split("\n"):
+            sentences = _SENTENCE.split(line)
+            kept = [sentence for sentence in sentences if not named.search(sentence)]
+            removed += len(sentences) - len(kept)
+            if kept or not line.strip():
+                lines.append(" ".join(kept))
+        return "\n".join(lines)
+
+    parts: list[str] = []
+    position = 0
+    for block in _FENCED.finditer(text):
+        parts += [prose(text[position : block.start()]), block.group(0)]
+        position = block.end()
+    parts.append(prose(text[position:]))
+    return "".join(parts), removed
 
 
 def evidence(results: Iterable[str], limit: int = 3000) -> str:

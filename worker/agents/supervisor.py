@@ -18,7 +18,7 @@ from langgraph.types import Command
 from pydantic import BaseModel, Field
 
 from worker.agents import build, log, pipeline, plugin
-from worker.agents.answer import GUARD_PREFIXES, clean_answer
+from worker.agents.answer import GUARD_PREFIXES, clean_answer, without_tool_talk
 from worker.agents.confirmation import confirmation_for, plan_sentence
 from worker.agents.grounding import NO_EVIDENCE, dropped_note, ground
 from worker.agents.llm import RedactionMiddleware, model_name, quick_variant, redact_text, usage_of
@@ -271,6 +271,11 @@ def _grounded(answer: str, sources: list[str], agent: AgentName, budget: TaskBud
         return (
             found
             or f"I could not get an answer from the model, and {NO_EVIDENCE[0].lower()}{NO_EVIDENCE[1:]}"
+        )
+    answer, talk = without_tool_talk(answer, ALL_TOOL_NAMES)
+    if talk:
+        notes.append(
+            f"dropped {talk} sentence(s) that told the user to call one of the assistant's own tools"
         )
     answer, dropped = ground(answer, sources)
     if dropped:

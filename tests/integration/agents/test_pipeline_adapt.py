@@ -163,3 +163,22 @@ def test_a_pipeline_answer_written_as_markup_still_returns_the_jenkinsfile(
     assert assistant[-1]["tool_calls"][0]["function"]["name"] == "generate_jenkinsfile"
     assert "<function>" not in result.answer and "<tools>" not in result.answer
     assert result.answer == f"It builds and tests with cargo.\n\n```groovy\n{RUST.jenkinsfile.rstrip()}\n```"
+
+
+def test_a_pipeline_answer_telling_the_user_to_call_our_tool_is_not_returned_as_such(
+    jenkins_double: Any, llm_stub: StubLLM, services_for: Any
+) -> None:
+    """The .NET case of a real-model run: prose about calling generate_jenkinsfile, then the model's own file."""
+    own = "pipeline {\n  agent any\n  stages { stage('Build') { steps { sh 'cargo build' } } }\n}"
+    result = run_rust_request(
+        jenkins_double,
+        llm_stub,
+        services_for,
+        "To generate a Jenkinsfile for a Rust project, you can use the `generate_jenkinsfile` function with the "
+        f"following parameters:\n```groovy\n{own}\n```\nIt builds and tests the crate with cargo.",
+    )
+    assert "generate_jenkinsfile" not in result.answer
+    assert result.answer == (
+        f"```groovy\n{RUST.jenkinsfile.rstrip()}\n```\n\nIt builds and tests the crate with cargo."
+    )
+    assert any("told the user to call" in note for note in result.notes)
