@@ -22,6 +22,8 @@ GROOVY_BROKEN = TEMPLATE.jenkinsfile.replace(
 # Fails the linter: a stage without steps.
 LINT_BROKEN = TEMPLATE.jenkinsfile.replace("steps {", "stepz {", 1)
 ADAPTED = TEMPLATE.jenkinsfile.replace("agent any", "agent { docker { image 'rust:1.79' } }")
+#: A Jenkinsfile a model writes itself, unchecked: it must never reach the answer.
+MODEL_OWN = "pipeline {\n  agent any\n  stages { stage('Build') { steps { sh 'cargo build' } } }\n}"
 
 
 def fenced(text: str) -> str:
@@ -131,12 +133,11 @@ def test_a_pipeline_request_gets_the_template_before_the_model_speaks(
 def test_a_jenkinsfile_the_model_writes_itself_is_never_returned(
     jenkins_double: Any, llm_stub: StubLLM, services_for: Any
 ) -> None:
-    own = "pipeline {\n  agent any\n  stages { stage('Build') { steps { sh 'cargo build' } } }\n}"
     result = run_rust_request(
         jenkins_double,
         llm_stub,
         services_for,
-        f"Here is your pipeline:\n```groovy\n{own}\n```\nIt builds and tests the crate with cargo.",
+        f"Here is your pipeline:\n```groovy\n{MODEL_OWN}\n```\nIt builds and tests the crate with cargo.",
     )
     # The checked file takes the place of the model's own.
     assert result.answer == (
@@ -169,13 +170,12 @@ def test_a_pipeline_answer_telling_the_user_to_call_our_tool_is_not_returned_as_
     jenkins_double: Any, llm_stub: StubLLM, services_for: Any
 ) -> None:
     """The .NET case of a real-model run: prose about calling generate_jenkinsfile, then the model's own file."""
-    own = "pipeline {\n  agent any\n  stages { stage('Build') { steps { sh 'cargo build' } } }\n}"
     result = run_rust_request(
         jenkins_double,
         llm_stub,
         services_for,
         "To generate a Jenkinsfile for a Rust project, you can use the `generate_jenkinsfile` function with the "
-        f"following parameters:\n```groovy\n{own}\n```\nIt builds and tests the crate with cargo.",
+        f"following parameters:\n```groovy\n{MODEL_OWN}\n```\nIt builds and tests the crate with cargo.",
     )
     assert "generate_jenkinsfile" not in result.answer
     assert result.answer == (
