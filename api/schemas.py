@@ -81,7 +81,10 @@ class ErrorBody(BaseModel):
 
 class EventAccepted(BaseModel):
     accepted: Literal[True]
-    task_id: str
+    task_id: str = Field(
+        description="the ingest task: GET /api/v1/tasks/<task_id> finds it only if the worker rejected the event "
+        "or failed on it (status rejected or failed, with the reason); an ingested event keeps no task record"
+    )
     status_url: str = Field(description="the build to poll: /api/v1/jobs/<job>/builds/<n>")
 
 

@@ -369,7 +369,9 @@ def main() -> None:
             return rate, latencies
 
         rss = [(_tree_rss_mb(procs["api"].pid), _tree_rss_mb(procs["worker"].pid))]
-        print(f"RSS after warm-up: API {rss[0][0]:.1f} MB, worker {rss[0][1]:.1f} MB")
+        redis_used = [int(r.info("memory")["used_memory"]) / MB]  # type: ignore[index]
+        print(f"RSS after warm-up: API {rss[0][0]:.1f} MB, worker {rss[0][1]:.1f} MB; "
+              f"Redis used_memory {redis_used[0]:.1f} MB")  # fmt: skip
         # 4. End to end.
         rates: dict[int, float] = {}
         for clients in client_counts:
@@ -392,15 +394,17 @@ def main() -> None:
             figures = " -> ".join(f"{r[index]:.1f}" for r in rss)
             print(f"{name:6s} RSS MB after warm-up -> after the run{' -> after sustained' if args.minutes else ''}: "
                   f"{figures} ({rss[-1][index] - rss[0][index]:+.1f} MB)")  # fmt: skip
-        # Redis: the worker keeps each task's result for ``result_expires`` (24 h), a store that grows with the
-        # rate until the first results expire; what one costs, and what a day of them at the measured rate is.
+        # Redis: a task result is kept for ``result_expires`` (24 h), a store that would grow with the rate until
+        # the first results expire (``builds.ingest_event`` stores none): how many there are, what one costs and
+        # what a day of them at the measured rate would be; and Redis' memory after the warm-up and now.
         kept = sum(1 for _ in r.scan_iter(match="celery-task-meta-*", count=1000))
         sample = next(r.scan_iter(match="celery-task-meta-*", count=1000), None)
         each = int(r.memory_usage(sample) or 0) if sample is not None else 0  # type: ignore[arg-type]
-        used = int(r.info("memory")["used_memory"]) / MB  # type: ignore[index]
+        redis_used.append(int(r.info("memory")["used_memory"]) / MB)  # type: ignore[index]
         day = max(rates.values()) * 86_400 * each / MB
-        print(f"Redis: {kept} task results kept (24 h), ~{each} bytes each (MEMORY USAGE), used_memory "
-              f"{used:.1f} MB; a day of results at {max(rates.values()):.0f} events/s: ~{day:,.0f} MB")  # fmt: skip
+        print(f"Redis: {kept} task results kept (24 h), ~{each} bytes each (MEMORY USAGE); a day of results at "
+              f"{max(rates.values()):.0f} events/s: ~{day:,.0f} MB; used_memory MB after warm-up -> after the "
+              f"run: {redis_used[0]:.1f} -> {redis_used[1]:.1f} ({redis_used[1] - redis_used[0]:+.1f} MB)")  # fmt: skip
         # The API's Prometheus endpoint after the run (every process's samples summed): its size and speed.
         times, series = [], 0
         for _ in range(5):

@@ -59,6 +59,25 @@ def wait_until(check: Callable[[], bool], *, timeout: float, what: str, interval
     pytest.fail(f"{what} did not become ready within {timeout:.0f}s (last error: {last_error!r})")
 
 
+def wait_for_idle_queue(redis_url: str, *, timeout: float = 30, queue: str = "celery") -> None:
+    """Wait until no task waits or runs on the worker's Redis: the queue and kombu's unacknowledged set are
+    empty. Tasks are acknowledged late (after they returned and stored whatever they store), so once the worker
+    has taken a task (the test saw it start to write), this is "it has finished", for tasks whose result is not
+    stored (nothing to ``.get()``)."""
+    client = redis.Redis.from_url(redis_url)
+    idle_polls = [0]
+
+    def idle() -> bool:
+        # A message the worker has just popped is in neither for an instant: idle three polls in a row.
+        idle_polls[0] = idle_polls[0] + 1 if client.llen(queue) == 0 and client.hlen("unacked") == 0 else 0
+        return idle_polls[0] >= 3
+
+    try:
+        wait_until(idle, timeout=timeout, what="an idle task queue")
+    finally:
+        client.close()
+
+
 @dataclass
 class ServiceProcess:
     name: str

@@ -447,19 +447,24 @@ class TaskRepository:
     def mark_succeeded(self, task_id: str, result: Mapping[str, Any]) -> None:
         self._set(task_id, {"status": "succeeded", "result": dict(result), "error": None})
 
-    def mark_failed(self, task_id: str, error: str) -> None:
-        self._set(task_id, {"status": "failed", "error": {"code": "task_failed", "message": error}})
+    def mark_failed(self, task_id: str, error: str, *, kind: str | None = None) -> None:
+        """The task failed for good; ``kind`` (the task name) names it in a record the task never wrote before
+        (a task without ``track_status``, such as an ingested event)."""
+        fields: Document = {"status": "failed", "error": {"code": "task_failed", "message": error}}
+        if kind:
+            fields["kind"] = kind
+        self._set(task_id, fields)
 
-    def mark_rejected(self, task_id: str, errors: list[dict[str, Any]]) -> None:
-        """Invalid payloads are stored as rejected, never retried."""
-        self._set(
-            task_id,
-            {
-                "status": "rejected",
-                "error": {
-                    "code": "invalid_payload",
-                    "message": "the task payload was invalid",
-                    "fields": errors,
-                },
+    def mark_rejected(self, task_id: str, errors: list[dict[str, Any]], *, kind: str | None = None) -> None:
+        """Invalid payloads are stored as rejected, never retried (``kind``: as for :meth:`mark_failed`)."""
+        fields: Document = {
+            "status": "rejected",
+            "error": {
+                "code": "invalid_payload",
+                "message": "the task payload was invalid",
+                "fields": errors,
             },
-        )
+        }
+        if kind:
+            fields["kind"] = kind
+        self._set(task_id, fields)

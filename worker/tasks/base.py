@@ -145,7 +145,7 @@ class LangchainJenkinsTask(Task):
                 outcome = "rejected"
                 log.warning("task payload rejected", errors=exc.errors)
                 if self.request.id:
-                    self.ctx.storage.tasks.mark_rejected(task_id, exc.errors)
+                    self.ctx.storage.tasks.mark_rejected(task_id, exc.errors, kind=self.name)
                     self.ctx.publish(task_id, "result", {"status": "rejected", "errors": exc.errors})
                 return {"status": "rejected", "errors": exc.errors}
             except _transient_errors() as exc:
@@ -182,7 +182,7 @@ class LangchainJenkinsTask(Task):
         log.error("task failed", error=str(exc), exc_info=exc)
         if self.request.id:
             try:
-                self.ctx.storage.tasks.mark_failed(task_id, f"{type(exc).__name__}: {exc}")
+                self.ctx.storage.tasks.mark_failed(task_id, f"{type(exc).__name__}: {exc}", kind=self.name)
                 self.ctx.publish(task_id, "result", {"status": "failed", "error": str(exc)})
             except Exception:  # the database may be what failed; the log line above is the record then
                 log.exception("could not record the task failure")

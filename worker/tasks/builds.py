@@ -19,14 +19,18 @@ from worker.tasks.base import LangchainJenkinsTask, parse_payload, resolve_contr
 log = get_logger(__name__)
 
 
-# No task record (``track_status``) nor STARTED state: the build is what clients poll for an event
-# (``status_url``), and those writes were two of the few round trips an event costs (``bench/ingest.py``).
+# No task record (``track_status``), no STARTED state and no stored result: the build is what clients poll for
+# an event (``status_url``). The records were two of the few round trips an event costs (``bench/ingest.py``);
+# a result would sit in Redis for ``result_expires`` (24 h, ~490 bytes each: gigabytes a day at full rate) with
+# nobody to read it. An event the worker rejects (bad payload, unknown controller) or fails on for good still
+# gets a task record (``LangchainJenkinsTask``: ``GET /api/v1/tasks/<task_id>``), a log line and a metric.
 @app.task(
     name=task_names.INGEST_EVENT,
     base=LangchainJenkinsTask,
     bind=True,
     track_status=False,
     track_started=False,
+    ignore_result=True,
 )
 def ingest_event(self: LangchainJenkinsTask, event: dict[str, Any]) -> dict[str, Any]:
     """Upsert the build (the same event twice is one record: one round trip for a new one); a new

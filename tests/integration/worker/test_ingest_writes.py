@@ -10,9 +10,11 @@ from collections import Counter
 from typing import Any
 
 import pymongo
+import redis
+import requests
 from pymongo import monitoring
 
-from worker import task_names
+from tests.services import RunningAPI, wait_for_idle_queue, wait_until
 from worker.models import BuildEvent
 from worker.settings import Settings
 from worker.storage import ensure_indexes
@@ -111,18 +113,43 @@ def test_concurrent_deliveries_of_one_event_create_it_once_and_of_two_events_bot
         client.close()
 
 
-def test_an_ingested_event_keeps_no_task_record_and_a_redelivery_changes_nothing(
-    celery_worker: Any, settings: Settings, storage: Any
+def test_an_ingested_event_keeps_no_task_record_nor_result_and_a_redelivery_changes_nothing(
+    api_server: RunningAPI, settings: Settings, storage: Any
 ) -> None:
-    from worker.celery_app import app
-
+    headers = {"Authorization": f"Bearer {api_server.token}"}
     event = {"jenkins_url": settings.jenkins_url, "job": "web", "build": 9, "status": "SUCCESS"}
-    first = app.send_task(task_names.INGEST_EVENT, kwargs={"event": event})
-    assert first.get(timeout=30)["created"] is True
-    # The build is what a client polls (status_url); a task record would be two more writes per event.
-    assert storage.tasks.get(first.id) is None
-    assert storage.builds.get("web", 9)["status"] == "SUCCESS"
-    again = app.send_task(task_names.INGEST_EVENT, kwargs={"event": event})  # Jenkins sent it twice
-    assert again.get(timeout=30)["created"] is False
-    assert storage.tasks.get(again.id) is None
-    assert storage.db.builds.count_documents({"job": "web"}) == 1
+    broker = redis.Redis.from_url(settings.redis_url)
+
+    def send() -> dict[str, Any]:
+        response = requests.post(f"{api_server.url}/api/v1/events", json=event, headers=headers, timeout=10)
+        assert response.status_code == 202, response.text
+        return dict(response.json())
+
+    def build() -> dict[str, Any] | None:
+        response = requests.get(f"{api_server.url}{first['status_url']}", headers=headers, timeout=10)
+        return dict(response.json()["build"]) if response.status_code == 200 else None
+
+    try:
+        first = send()
+        wait_until(lambda: build() is not None, timeout=30, what="the stored build")
+        stored = build()
+        assert stored is not None and stored["status"] == "SUCCESS"
+        wait_for_idle_queue(settings.redis_url)
+        # The build is what a client polls (status_url): no task record (two more writes per event), and no
+        # result kept in Redis for a day (result_expires) with nobody to read it.
+        assert storage.tasks.get(first["task_id"]) is None
+        assert broker.keys("celery-task-meta-*") == []
+
+        again = send()  # Jenkins sent it twice
+        wait_until(
+            lambda: (build() or {}).get("updated_at") != stored["updated_at"],
+            timeout=30,
+            what="the repeat's refresh of the build",
+        )
+        wait_for_idle_queue(settings.redis_url)
+        assert storage.tasks.get(again["task_id"]) is None
+        assert broker.keys("celery-task-meta-*") == []
+        assert storage.db.builds.count_documents({"job": "web"}) == 1
+        assert storage.db.build_events.count_documents({"job": "web"}) == 1
+    finally:
+        broker.close()
