@@ -56,6 +56,13 @@ def ensure_indexes(db: Database[Document]) -> None:
         name="analysis_key",
     )
     db.analyses.create_index([("job", ASCENDING), ("build", DESCENDING)], name="job_analyses")
+    # A green build resolving its job's open failures (``AnalysisRepository.resolved_write``): equalities first,
+    # then the range on ``build``. Without it SecantusDB served that update from ``analysis_key``'s controller
+    # prefix: every analysis of the controller read for every green build (116 ms at 3,000 analyses, 0.9 ms with).
+    db.analyses.create_index(
+        [("jenkins_url", ASCENDING), ("job", ASCENDING), ("resolution", ASCENDING), ("build", ASCENDING)],
+        name="open_failures",
+    )
     db.analyses.create_index([("fingerprint", ASCENDING), ("created_at", DESCENDING)], name="fingerprint")
     db.analyses.create_index([("category", ASCENDING), ("created_at", DESCENDING)], name="category_recent")
     db.feedback.create_index(
