@@ -37,6 +37,7 @@ from api.errors import APIError
 from api.metrics import TASKS_ENQUEUED
 from worker.logging import get_logger
 from worker.settings import Settings
+from worker.task_names import WITHOUT_EVENTS
 
 log = get_logger(__name__)
 
@@ -122,8 +123,9 @@ def rate_limited(charge: RateCharge, retry_after: int) -> APIError:
 
 #: In one script, so one round trip: (1) when KEYS[1] is set, a hit on the moving window, exactly as ``limits``'
 #: ``acquire_moving_window.lua`` takes one (refused: the oldest timestamp in the window is returned, for
-#: Retry-After); (2) when KEYS[2] is set, the task message onto its queue (kombu's Redis transport: LPUSH) and
-#: its ``task-sent`` event on the fanout channel Flower listens to (PUBLISH). A script runs atomically: a
+#: Retry-After); (2) when KEYS[2] is set, the task message onto its queue (kombu's Redis transport: LPUSH) and,
+#: when ARGV[5] names the channel, its ``task-sent`` event on the fanout channel Flower listens to (PUBLISH)
+#: (none for the tasks in ``task_names.WITHOUT_EVENTS``). A script runs atomically: a
 #: refused request publishes nothing, and an accepted one is on the queue when the answer comes back.
 _PUBLISH_SCRIPT = """
 if KEYS[1] ~= '' then
@@ -143,10 +145,22 @@ if KEYS[1] ~= '' then
 end
 if KEYS[2] ~= '' then
     redis.call('lpush', KEYS[2], ARGV[4])
-    redis.call('publish', ARGV[5], ARGV[6])
+    if ARGV[5] ~= '' then
+        redis.call('publish', ARGV[5], ARGV[6])
+    end
 end
 return false
 """
+
+
+class _NoEvents:
+    """An event dispatcher for ``send_task`` that publishes nothing (no ``task-sent``)."""
+
+    def publish(self, *args: Any, **kwargs: Any) -> None:
+        pass
+
+
+_NO_EVENTS = _NoEvents()
 
 #: Celery's message protocol 2: the body's third element (no callbacks, errbacks, chain nor chord).
 _EMBED = {"callbacks": None, "errbacks": None, "chain": None, "chord": None}
@@ -183,8 +197,9 @@ class RedisPublisher:
 
     def message(
         self, name: str, kwargs: Mapping[str, Any], task_id: str, request_id: str | None, kwargsrepr: str
-    ) -> tuple[str, str]:
-        """The task message and its ``task-sent`` event, as kombu's Redis transport stores them."""
+    ) -> tuple[str, str | None]:
+        """The task message and its ``task-sent`` event (None for a task in ``WITHOUT_EVENTS``), as kombu's Redis
+        transport stores them."""
         body = json.dumps([[], dict(kwargs), _EMBED])
         headers: dict[str, Any] = {
             "lang": "py",
@@ -224,6 +239,8 @@ class RedisPublisher:
                 "delivery_tag": str(uuid.uuid4()),
             },
         }
+        if name in WITHOUT_EVENTS:
+            return json.dumps(message), None
         event = json.dumps(
             {
                 "hostname": self.hostname,
@@ -261,12 +278,17 @@ class RedisPublisher:
         }
         return json.dumps(message), json.dumps(envelope)
 
-    def run(self, charge: RateCharge | None, message: tuple[str, str] | None) -> None:
+    def run(self, charge: RateCharge | None, message: tuple[str, str | None] | None) -> None:
         """Take ``charge`` (if any), then publish ``message`` (if any), in one script call; raises the 429 when
         the charge is refused (then nothing is published) and the broker errors as redis-py raises them."""
         keys = [charge.key if charge else "", self.queue if message else ""]
         args: list[str | int | float] = [time.time(), charge.amount, charge.expiry] if charge else [0, 0, 0]
-        args += [message[0], self.event_channel, message[1]] if message else ["", "", ""]
+        if message is None:
+            args += ["", "", ""]
+        elif message[1] is None:  # no task-sent event
+            args += [message[0], "", ""]
+        else:
+            args += [message[0], self.event_channel, message[1]]
         refused = self.script(keys=keys, args=args)
         if refused is not None:
             assert charge is not None
@@ -308,9 +330,10 @@ class TaskQueue:
         atomically before the publish (only with a Redis broker: :meth:`charges_in_publish`); over the limit,
         nothing is published and the 429 is raised.
 
-        On Redis the message and its ``task-sent`` event (for Flower) go in one script call: one round trip,
-        on a pooled connection. A broker error is not retried beyond one immediate attempt (delivery may be
-        uncertain): the client gets 503 and sends again, and a repeated event is recorded once by the worker.
+        On Redis the message and its ``task-sent`` event (for Flower; none for ``WITHOUT_EVENTS``) go in one
+        script call: one round trip, on a pooled connection. A broker error is not retried beyond one immediate
+        attempt (delivery may be uncertain): the client gets 503 and sends again, and a repeated event is
+        recorded once by the worker.
         """
         publisher = self.publisher
         try:
@@ -346,6 +369,8 @@ class TaskQueue:
         self, name: str, kwargs: Mapping[str, Any], task_id: str, request_id: str | None, summary: str | None
     ) -> None:
         options: dict[str, Any] = {"kwargsrepr": summary} if summary is not None else {}
+        if name in WITHOUT_EVENTS:
+            options["event_dispatcher"] = _NO_EVENTS  # Celery's task-sent is app-wide; not for this task
         with self.celery.producer_or_acquire() as producer, producer.batch():
             self.celery.send_task(
                 name,

@@ -25,3 +25,9 @@ INSTALL_PLUGIN: Final = "plugins.install"
 ALL_TASK_NAMES: Final = frozenset(
     value for name, value in dict(globals()).items() if name.isupper() and isinstance(value, str)
 )
+
+#: Tasks that send no monitoring events (Flower's task-sent/received/started/succeeded): the API publishes no
+#: ``task-sent`` for them and the worker's task sets ``send_events=False``. Build events are the many small tasks:
+#: their events cost the worker's consumer a third of its CPU per event (one Redis PUBLISH each) and would push
+#: the analyses and agent tasks out of Flower's window of recent tasks; the worker's task metrics still count them.
+WITHOUT_EVENTS: Final = frozenset({INGEST_EVENT})

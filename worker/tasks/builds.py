@@ -24,6 +24,7 @@ log = get_logger(__name__)
 # a result would sit in Redis for ``result_expires`` (24 h, ~490 bytes each: gigabytes a day at full rate) with
 # nobody to read it. An event the worker rejects (bad payload, unknown controller) or fails on for good still
 # gets a task record (``LangchainJenkinsTask``: ``GET /api/v1/tasks/<task_id>``), a log line and a metric.
+# No monitoring events either (``task_names.WITHOUT_EVENTS`` says why).
 @app.task(
     name=task_names.INGEST_EVENT,
     base=LangchainJenkinsTask,
@@ -31,6 +32,7 @@ log = get_logger(__name__)
     track_status=False,
     track_started=False,
     ignore_result=True,
+    send_events=False,
 )
 def ingest_event(self: LangchainJenkinsTask, event: dict[str, Any]) -> dict[str, Any]:
     """Upsert the build (the same event twice is one record: one round trip for a new one); a new

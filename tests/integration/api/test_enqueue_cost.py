@@ -16,7 +16,7 @@ from flask import Flask
 from api.queue import TaskQueue
 from tests.integration.api.conftest import AUTH, QUEUE, LiveServer, QueuedTask
 from tests.integration.api.test_validation import VALID_EVENT
-from worker.task_names import INGEST_EVENT
+from worker.task_names import HANDLE_TASK, INGEST_EVENT
 
 
 def _reads(redis_client: redis.Redis) -> int:
@@ -38,28 +38,46 @@ def test_an_event_costs_one_redis_round_trip_for_the_rate_limit_and_the_publish(
         response = session.post(url, json={**VALID_EVENT, "build": build}, headers=AUTH, timeout=10)
         assert response.status_code == 202
         reads.append(_reads(redis_client) - before - 1)  # the INFO above is the one read more
-    # One script takes the rate limit's hit and pushes the task message and its task-sent event (two round trips
-    # before: Flask-Limiter's script, then kombu's pipeline). The fewest of eight: other clients of this Redis
+    # One script takes the rate limit's hit and pushes the task message (two round trips before: Flask-Limiter's
+    # script, then kombu's pipeline with the task-sent event). The fewest of eight: other clients of this Redis
     # (a worker of an earlier test polling its queue) may add reads to a sample on a loaded machine, never remove.
     assert min(reads) == 1, reads
 
 
-def test_the_task_sent_event_still_reaches_flower(live_server: LiveServer, redis_client: redis.Redis) -> None:
+def _sent_events(pubsub: Any, want: int, wait: float) -> list[dict[str, Any]]:
+    """The ``task-sent`` events published on kombu's fanout channel within ``wait`` s (at most ``want``)."""
+    events: list[dict[str, Any]] = []
+    deadline = time.monotonic() + wait
+    while len(events) < want and time.monotonic() < deadline:
+        message = pubsub.get_message(timeout=0.2)  # None also for the subscription's own reply
+        if message is not None:
+            assert message["channel"].endswith(b"task.sent")
+            events.append({"channel": message["channel"], **json.loads(message["data"])})
+    return events
+
+
+def test_an_event_sends_flower_no_task_sent_and_other_tasks_still_do(
+    live_server: LiveServer, redis_client: redis.Redis, app: Flask
+) -> None:
+    """Build events are sent without monitoring events (``task_names.WITHOUT_EVENTS``; the worker sends none
+    for them either); every other task's ``task-sent`` still reaches Flower, on both publish paths."""
     pubsub = redis_client.pubsub(ignore_subscribe_messages=True)
     pubsub.psubscribe("*celeryev*")  # kombu's fanout exchange on Redis: PUBLISH to "/<db>.celeryev/<key>"
+    queue: TaskQueue = app.extensions["langchain_jenkins"].queue
     try:
         response = requests.post(
             f"{live_server.url}/api/v1/events", json=VALID_EVENT, headers=AUTH, timeout=10
         )
         assert response.status_code == 202
-        deadline, message = time.monotonic() + 10, None
-        while message is None and time.monotonic() < deadline:  # None also for the subscription's own reply
-            message = pubsub.get_message(timeout=1)
-        assert message is not None and message["channel"].endswith(b"task.sent")
-        event = json.loads(base64.b64decode(json.loads(message["data"])["body"]))
-        assert (event["type"], event["uuid"]) == ("task-sent", response.json()["task_id"])
+        queue._send_with_celery(INGEST_EVENT, {"event": VALID_EVENT}, "celery-event-1", None, None)
+        queue.send(HANDLE_TASK, {"task": "why?"}, task_id="task-1")
+        queue._send_with_celery(HANDLE_TASK, {"task": "why?"}, "celery-task-1", None, None)
+        events = _sent_events(pubsub, want=4, wait=3)
     finally:
         pubsub.close()
+    assert [json.loads(base64.b64decode(e["body"]))["uuid"] for e in events] == ["task-1", "celery-task-1"]
+    queued = [json.loads(raw)["headers"]["id"] for raw in redis_client.lrange(QUEUE, 0, -1)]
+    assert len(queued) == 4 and {"celery-event-1", response.json()["task_id"]} < set(queued)
 
 
 def test_what_flower_shows_of_an_event_is_the_build_not_its_parameters(
@@ -118,18 +136,13 @@ def test_the_api_publishes_what_celery_would(
     writes, with the same values where they are not per message (ids, tags, times)."""
     app = make_app()
     queue: TaskQueue = app.extensions["langchain_jenkins"].queue
-    kwargs: dict[str, Any] = {"event": {"job": "web", "build": 1}}
+    kwargs: dict[str, Any] = {"task": "why did web #1 fail?"}
     pubsub = redis_client.pubsub(ignore_subscribe_messages=True)
     pubsub.psubscribe("*celeryev*")
     try:
-        queue.send(INGEST_EVENT, kwargs, task_id="direct-1", request_id="req-1", summary="web #1")
-        queue._send_with_celery(INGEST_EVENT, kwargs, "celery-1", "req-1", "web #1")
-        events: list[dict[str, Any]] = []
-        deadline = time.monotonic() + 10
-        while len(events) < 2 and time.monotonic() < deadline:
-            message = pubsub.get_message(timeout=1)
-            if message is not None:
-                events.append({"channel": message["channel"], **json.loads(message["data"])})
+        queue.send(HANDLE_TASK, kwargs, task_id="direct-1", request_id="req-1", summary="web #1")
+        queue._send_with_celery(HANDLE_TASK, kwargs, "celery-1", "req-1", "web #1")
+        events = _sent_events(pubsub, want=2, wait=10)
     finally:
         pubsub.close()
     celery_raw, direct_raw = redis_client.lrange(QUEUE, 0, -1)  # LPUSH: the newest first

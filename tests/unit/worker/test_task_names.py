@@ -22,17 +22,27 @@ def test_every_task_name_constant_is_registered_in_the_worker() -> None:
     assert _registered() >= task_names.ALL_TASK_NAMES
 
 
+def test_the_tasks_the_api_sends_without_events_send_none_from_the_worker_either() -> None:
+    # A task-sent event without the worker's received/succeeded ones would leave Flower a task "sent" forever.
+    _registered()
+    assert {name for name in task_names.ALL_TASK_NAMES if not app.tasks[name].send_events} == (
+        task_names.WITHOUT_EVENTS
+    )
+
+
 def test_every_task_name_the_api_uses_is_a_known_constant() -> None:
     used: set[str] = set()
     for path in API_DIR.rglob("*.py"):
         for node in ast.walk(ast.parse(path.read_text())):
             if isinstance(node, ast.ImportFrom) and node.module == "worker.task_names":
-                used.update(getattr(task_names, alias.name) for alias in node.names if alias.name.isupper())
+                values = (getattr(task_names, alias.name) for alias in node.names if alias.name.isupper())
+                used.update(value for value in values if isinstance(value, str))
             elif (
                 isinstance(node, ast.Attribute)
                 and isinstance(node.value, ast.Name)
                 and node.value.id == "task_names"
                 and node.attr.isupper()
+                and isinstance(getattr(task_names, node.attr), str)
             ):
                 used.add(getattr(task_names, node.attr))
     assert used, "the API sends no task by name: expected uses of worker.task_names constants"
