@@ -19,7 +19,10 @@ Starts its own Redis, SecantusDB and Jenkins double on free loopback ports, then
    i.e. where the machine's time went. With ``--minutes``, events are then sent for that long at 80 % of the
    measured rate (so no backlog grows), printing the API's and the worker's RSS (every process of each) once a
    minute, so a plateau can be told from growth. RSS is also printed after the warm-up and after the runs; then
-   the API's ``/metrics`` size and answer time.
+   the API's ``/metrics`` size and answer time, and Redis' memory: task results kept (``builds.ingest_event`` keeps
+   none) and ``used_memory`` after the warm-up and after the runs.
+
+``python -m bench.ingest_store`` measures SecantusDB alone under the worker's ingest writes as it grows.
 
     python -m bench.ingest                     # ~60 s on an idle machine
     python -m bench.ingest --minutes 10        # sustained: 10 minutes of events, RSS each minute
