@@ -142,6 +142,29 @@ class KnowledgeBase:
         assert self.scanner is not None, "knowledge base not compiled"
         return self.scanner.scan_lines(joined)
 
+    @cached_property
+    def echo_patterns(self) -> tuple[int, ...]:
+        """The *echo* signals: capped at the evidence threshold, they only repeat a failure reported elsewhere
+        (npm's ELIFECYCLE trailer, make's "Error 2", a runner's exit line; see :func:`blocks.echo_lines`)."""
+        return tuple(
+            i for i, info in enumerate(self.patterns) if info.kind == "signal" and info.cap <= TRIGGER_WEIGHT
+        )
+
+    @cached_property
+    def echo_scanner(self) -> Scanner:
+        """The echo signals alone in one database: a failed step's last lines and each block's edges are
+        scanned for them only, ~40 patterns instead of ~500 (the same matches of those patterns: a database
+        reports every match of each of its patterns whatever else it holds). Built on first use."""
+        assert self.scanner is not None, "knowledge base not compiled"
+        return build_scanner([self.expressions[i] for i in self.echo_patterns], self.scanner.name)
+
+    def echo_line_indexes(self, joined: bytes) -> set[int]:
+        """The lines of ``joined`` (lines joined by ``\\n``) where an echo signal (:attr:`echo_patterns`) ends a
+        match, counted as :meth:`scan_lines` counts them."""
+        if not self.echo_patterns:
+            return set()  # a knowledge base without any (an empty database does not compile)
+        return {index for index, _pattern in self.echo_scanner.scan_lines(joined)}
+
     def scan_triggers(self, data: bytes) -> list[tuple[int, int]]:
         """Matches of the trigger patterns, in order of end offset: the lines they end on are the point (the
         first item is a position in the trigger scanner, not a pattern index).
