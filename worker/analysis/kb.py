@@ -136,6 +136,12 @@ class KnowledgeBase:
         assert self.scanner is not None, "knowledge base not compiled"
         return self.scanner.scan_patterns(data)
 
+    def scan_each_line(self, lines: Sequence[bytes]) -> list[tuple[int, ...]]:
+        """:meth:`scan_patterns` of each of ``lines``, one scan per line (a line's patterns depend on its bytes
+        alone: lines joined by ``\\n`` are not scanned alike, see :meth:`Scanner.scan_each_line`)."""
+        assert self.scanner is not None, "knowledge base not compiled"
+        return self.scanner.scan_each_line(lines)
+
     def scan_lines(self, joined: bytes) -> list[tuple[int, int]]:
         """``(line_index, pattern_index)`` for every match in lines joined by ``\\n`` (a few selected lines
         scanned together), by the line where each match ends."""
@@ -211,6 +217,18 @@ class Scanner:
     def scan_lines(self, joined: bytes) -> list[tuple[int, int]]:
         """``(line index, pattern)`` of :meth:`scan`'s matches in ``joined`` (lines joined by ``\\n``)."""
         return fastpath.lines_of_matches(joined, self.scan(joined))
+
+    def scan_each_line(self, lines: Sequence[bytes]) -> list[tuple[int, ...]]:
+        """:meth:`scan_patterns` of each line, one scan per line.
+
+        Not one scan of the lines joined: a pattern that can match a newline (``\\s``, ``[^x]``) would join two
+        lines into one match, and Hyperscan reports one match per pattern and end offset. Not even with every
+        such atom narrowed to leave the newline out (then no match can cross a line, and each line's matches
+        are those of the line alone): Hyperscan 5.4.12 does not report ``^\\s*\\d+\\) \\S`` (with the
+        runner prefix) on "1) Composer\\Test" after "There were 3 errors:" when ``^\\s*\\d+\\) (?:Failure|Error):``
+        is in the same database; 18 of 26,002 distinct selected lines of the real logs came out different so.
+        """
+        return [self.scan_patterns(line) for line in lines]
 
 
 class HyperscanScanner(Scanner):
@@ -291,6 +309,21 @@ class HyperscanScanner(Scanner):
         found = fastpath.pattern_collector()
         self._db.scan(data, match_event_handler=found, scratch=scratch)
         return found.patterns()
+
+    def scan_each_line(self, lines: Sequence[bytes]) -> list[tuple[int, ...]]:
+        # The exact scan of the new selected lines of a block (selection.LineRules): scan_patterns per line
+        # without its lookups per call (~0.3 of its ~2.5 us per line).
+        scratch = getattr(self._local, "scratch", None)
+        if scratch is None:
+            scratch = self._local.scratch = self._hs.Scratch(self._db)
+        scan = self._db.scan
+        collector = fastpath.pattern_collector
+        out: list[tuple[int, ...]] = []
+        for line in lines:
+            found = collector()
+            scan(line, match_event_handler=found, scratch=scratch)
+            out.append(found.patterns())
+        return out
 
     def scan_lines(self, joined: bytes) -> list[tuple[int, int]]:
         # The echo lines of each failed step's last lines (blocks.echo_lines): the matches collected in C.
