@@ -216,42 +216,39 @@ def trigger_build(job: str) -> tuple[dict[str, Any], int]:
     return start_task(TRIGGER_BUILD, payload), 202
 
 
-@bp.post("/<path:job>/builds/<int:number>/abort")
-@operation(
-    tags=["jenkins"],
-    body=ConfirmRequest,
-    body_required=False,
-    responses=_QUEUED,
-    query=[_ACT_ON],
-    errors=[404],
-    path_descriptions=_JOB,
-    scope="operate",
-)
-def abort_build(job: str, number: int) -> tuple[dict[str, Any], int]:
-    """Abort a running build; a dry run unless the body is ``{"confirm": true}``."""
+#: The OpenAPI description of an action on one build (abort, rebuild): a ``{"confirm": true}`` body, queued.
+_BUILD_ACTION: dict[str, Any] = {
+    "tags": ["jenkins"],
+    "body": ConfirmRequest,
+    "body_required": False,
+    "responses": _QUEUED,
+    "query": [_ACT_ON],
+    "errors": [404],
+    "path_descriptions": _JOB,
+    "scope": "operate",
+}
+
+
+def _queue_build_action(task: str, job: str, number: int) -> tuple[dict[str, Any], int]:
+    """Queue ``task`` on build ``number`` of ``job`` on the controller asked for, with the body's ``confirm``."""
     job, number = path_job(job), _number(number)
     req = json_body(ConfirmRequest, empty_ok=True)
     payload = {"job": job, "build": number, "confirm": req.confirm, "jenkins_url": _action_controller()}
-    return start_task(ABORT_BUILD, payload), 202
+    return start_task(task, payload), 202
+
+
+@bp.post("/<path:job>/builds/<int:number>/abort")
+@operation(**_BUILD_ACTION)
+def abort_build(job: str, number: int) -> tuple[dict[str, Any], int]:
+    """Abort a running build; a dry run unless the body is ``{"confirm": true}``."""
+    return _queue_build_action(ABORT_BUILD, job, number)
 
 
 @bp.post("/<path:job>/builds/<int:number>/rebuild")
-@operation(
-    tags=["jenkins"],
-    body=ConfirmRequest,
-    body_required=False,
-    responses=_QUEUED,
-    query=[_ACT_ON],
-    errors=[404],
-    path_descriptions=_JOB,
-    scope="operate",
-)
+@operation(**_BUILD_ACTION)
 def rebuild(job: str, number: int) -> tuple[dict[str, Any], int]:
     """Run a build again with the same parameters (``{"confirm": true}`` is passed on to the worker)."""
-    job, number = path_job(job), _number(number)
-    req = json_body(ConfirmRequest, empty_ok=True)
-    payload = {"job": job, "build": number, "confirm": req.confirm, "jenkins_url": _action_controller()}
-    return start_task(REBUILD, payload), 202
+    return _queue_build_action(REBUILD, job, number)
 
 
 @bp.post("/<path:job>/builds/<int:number>/feedback")

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
+from worker.agents import fences
 from worker.agents.textcalls import strip_template_tokens
 
 #: How the loop's guards start the texts they give the model instead of a tool's result: never facts for the user.
@@ -25,7 +26,6 @@ _GUARD_NOTE = re.compile(
     r"^[ \t]*\(The same call was already made in this task; its result again:\)[ \t]*\n?", re.M
 )
 _GUARD_PREFIX = re.compile(r"^([ \t]*)(?:Already done in this task, not repeated:|NOT DONE:)[ \t]*", re.M)
-_FENCED = re.compile(r"```.*?(?:```|$)", re.S)
 _SENTENCE = re.compile(r"(?<=[.!?])[ \t]+(?=\S)")
 
 
@@ -65,15 +65,12 @@ def clean_answer(text: str) -> str:
     text = _GUARD_PREFIX.sub(r"\1", text)
     seen: set[str] = set()
     parts: list[str] = []
-    position = 0
-    for block in _FENCED.finditer(text):
-        parts += _prose_paragraphs(text[position : block.start()], seen)
-        code = block.group(0)
-        if _key(code) not in seen:  # the same code block twice is a repeat too
-            seen.add(_key(code))
-            parts.append(code.strip("\n"))
-        position = block.end()
-    parts += _prose_paragraphs(text[position:], seen)
+    for piece, is_code in fences.pieces(text):
+        if not is_code:
+            parts += _prose_paragraphs(piece, seen)
+        elif _key(piece) not in seen:  # the same code block twice is a repeat too
+            seen.add(_key(piece))
+            parts.append(piece.strip("\n"))
     return "\n\n".join(parts).strip()
 
 
@@ -106,13 +103,8 @@ def without_tool_talk(text: str, tool_names: Iterable[str]) -> tuple[str, int]:
                 lines.append(" ".join(kept))
         return "\n".join(lines)
 
-    parts: list[str] = []
-    position = 0
-    for block in _FENCED.finditer(text):
-        parts += [prose(text[position : block.start()]), block.group(0)]
-        position = block.end()
-    parts.append(prose(text[position:]))
-    return "".join(parts), removed
+    cleaned = "".join(piece if is_code else prose(piece) for piece, is_code in fences.pieces(text))
+    return cleaned, removed
 
 
 def evidence(results: Iterable[str], limit: int = 3000) -> str:

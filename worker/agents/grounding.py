@@ -11,6 +11,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
+from worker.agents import fences
+
 _FACT = re.compile(
     r"#(?P<build>\d+)"
     r"|\b(?:build|run)\s+(?:number\s+)?(?P<build2>\d+)\b"
@@ -19,7 +21,6 @@ _FACT = re.compile(
     r"|(?<![\w.])(?P<version>\d+\.\d+(?:\.\d+)+)(?!\w|\.\d)",
     re.IGNORECASE,
 )
-_FENCED = re.compile(r"```.*?(?:```|$)", re.S)
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z(\"'`*-])|\n+")
 
 NO_EVIDENCE = "No tool gave evidence for this answer in this task; it is not checked against Jenkins."
@@ -28,7 +29,7 @@ NO_EVIDENCE = "No tool gave evidence for this answer in this task; it is not che
 def facts(text: str) -> list[str]:
     """The checkable facts of ``text`` outside code blocks, as strings ("42", "31", "SECURITY-1234", "4.1.2")."""
     found: list[str] = []
-    for match in _FACT.finditer(_FENCED.sub(" ", text)):
+    for match in _FACT.finditer(fences.prose_only(text)):
         for group in ("build", "build2", "line", "line2", "advisory", "version"):
             value = match.group(group)
             if value:
@@ -66,15 +67,8 @@ def ground(answer: str, sources: Iterable[str]) -> tuple[str, int]:
     numbers, upper_text = _numbers_in(source_list)
     kept: list[str] = []
     dropped = 0
-    position = 0
     # Code blocks pass through whole; the prose around them is checked sentence by sentence.
-    pieces: list[tuple[str, bool]] = []
-    for block in _FENCED.finditer(answer):
-        pieces.append((answer[position : block.start()], False))
-        pieces.append((block.group(0), True))
-        position = block.end()
-    pieces.append((answer[position:], False))
-    for text, is_code in pieces:
+    for text, is_code in fences.pieces(answer):
         if is_code:
             kept.append(text)
             continue

@@ -242,10 +242,8 @@ def echo_lines(kb: KnowledgeBase, lines: list[str]) -> list[bool]:
     echo = [is_blank(line) for line in lines]
     if not lines:
         return echo
-    for index, pattern in kb.scan_lines("\n".join(lines).encode("utf-8", "replace")):
-        info = kb.patterns[pattern]
-        if info.kind == "signal" and info.cap <= TRIGGER_WEIGHT:
-            echo[index] = True
+    for index in kb.echo_line_indexes("\n".join(lines).encode("utf-8", "replace")):
+        echo[index] = True
     return echo
 
 

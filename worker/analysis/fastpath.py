@@ -34,6 +34,7 @@ COMPILED_API = (
     "BlockLines",
     "continue_block",
     "join_hit",
+    "message_start",
     "set_clean_line",
     "set_continuation",
 )

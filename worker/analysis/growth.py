@@ -98,9 +98,12 @@ def _message_start(state: StreamState, lines: BlockLines, line_no: int) -> int:
     stack frame starts the block at the header it continues (a lint report's file name, the exception line
     above "Caused by"), at most MAX_HEADER_LINES above it, never inside the previous block or above the
     step's command."""
+    floor = max(state.last_end, state.step_start_line)  # not above the step's own command line
+    if lines.__class__ is not BlockLines:  # the compiled one: the same loop in C
+        start: int = _message_start_compiled(lines, line_no, floor, MAX_HEADER_LINES, state.tail)
+        return start
     first = line_no
     current = line_at(state, lines, line_no)
-    floor = max(state.last_end, state.step_start_line)  # not above the step's own command line
     while current is not None and line_no - first < MAX_HEADER_LINES and first - 1 > floor:
         above = line_at(state, lines, first - 1)
         if above is None or blank(above) or not continues(above, current):
@@ -240,6 +243,7 @@ def section_end(text: str) -> bool:
 if fastpath._compiled_module is not None:
     _continue_compiled = fastpath._compiled_module.continue_block
     _join_compiled = fastpath._compiled_module.join_hit
+    _message_start_compiled = fastpath._compiled_module.message_start
     fastpath._compiled_module.set_continuation(
         continues,
         is_blank,

@@ -75,16 +75,12 @@ class LineRules:
                 unknown.append(i)
             else:
                 memo[lines[i]] = rule
-        scan_patterns = self.kb.scan_patterns
+        # The distinct new lines, each scanned alone (kb.scan_each_line: a line's rule depends on its bytes only).
+        new = list(dict.fromkeys([lines[i] for i in unknown]))
+        for line, patterns in zip(new, self.kb.scan_each_line(new), strict=True):
+            memo[line] = self._rule(patterns)
         for i in unknown:
-            rule = memo.get(lines[i])  # the same new line earlier in this block
-            if rule is None:
-                # One scan per line: a pattern that can match a newline (\s, [^x]) must not join two lines into
-                # one match, or a line's rule would depend on the line scanned before it. (Joined lines are not
-                # even scanned alike by patterns that cannot: with "^\s+Failure/Error: " in the database,
-                # Hyperscan 5 reports "^\s+at [\w$.]+\(...\)" on the first of two stack frame lines only.)
-                rule = memo[lines[i]] = self._rule(scan_patterns(lines[i]))
-            found[i] = rule
+            found[i] = memo[lines[i]]
         if len(memo) > MEMO_LINES // 2:
             self._old, self._by_line = memo, {}
         return found  # type: ignore[return-value]  # every None was filled above

@@ -469,3 +469,25 @@ def test_a_hit_joining_a_block_older_than_the_tail_ring_has_no_text(compiled_lin
         (c.start, c.lines, c.last_hit, c.last_text, [h.line for h in c.hits]) for c in state.candidates()
     ]
     assert observed == [(901, [], 901, "", [900, 900, 901]), (1002, ["line 2"], 1002, "line 2", [1002])]
+
+
+@needs_compiled
+def test_message_start_is_the_same_in_c_and_python() -> None:
+    from worker.analysis import growth
+
+    rng = random.Random(23)
+    moved = 0
+    for _ in range(3000):
+        data, first_line, last_line = _block(rng)
+        tail = deque(clean_line(rng.choice(BLOCK_LINES)) for _ in range(rng.randrange(0, 6)))
+        line = rng.randrange(first_line - len(tail), last_line + 1)
+        state = types.SimpleNamespace(
+            tail=tail, last_end=rng.randrange(0, line + 1), step_start_line=rng.randrange(0, line + 1)
+        )
+        starts = [
+            growth._message_start(state, block_lines(data, first_line, last_line), line)  # type: ignore[arg-type]
+            for block_lines in (compiled.BlockLines, lines.BlockLines)
+        ]
+        moved += starts[0] < line
+        assert starts[0] == starts[1], (data, line, state)
+    assert moved > 300  # messages do start above their evidence

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from worker.analysis import analyze_stream, load_knowledge_base
-from worker.analysis.kb import TRIGGER_FORMS, anchor_after_prefix
+from worker.analysis.kb import TRIGGER_FORMS, TRIGGER_SUFFIXES, anchor_after_prefix
+from worker.analysis.trigger_scan import alternatives, atoms
 
 # What the part cut off a rule may contain: atoms that never match a newline (so the cut form's match ends on
 # the same line as the rule's).
@@ -54,3 +55,38 @@ def test_every_trigger_form_belongs_to_a_built_in_rule() -> None:
     """A form is keyed by its rule's exact regex: editing the rule must not silently drop the form."""
     regexes = {info.regex for info in load_knowledge_base().patterns}
     assert set(TRIGGER_FORMS) <= regexes
+
+
+@pytest.mark.parametrize(("regex", "form"), sorted(TRIGGER_SUFFIXES.items()))
+def test_a_trigger_suffix_is_the_end_of_every_alternative_from_an_atom_on(regex: str, form: str) -> None:
+    # A match of each alternative then ends with a match of the form, at the same byte (so on the same line).
+    for alternative in alternatives(regex):
+        parts = ["".join(a + q for a, q in atoms(alternative)[k:]) for k in range(1, len(atoms(alternative)))]
+        assert form in parts, (alternative, form)
+
+
+@pytest.mark.parametrize(("regex", "form"), sorted(TRIGGER_SUFFIXES.items()))
+def test_a_trigger_suffix_matches_every_line_its_rule_matches(regex: str, form: str) -> None:
+    exact, cheap = re.compile(anchor_after_prefix(regex), re.M), re.compile(anchor_after_prefix(form), re.M)
+    lines = [
+        "  testAddsItem, XCTAssertEqual failed: (1) is not equal to (2)",
+        "2024-05-01T10:00:00.123Z   testLogin, failed - timed out",
+        "\ttestB, threw an error",
+        "./build.sh: line 12: mvn: not found",
+        "sh: yarn: not found",
+        "/bin/bash: 3: gradle: not found\r",
+        "[12:00:01] sh: node: not found",
+    ]
+    matched = 0
+    for line in lines:
+        if exact.search(line):
+            matched += 1
+            assert cheap.search(line), line
+    assert matched >= 2  # the rule matches some of them
+
+
+def test_every_trigger_suffix_belongs_to_a_built_in_trigger() -> None:
+    kb = load_knowledge_base()
+    regexes = {kb.patterns[i].regex for i in kb.triggers}
+    assert set(TRIGGER_SUFFIXES) <= regexes
+    assert not set(TRIGGER_SUFFIXES) & set(TRIGGER_FORMS)  # one cheaper form per rule
