@@ -83,34 +83,29 @@ def test_a_new_event_is_one_round_trip_and_a_repeat_adds_nothing(settings: Setti
         client.close()
 
 
-def test_concurrent_deliveries_of_one_event_create_it_once_and_of_two_events_both(settings: Settings) -> None:
-    client: pymongo.MongoClient[dict[str, Any]] = pymongo.MongoClient(settings.mongo_url)
-    try:
-        db = client[settings.mongo_db]
-        ensure_indexes(db)
-        builds = BuildRepository(db)
-        created: list[tuple[str, bool]] = []
-        start = threading.Barrier(8)
+def test_concurrent_deliveries_of_one_event_create_it_once_and_of_two_events_both(
+    settings: Settings, storage: Any
+) -> None:
+    db = storage.db  # with the product's indexes (Storage.from_settings)
+    builds = BuildRepository(db)
+    created: list[tuple[str, bool]] = []
+    start = threading.Barrier(8)
 
-        def deliver(event: BuildEvent) -> None:
-            start.wait()
-            created.append((event.event, builds.upsert_event(event)))
+    def deliver(event: BuildEvent) -> None:
+        start.wait()
+        created.append((event.event, builds.upsert_event(event)))
 
-        # Six deliveries of "completed" and two of "started", all at once, of a build nobody has seen yet.
-        events = [_event(settings, build=8)] * 6 + [
-            _event(settings, build=8, event="started", status=None)
-        ] * 2
-        threads = [threading.Thread(target=deliver, args=(event,)) for event in events]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-        assert sorted(name for name, new in created if new) == ["completed", "started"]
-        [stored] = db.builds.find({"build": 8})
-        assert sorted(stored["events"]) == ["completed", "started"] and stored["status"] == "SUCCESS"
-        assert db.build_events.count_documents({"build": 8}) == 2
-    finally:
-        client.close()
+    # Six deliveries of "completed" and two of "started", all at once, of a build nobody has seen yet.
+    events = [_event(settings, build=8)] * 6 + [_event(settings, build=8, event="started", status=None)] * 2
+    threads = [threading.Thread(target=deliver, args=(event,)) for event in events]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(name for name, new in created if new) == ["completed", "started"]
+    [stored] = db.builds.find({"build": 8})
+    assert sorted(stored["events"]) == ["completed", "started"] and stored["status"] == "SUCCESS"
+    assert db.build_events.count_documents({"build": 8}) == 2
 
 
 def test_an_ingested_event_keeps_no_task_record_nor_result_and_a_redelivery_changes_nothing(
@@ -155,29 +150,26 @@ def test_an_ingested_event_keeps_no_task_record_nor_result_and_a_redelivery_chan
         broker.close()
 
 
-def test_a_green_build_reads_only_its_jobs_open_failures_through_an_index(settings: Settings) -> None:
+def test_a_green_build_reads_only_its_jobs_open_failures_through_an_index(
+    settings: Settings, storage: Any
+) -> None:
     # Without the open_failures index SecantusDB served this update from analysis_key's controller prefix: every
     # analysis of the controller read for every green build (116 ms of its CPU at 3,000 analyses).
-    client: pymongo.MongoClient[dict[str, Any]] = pymongo.MongoClient(settings.mongo_url)
-    try:
-        db = client[settings.mongo_db]
-        ensure_indexes(db)
-        url = settings.jenkins_url or ""
-        resolved = {"build": 3, "commit": None, "fix": "fixed in build #3"}
-        db.analyses.insert_many(
-            [{"jenkins_url": url, "job": "web", "build": n} for n in (1, 4, 5)]  # open: no resolution yet
-            + [{"jenkins_url": url, "job": "web", "build": 6, "resolution": None}]
-            + [{"jenkins_url": url, "job": "web", "build": 2, "resolution": resolved}]
-            + [{"jenkins_url": url, "job": "api", "build": n} for n in range(1, 40)]
-            + [{"jenkins_url": "https://other.example", "job": "web", "build": n} for n in range(1, 40)]
-        )
-        query, _update = _resolved(url, "web", 6, "abc")
-        plan = db.analyses.find(query).explain()
-        winning = plan["queryPlanner"]["winningPlan"]
-        assert winning.get("inputStage", {}).get("indexName") == "open_failures", winning
-        assert plan["executionStats"]["totalDocsExamined"] == 3  # builds 1, 4 and 5
-        AnalysisRepository(db).mark_resolved(url, "web", 6, "abc")
-        fixed = {doc["build"] for doc in db.analyses.find({"resolution.build": 6})}
-        assert fixed == {1, 4, 5}
-    finally:
-        client.close()
+    db = storage.db  # with the product's indexes (Storage.from_settings)
+    url = settings.jenkins_url or ""
+    resolved = {"build": 3, "commit": None, "fix": "fixed in build #3"}
+    db.analyses.insert_many(
+        [{"jenkins_url": url, "job": "web", "build": n} for n in (1, 4, 5)]  # open: no resolution yet
+        + [{"jenkins_url": url, "job": "web", "build": 6, "resolution": None}]
+        + [{"jenkins_url": url, "job": "web", "build": 2, "resolution": resolved}]
+        + [{"jenkins_url": url, "job": "api", "build": n} for n in range(1, 40)]
+        + [{"jenkins_url": "https://other.example", "job": "web", "build": n} for n in range(1, 40)]
+    )
+    query, _update = _resolved(url, "web", 6, "abc")
+    plan = db.analyses.find(query).explain()
+    winning = plan["queryPlanner"]["winningPlan"]
+    assert winning.get("inputStage", {}).get("indexName") == "open_failures", winning
+    assert plan["executionStats"]["totalDocsExamined"] == 3  # builds 1, 4 and 5
+    AnalysisRepository(db).mark_resolved(url, "web", 6, "abc")
+    fixed = {doc["build"] for doc in db.analyses.find({"resolution.build": 6})}
+    assert fixed == {1, 4, 5}

@@ -24,16 +24,24 @@ def test_a_trigger_form_is_its_rule_cut_where_the_rest_stays_on_the_line(regex: 
 
 @pytest.mark.parametrize(("regex", "form"), sorted(TRIGGER_FORMS.items()))
 def test_a_trigger_form_matches_every_line_its_rule_matches(regex: str, form: str) -> None:
-    exact, cheap = re.compile(anchor_after_prefix(regex), re.M), re.compile(anchor_after_prefix(form), re.M)
     lines = [
         "  X Shop.Tests.CartTest.AddsItem [12ms]",
         "X Shop.Tests.CartTest.AddsItem [3 ms]",
         "2024-05-01T10:00:00.123Z   X Shop.Tests.Cart [7s]",
         "[INFO] Building core 1.3.0-SNAPSHOT [3/12]",
     ]
+    _rule_lines_the_form_matches(regex, form, lines)
+
+
+def _rule_lines_the_form_matches(regex: str, form: str, lines: list[str]) -> int:
+    """How many of ``lines`` the rule matches (as the engine anchors it), asserting its form matches each."""
+    exact, cheap = re.compile(anchor_after_prefix(regex), re.M), re.compile(anchor_after_prefix(form), re.M)
+    matched = 0
     for line in lines:
         if exact.search(line):
+            matched += 1
             assert cheap.search(line), line
+    return matched
 
 
 def test_a_line_only_a_trigger_form_selects_is_not_evidence(tmp_path: Path) -> None:
@@ -67,7 +75,6 @@ def test_a_trigger_suffix_is_the_end_of_every_alternative_from_an_atom_on(regex:
 
 @pytest.mark.parametrize(("regex", "form"), sorted(TRIGGER_SUFFIXES.items()))
 def test_a_trigger_suffix_matches_every_line_its_rule_matches(regex: str, form: str) -> None:
-    exact, cheap = re.compile(anchor_after_prefix(regex), re.M), re.compile(anchor_after_prefix(form), re.M)
     lines = [
         "  testAddsItem, XCTAssertEqual failed: (1) is not equal to (2)",
         "2024-05-01T10:00:00.123Z   testLogin, failed - timed out",
@@ -77,12 +84,7 @@ def test_a_trigger_suffix_matches_every_line_its_rule_matches(regex: str, form: 
         "/bin/bash: 3: gradle: not found\r",
         "[12:00:01] sh: node: not found",
     ]
-    matched = 0
-    for line in lines:
-        if exact.search(line):
-            matched += 1
-            assert cheap.search(line), line
-    assert matched >= 2  # the rule matches some of them
+    assert _rule_lines_the_form_matches(regex, form, lines) >= 2  # the rule matches some of them
 
 
 def test_every_trigger_suffix_belongs_to_a_built_in_trigger() -> None:
